@@ -1,0 +1,44 @@
+"""The reference calculator: wire contract v1 in, Result or Error JSON out, never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reference.algorithm import Outcome, allocate
+from spec.arith import INT
+from spec.errors import VALUE_CHECK_ORDER, RequestError
+from spec.model import Request, Result
+from spec.parse import parse_json, parse_request
+
+__all__ = ["calculate", "calculate_text", "compute", "compute_outcome", "RequestError"]
+
+
+def compute_outcome(req: Request) -> Outcome:
+    """Run the algorithm on integers; raise the first violated value check as a RequestError."""
+    outcome = allocate(INT, req)
+    for code in VALUE_CHECK_ORDER:
+        for check in outcome.checks:
+            if check.code == code and check.violated:
+                raise RequestError(check.code, check.message(), check.field)
+    return outcome
+
+
+def compute(req: Request) -> Result:
+    return compute_outcome(req).result
+
+
+def calculate(obj: Any) -> dict:
+    """A parsed JSON value in, the Result JSON or the Error JSON (as a dict) out."""
+    try:
+        return compute(parse_request(obj)).to_wire()
+    except RequestError as e:
+        return e.to_wire()
+
+
+def calculate_text(data: str | bytes) -> dict:
+    """Raw request text in (what an adapter reads), Result or Error JSON out."""
+    try:
+        obj = parse_json(data)
+    except RequestError as e:
+        return e.to_wire()
+    return calculate(obj)

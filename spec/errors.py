@@ -1,0 +1,58 @@
+"""Errors are values with stable codes: a program reads `code`, a person reads `message`.
+
+The codes are part of wire contract v1 and never change meaning. `field` is a JSON path into the
+request (for example `disbursements[1].amount`) or None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# code -> when it is used (the sentence is also the vendor guide's table)
+ERROR_CODES: dict[str, str] = {
+    "invalid_json": "the input is not a single well-formed JSON value (UTF-8, no NaN/Infinity, no duplicate keys)",
+    "invalid_request": "wrong shape or type, a missing or unknown field, or a value outside its enumeration",
+    "amount_out_of_range": "a money value is not an integer number of cents between 0 and 9007199254740991",
+    "basis_exceeds_balance": "basis is larger than the balance, or pre1987_basis is larger than basis",
+    "distribution_exceeds_balance": "the disbursements add up to more than the balance",
+    "empty_distribution": "there are no disbursements, or they add up to zero",
+    "duplicate_id": "two disbursements or 60-day rollovers share an id",
+    "more_than_one_payment": "more than one disbursement has method 'paid'",
+    "sixty_day_without_payment": "a 60-day rollover is given but nothing is paid to the participant",
+    "sixty_day_exceeds_payment": "60-day rollovers add up to more than the paid amount less the RMD",
+    "rmd_exceeds_payment": "the RMD is larger than the amount paid to the participant",
+    "ineligible_destination": "money of a kind would go where the law does not let it go",
+    "not_eligible_rollover_distribution": "a hardship distribution is rolled over",
+    "invalid_election": "an election names unknown ids, gives both order and amounts, or its amounts do not add up",
+    "regime_not_permitted": "the requested regime may not be used for this contract on this date",
+}
+
+# The order in which checks run, so every implementation reports the same code for a request with
+# several faults: structural checks while parsing, then value checks in this order.
+VALUE_CHECK_ORDER: tuple[str, ...] = (
+    "basis_exceeds_balance",
+    "empty_distribution",
+    "distribution_exceeds_balance",
+    "rmd_exceeds_payment",
+    "sixty_day_exceeds_payment",
+    "invalid_election",
+    "ineligible_destination",
+)
+
+
+@dataclass(frozen=True)
+class RequestError(Exception):
+    code: str
+    message: str
+    field: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.code not in ERROR_CODES:
+            raise ValueError(f"unknown error code {self.code!r}")
+
+    def to_wire(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+    def __str__(self) -> str:
+        where = f" (at {self.field})" if self.field else ""
+        return f"{self.code}: {self.message}{where}"

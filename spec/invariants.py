@@ -1,0 +1,399 @@
+"""Every rule of the law as a named invariant with its citation.
+
+An invariant is a predicate over (request, result) written once over `spec.arith.Arith`:
+  - on ints it judges any calculator's answer (the conformance oracle, the fuzzing oracle);
+  - on z3 terms it is a proof obligation (`solver/`): valid request => invariant(reference(request)).
+The invariants are declarative: they say what a correct answer is, not how to compute it, and together
+they admit exactly one result for a valid request (proved per shape as "determinacy" in `solver/`).
+They judge results of valid requests; which requests are valid is `spec.parse` plus the value checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from spec import law
+from spec.arith import Arith, Cond, Num, total
+from spec.model import Request, Result
+from spec.orders import direct_fill_order, sixty_day_fill_order
+
+
+@dataclass(frozen=True)
+class Citation:
+    source: str
+    pinpoint: str
+    quote: str
+    confirmed: bool = True   # False: secondary source (treatise, law-firm alert), see DOMAIN.md
+
+    def short(self) -> str:
+        return f"{self.source} {self.pinpoint}".strip()
+
+
+@dataclass(frozen=True)
+class Invariant:
+    id: str
+    statement: str                 # one plain-English sentence
+    citations: tuple[Citation, ...]
+    applies: Callable[[Request], bool]          # structural: does the rule speak to this request?
+    holds: Callable[[Arith, Request, Result], Cond]
+
+    def citation(self) -> str:
+        return "; ".join(c.short() for c in self.citations)
+
+
+# ---- citations, written once -------------------------------------------------------------------
+IRC_72E8 = Citation("IRC", "§72(e)(8)(A)-(B)",
+                    "amounts ... shall be treated as allocable to the investment in the contract in an amount which "
+                    "bears the same ratio to such amount as the investment in the contract bears to the account balance")
+IRC_72E8D = Citation("IRC", "§72(e)(8)(D)",
+                     "subparagraph (A) shall apply only to the extent that amounts received ... exceed the investment "
+                     "in the contract as of December 31, 1986")
+N2014_SINGLE = Citation("Notice 2014-54", "§III ¶1",
+                        "all disbursements ... scheduled to be made at the same time ... are treated as a single distribution")
+N2014_DIRECT = Citation("Notice 2014-54", "§III ¶2",
+                        "if the pretax amount is less than the amount directly rolled over ... the entire pretax amount "
+                        "is assigned to the direct rollovers")
+N2014_CHOICE = Citation("Notice 2014-54", "§III",
+                        "the employee is permitted to select how the pretax amount is allocated among [the] plans",
+                        confirmed=False)
+IRC_402C2 = Citation("IRC", "§402(c)(2) last sentence",
+                     "such transfer ... shall be treated as consisting first of the portion of such distribution that "
+                     "is includible in gross income")
+IRC_402C2_AT = Citation("IRC", "§402(c)(2)(A)-(B)",
+                        "not includible in gross income ... only if transferred ... in a direct trustee-to-trustee "
+                        "transfer to a qualified trust ... which agrees to separately account")
+IRC_402A = Citation("IRC", "§402A(c)(3)",
+                    "a rollover contribution of a designated Roth contribution may be made only if ... to another "
+                    "designated Roth account ... or to a Roth IRA")
+IRC_408A = Citation("IRC", "§408A(d)(3)(A)",
+                    "there shall be included in gross income any amount which would be includible were it not part "
+                    "of a qualified rollover contribution")
+IRC_3405 = Citation("IRC", "§3405(c)(1) and (e)(1)(B)(ii)",
+                    "the payor ... shall withhold ... an amount equal to 20 percent of such distribution ... "
+                    "[not counting] amounts ... not includible in gross income")
+IRC_402C4 = Citation("IRC", "§402(c)(4)(B)-(C)",
+                     "the term eligible rollover distribution shall not include any distribution to the extent such "
+                     "distribution is required under section 401(a)(9) [or] any hardship distribution")
+REG_RMD = Citation("Reg.", "§1.402(c)-2 Q&A-8 (as read by a treatise)",
+                   "the after-tax part of a distribution is applied first to the required minimum distribution",
+                   confirmed=False)
+IRC_402A_D4 = Citation("IRC", "§402A(d)(1)-(2), (d)(4)",
+                       "any qualified distribution from a designated Roth account shall not be includible in gross income")
+FORM_1099R = Citation("IRS", "Instructions for Form 1099-R (2016)",
+                      "Code G: direct rollover ... Code H: direct rollover of a designated Roth account distribution "
+                      "to a Roth IRA ... Code B: designated Roth account distribution")
+N2009_68 = Citation("Notice 2009-68 / IRS FAQ", "transition rules",
+                    "before January 1, 2015 (designated Roth: 2016) each disbursement may be treated as a separate "
+                    "distribution with its own pro rata share")
+CONTRACT = Citation("rollsplit", "wire contract v1",
+                    "money is integer cents; round half up on the exact rational value")
+
+
+# ---- derived quantities of (request, result) --------------------------------------------------
+def _paid(req: Request, res: Result):
+    for d, r in zip(req.disbursements, res.disbursements):
+        if d.method == "paid":
+            return d, r
+    return None, None
+
+
+def _direct_pairs(req: Request, res: Result):
+    return [(d, r) for d, r in zip(req.disbursements, res.disbursements) if d.method == "direct"]
+
+
+def _rmd_pretax(A: Arith, req: Request, res: Result) -> Num:
+    _, pr = _paid(req, res)
+    return A.max(0, req.rmd - (pr.aftertax if pr else 0))
+
+
+def _greedy(A: Arith, xs: list[Num], caps: list[Num], order: list[int]) -> Cond:
+    """Filled in `order`: a later row holds pre-tax only if every earlier row is full."""
+    conds = []
+    for a, k in enumerate(order):
+        for l in order[a + 1:]:
+            conds.append(A.implies(A.lt(0, xs[l]), A.eq(xs[k], caps[k])))
+    return A.and_(*conds) if conds else A.true
+
+
+def _new(req: Request) -> bool:
+    return req.regime == law.NEW
+
+
+def _always(req: Request) -> bool:
+    return True
+
+
+# ---- the invariants ------------------------------------------------------------------------------
+def _nonnegative(A, req, res):
+    vals = [res.amount, res.pretax, res.aftertax, res.basis_recovered, res.taxable_income, res.withholding,
+            res.remaining_balance, res.remaining_basis, res.remaining_pre1987_basis]
+    for r in res.disbursements:
+        vals += [r.pretax, r.aftertax, r.taxable, r.withholding, r.form_1099r.box2a, r.form_1099r.box4, r.form_1099r.box5]
+    for r in res.rollovers_60_day:
+        vals += [r.pretax, r.aftertax, r.taxable]
+    return A.and_(*(A.le(0, v) for v in vals))
+
+
+def _conserve_row(A, req, res):
+    c = [A.eq(r.pretax + r.aftertax, d.amount) for d, r in zip(req.disbursements, res.disbursements)]
+    c += [A.eq(r.pretax + r.aftertax, x.amount) for x, r in zip(req.rollovers_60_day, res.rollovers_60_day)]
+    return A.and_(*c)
+
+
+def _conserve_total(A, req, res):
+    D = total(A, (d.amount for d in req.disbursements))
+    return A.and_(A.eq(res.amount, D), A.eq(res.pretax + res.aftertax, D),
+                  A.eq(total(A, (r.pretax for r in res.disbursements)), res.pretax),
+                  A.eq(total(A, (r.aftertax for r in res.disbursements)), res.aftertax))
+
+
+def _prorata(A, req, res):
+    D = total(A, (d.amount for d in req.disbursements))
+    pre = A.min(D, req.pre1987_basis)
+    den = req.balance - req.pre1987_basis
+    num = (D - pre) * (req.basis - req.pre1987_basis)
+    q = res.basis_recovered - pre
+    # round half up: q = floor((2*num + den) / (2*den)), i.e. 2*den*q <= 2*num + den < 2*den*(q+1)
+    return A.ite(A.eq(den, 0), A.eq(q, 0),
+                 A.and_(A.le(2 * den * q, 2 * num + den), A.lt(2 * num + den, 2 * den * q + 2 * den)))
+
+
+def _full_distribution(A, req, res):
+    D = total(A, (d.amount for d in req.disbursements))
+    return A.implies(A.eq(D, req.balance), A.eq(res.basis_recovered, req.basis))
+
+
+def _aftertax_total(A, req, res):
+    D = total(A, (d.amount for d in req.disbursements))
+    if req.contract == "designated_roth" and req.qualified_roth:
+        return A.eq(res.aftertax, D)
+    return A.eq(res.aftertax, res.basis_recovered)
+
+
+def _remaining(A, req, res):
+    D = total(A, (d.amount for d in req.disbursements))
+    return A.and_(A.eq(res.remaining_balance, req.balance - D),
+                  A.eq(res.remaining_basis, req.basis - res.basis_recovered),
+                  A.eq(res.remaining_pre1987_basis, req.pre1987_basis - A.min(D, req.pre1987_basis)))
+
+
+def _direct_first(A, req, res):
+    pairs = _direct_pairs(req, res)
+    cap = total(A, (d.amount for d, _ in pairs))
+    rmd_reserve = A.max(0, req.rmd - res.aftertax)
+    return A.eq(total(A, (r.pretax for _, r in pairs)), A.min(res.pretax - rmd_reserve, cap))
+
+
+def _rmd_aftertax_first(A, req, res):
+    d, r = _paid(req, res)
+    if d is None:
+        return A.true
+    return A.le(A.min(req.rmd, res.aftertax), r.aftertax)
+
+
+def _sixty_day_second(A, req, res):
+    if not req.rollovers_60_day:
+        return A.true
+    _, pr = _paid(req, res)
+    rollable = pr.pretax - _rmd_pretax(A, req, res)
+    S = total(A, (x.amount for x in req.rollovers_60_day))
+    return A.eq(total(A, (r.pretax for r in res.rollovers_60_day)), A.min(rollable, S))
+
+
+def _no_taxable_cash(A, req, res):
+    d, r = _paid(req, res)
+    if d is None:
+        return A.true
+    covered = A.le(res.pretax - A.max(0, req.rmd - res.aftertax),
+                   total(A, (x.amount for x in req.directs)) + total(A, (x.amount for x in req.rollovers_60_day)))
+    return A.implies(covered, A.eq(r.taxable, _rmd_pretax(A, req, res)))
+
+
+def _direct_split(A, req, res, elected: bool):
+    pairs = _direct_pairs(req, res)
+    xs, caps = [r.pretax for _, r in pairs], [d.amount for d, _ in pairs]
+    amounts = req.elections.direct_pretax_amounts
+    if amounts is not None:
+        return A.and_(*(A.eq(r.pretax, amounts.get(d.id, 0)) for d, r in pairs)) if elected else A.true
+    if (req.elections.direct_pretax_order is not None) != elected:
+        return A.true
+    return _greedy(A, xs, caps, direct_fill_order(req))
+
+
+def _sixty_split(A, req, res, elected: bool):
+    rows = list(zip(req.rollovers_60_day, res.rollovers_60_day))
+    amounts = req.elections.sixty_day_pretax_amounts
+    if amounts is not None:
+        return A.and_(*(A.eq(r.pretax, amounts.get(x.id, 0)) for x, r in rows)) if elected else A.true
+    if (req.elections.sixty_day_pretax_order is not None) != elected:
+        return A.true
+    return _greedy(A, [r.pretax for _, r in rows], [x.amount for x, _ in rows], sixty_day_fill_order(req))
+
+
+def _default_order(A, req, res):
+    parts = [_sixty_split(A, req, res, elected=False)]
+    if req.regime == law.NEW:
+        parts.append(_direct_split(A, req, res, elected=False))
+    return A.and_(*parts)
+
+
+def _election_honored(A, req, res):
+    parts = [_sixty_split(A, req, res, elected=True)]
+    if req.regime == law.NEW:
+        parts.append(_direct_split(A, req, res, elected=True))
+    return A.and_(*parts)
+
+
+def _has_election(req: Request) -> bool:
+    e = req.elections
+    return any(v is not None for v in (e.direct_pretax_order, e.direct_pretax_amounts,
+                                       e.sixty_day_pretax_order, e.sixty_day_pretax_amounts))
+
+
+def _eligibility(A, req, res):
+    conds = []
+    rows = [(d.to, "direct", d.accepts_aftertax, r) for d, r in _direct_pairs(req, res)]
+    rows += [(x.to, "sixty_day", True, r) for x, r in zip(req.rollovers_60_day, res.rollovers_60_day)]
+    for to, method, accepts, r in rows:
+        if law.receives_nothing(req.contract, method, to, accepts):
+            conds.append(A.false)
+        for kind, v in (("pretax", r.pretax), ("aftertax", r.aftertax)):
+            if not law.may_receive(req.contract, method, to, accepts, kind):
+                conds.append(A.eq(v, 0))
+    return A.and_(*conds) if conds else A.true
+
+
+def _withholding(A, req, res):
+    conds = []
+    for d, r in zip(req.disbursements, res.disbursements):
+        if d.method == "paid" and not req.hardship:
+            want = A.round_half_up(r.pretax - _rmd_pretax(A, req, res), *law.WITHHOLDING_RATE)
+        else:
+            want = 0
+        conds.append(A.eq(r.withholding, want))
+    conds.append(A.eq(res.withholding, total(A, (r.withholding for r in res.disbursements))))
+    return A.and_(*conds)
+
+
+def _taxable_row(A, req, res):
+    conds = []
+    sixty_pretax = total(A, (r.pretax for r in res.rollovers_60_day))
+    for d, r in zip(req.disbursements, res.disbursements):
+        if d.method == "paid":
+            conds.append(A.eq(r.taxable, r.pretax - sixty_pretax))
+        else:
+            conds.append(A.eq(r.taxable, r.pretax if law.is_conversion(req.contract, d.to) else 0))
+    for x, r in zip(req.rollovers_60_day, res.rollovers_60_day):
+        conds.append(A.eq(r.taxable, r.pretax if law.is_conversion(req.contract, x.to) else 0))
+    return A.and_(*conds)
+
+
+def _taxable_sum(A, req, res):
+    return A.eq(res.taxable_income, total(A, (r.taxable for r in res.disbursements))
+                + total(A, (r.taxable for r in res.rollovers_60_day)))
+
+
+def box7_for(contract: str, method: str, to: str | None) -> str | None:
+    """Form 1099-R box 7 distribution code (rule 9); None where it depends on facts a request lacks."""
+    if method == "paid":
+        return None
+    if contract == "pretax_aftertax":
+        return "G"
+    return "H" if to == "roth_ira" else "B,G"
+
+
+def _form_1099r(A, req, res):
+    conds = []
+    for d, r in zip(req.disbursements, res.disbursements):
+        f = r.form_1099r
+        if d.method == "paid":
+            box2a = r.pretax
+        else:
+            box2a = r.pretax if law.is_conversion(req.contract, d.to) else 0
+        conds += [A.eq(f.box1, d.amount), A.eq(f.box2a, box2a), A.eq(f.box4, r.withholding),
+                  A.eq(f.box5, r.aftertax),
+                  A.true if f.box7 == box7_for(req.contract, d.method, d.to) else A.false]
+    return A.and_(*conds)
+
+
+def _regime(A, req, res):
+    return A.true if res.regime == req.regime else A.false
+
+
+def _old_rule(A, req, res):
+    """Each disbursement's after-tax share is T*amount/D rounded by largest remainder, ties in request order."""
+    D = total(A, (d.amount for d in req.disbursements))
+    T = res.aftertax
+    t = [r.aftertax for r in res.disbursements]
+    a = [d.amount for d in req.disbursements]
+    conds = []
+    up = []
+    rem = []
+    for ti, ai in zip(t, a):
+        # ti is floor(T*ai/D) or that plus one: D*ti - D < T*ai < D*ti + D, and not above when exact
+        conds.append(A.and_(A.lt(D * ti - D, T * ai), A.lt(T * ai, D * ti + D)))
+        is_up = A.lt(T * ai, D * ti)
+        up.append(is_up)
+        rem.append(T * ai - D * ti + A.ite(is_up, D, 0))   # T*ai mod D
+    for i in range(len(t)):
+        for j in range(len(t)):
+            if i != j:
+                beats = A.lt(rem[j], rem[i]) if j < i else A.le(rem[j], rem[i])
+                conds.append(A.implies(A.and_(up[i], A.not_(up[j])), beats))
+    return A.and_(*conds)
+
+
+def _old(req: Request) -> bool:
+    return req.regime == law.OLD
+
+
+INVARIANTS: tuple[Invariant, ...] = (
+    Invariant("NONNEGATIVE", "No amount in the result is negative.", (CONTRACT,), _always, _nonnegative),
+    Invariant("CONSERVE-ROW", "Each disbursement and each 60-day rollover is exactly its pre-tax plus its after-tax part.",
+              (IRC_72E8,), _always, _conserve_row),
+    Invariant("CONSERVE-TOTAL", "The distribution is the sum of its disbursements, and their pre-tax and after-tax "
+              "parts add up to the distribution's.", (N2014_SINGLE, IRC_72E8), _always, _conserve_total),
+    Invariant("PRORATA-ROUNDING", "Basis recovered is the pre-1987 basis first, then the pro rata share of the rest, "
+              "rounded half up to the cent.", (IRC_72E8, IRC_72E8D, CONTRACT), _always, _prorata),
+    Invariant("FULL-DISTRIBUTION-BASIS", "Distributing the whole balance recovers exactly the whole basis.",
+              (IRC_72E8,), _always, _full_distribution),
+    Invariant("AFTERTAX-TOTAL", "The after-tax part of the distribution is the basis recovered, or all of it for a "
+              "qualified designated Roth distribution.", (IRC_72E8, IRC_402A_D4), _always, _aftertax_total),
+    Invariant("REMAINING", "What remains is the balance less the distribution and the basis less the basis recovered, "
+              "pre-1987 basis used first.", (IRC_72E8D,), _always, _remaining),
+    Invariant("DIRECT-FIRST", "Direct rollovers carry as much of the pre-tax money as they can hold, except the pre-tax "
+              "part of the RMD.", (N2014_DIRECT, REG_RMD), _new, _direct_first),
+    Invariant("RMD-AFTERTAX-FIRST", "The payment keeps enough after-tax money to cover the RMD, up to all the "
+              "after-tax money.", (REG_RMD, IRC_402C4), _new, _rmd_aftertax_first),
+    Invariant("SIXTY-DAY-SECOND", "60-day rollovers carry as much of the payment's rollable pre-tax money as they can "
+              "hold.", (IRC_402C2,), _always, _sixty_day_second),
+    Invariant("NO-TAXABLE-CASH-WHEN-COVERED", "When the rollovers can hold all the rollable pre-tax money, the cash "
+              "kept is taxable only for the RMD's pre-tax part.", (N2014_DIRECT, IRC_402C2), _new, _no_taxable_cash),
+    Invariant("DEFAULT-ORDER", "Without an election, pre-tax money fills rollovers in the default order, each in full "
+              "before the next.", (N2014_CHOICE,), lambda req: True, _default_order),
+    Invariant("ELECTION-HONORED", "With an election, pre-tax money goes exactly where the participant chose.",
+              (N2014_CHOICE,), _has_election, _election_honored),
+    Invariant("ELIGIBILITY", "No money goes where the law does not let money of its kind go.",
+              (IRC_402C2_AT, IRC_402A), _always, _eligibility),
+    Invariant("WITHHOLDING", "20% is withheld from the payment's taxable, non-RMD part, and nothing from direct "
+              "rollovers or hardship distributions.", (IRC_3405, IRC_402C4), _always, _withholding),
+    Invariant("TAXABLE-ROW", "A row is taxable for pre-tax money kept or converted to a Roth IRA, and not for money "
+              "rolled over to a traditional vehicle.", (IRC_408A, IRC_402C2), _always, _taxable_row),
+    Invariant("TAXABLE-SUM", "Taxable income is the sum of every row's taxable amount.", (IRC_72E8,), _always,
+              _taxable_sum),
+    Invariant("FORM-1099R", "Each disbursement's Form 1099-R reports its amount, taxable amount, withholding, "
+              "after-tax part and distribution code.", (FORM_1099R,), _always, _form_1099r),
+    Invariant("REGIME", "The result names the regime the request asked for, or the default for its contract and date.",
+              (N2009_68,), _always, _regime),
+    Invariant("OLD-RULE-PRORATA", "Under Notice 2009-68 each disbursement carries its own pro rata share of the basis, "
+              "leftover cents going to the largest remainders.", (N2009_68, IRC_72E8), _old, _old_rule),
+)
+
+BY_ID: dict[str, Invariant] = {inv.id: inv for inv in INVARIANTS}
+
+
+def violated(req: Request, res: Result) -> list[Invariant]:
+    """The invariants a concrete result breaks (empty for a correct answer)."""
+    from spec.arith import INT
+    return [inv for inv in INVARIANTS if inv.applies(req) and not inv.holds(INT, req, res)]

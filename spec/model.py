@@ -1,0 +1,131 @@
+"""Request and Result of wire contract v1, as dataclasses.
+
+Structural fields (ids, methods, destinations, flags, election orders) are plain Python values; money
+fields are `Num`: an int when the reference runs, a z3 or sympy term when it is proved or solved in
+closed form. `spec.parse` builds these from JSON; `to_wire` writes the exact field names of the contract.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from spec.arith import Num
+
+CONTRACT_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class Disbursement:
+    id: str
+    method: str               # "direct" | "paid"
+    amount: Num
+    to: str | None = None     # destination of a direct rollover
+    accepts_aftertax: bool = True
+
+
+@dataclass(frozen=True)
+class Rollover60:
+    id: str
+    to: str
+    amount: Num
+
+
+@dataclass(frozen=True)
+class Elections:
+    direct_pretax_order: tuple[str, ...] | None = None
+    direct_pretax_amounts: dict[str, Num] | None = None
+    sixty_day_pretax_order: tuple[str, ...] | None = None
+    sixty_day_pretax_amounts: dict[str, Num] | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    date: _dt.date
+    plan: str
+    contract: str
+    balance: Num
+    basis: Num
+    disbursements: tuple[Disbursement, ...]
+    pre1987_basis: Num = 0
+    qualified_roth: bool = False
+    rmd: Num = 0
+    hardship: bool = False
+    regime: str = "notice_2014_54"   # the effective regime (parse fills in the default by date)
+    rollovers_60_day: tuple[Rollover60, ...] = ()
+    elections: Elections = field(default_factory=Elections)
+
+    @property
+    def directs(self) -> tuple[Disbursement, ...]:
+        return tuple(d for d in self.disbursements if d.method == "direct")
+
+    @property
+    def paid(self) -> Disbursement | None:
+        return next((d for d in self.disbursements if d.method == "paid"), None)
+
+
+@dataclass(frozen=True)
+class Form1099R:
+    box1: Num
+    box2a: Num
+    box4: Num
+    box5: Num
+    box7: str | None
+
+    def to_wire(self) -> dict:
+        return {"box1": self.box1, "box2a": self.box2a, "box4": self.box4, "box5": self.box5, "box7": self.box7}
+
+
+@dataclass(frozen=True)
+class DisbursementResult:
+    id: str
+    pretax: Num
+    aftertax: Num
+    taxable: Num
+    withholding: Num
+    form_1099r: Form1099R
+
+    def to_wire(self) -> dict:
+        return {"id": self.id, "pretax": self.pretax, "aftertax": self.aftertax, "taxable": self.taxable,
+                "withholding": self.withholding, "form_1099r": self.form_1099r.to_wire()}
+
+
+@dataclass(frozen=True)
+class Rollover60Result:
+    id: str
+    pretax: Num
+    aftertax: Num
+    taxable: Num
+
+    def to_wire(self) -> dict:
+        return {"id": self.id, "pretax": self.pretax, "aftertax": self.aftertax, "taxable": self.taxable}
+
+
+@dataclass(frozen=True)
+class Result:
+    regime: str
+    amount: Num            # distribution.amount, D
+    pretax: Num            # distribution.pretax, P
+    aftertax: Num          # distribution.aftertax, T
+    basis_recovered: Num   # distribution.basis_recovered, N
+    disbursements: tuple[DisbursementResult, ...]
+    rollovers_60_day: tuple[Rollover60Result, ...]
+    taxable_income: Num
+    withholding: Num
+    remaining_balance: Num
+    remaining_basis: Num
+    remaining_pre1987_basis: Num
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "regime": self.regime,
+            "distribution": {"amount": self.amount, "pretax": self.pretax, "aftertax": self.aftertax,
+                             "basis_recovered": self.basis_recovered},
+            "disbursements": [r.to_wire() for r in self.disbursements],
+            "rollovers_60_day": [r.to_wire() for r in self.rollovers_60_day],
+            "taxable_income": self.taxable_income,
+            "withholding": self.withholding,
+            "remaining": {"balance": self.remaining_balance, "basis": self.remaining_basis,
+                          "pre1987_basis": self.remaining_pre1987_basis},
+        }

@@ -1,0 +1,265 @@
+"""From bytes to a `Request`, with every structural fault turned into a `RequestError`.
+
+Checks run in a fixed order so that every implementation names the same fault first:
+  1. invalid_json            the text is not one JSON value
+  2. invalid_request         shape, types, missing/unknown fields, enumerations, dates
+  3. amount_out_of_range     money outside [0, 2^53-1]
+  4. duplicate_id, more_than_one_payment, not_eligible_rollover_distribution,
+     sixty_day_without_payment, regime_not_permitted, invalid_election (structure of elections)
+The checks on money values (basis vs balance, sums, elections adding up, eligibility after allocation)
+follow in `reference.algorithm`, in the order `spec.errors.VALUE_CHECK_ORDER`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from typing import Any
+
+from spec import law
+from spec.errors import RequestError
+from spec.model import Disbursement, Elections, Request, Rollover60
+
+MAX_ROWS = 1000  # reference limit on disbursements and on 60-day rollovers (not part of the contract)
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_REQUEST_FIELDS = {
+    "date": True, "plan": True, "contract": True, "balance": True, "basis": True, "disbursements": True,
+    "pre1987_basis": False, "qualified_roth": False, "rmd": False, "hardship": False, "regime": False,
+    "rollovers_60_day": False, "elections": False,
+}
+_ELECTION_FIELDS = ("direct_pretax_order", "direct_pretax_amounts", "sixty_day_pretax_order", "sixty_day_pretax_amounts")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"the key {k!r} appears twice in one object")
+        out[k] = v
+    return out
+
+
+def parse_json(data: str | bytes) -> Any:
+    """Strict JSON: UTF-8, one value, no NaN/Infinity, no duplicate keys, integers of any size."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise RequestError("invalid_json", f"The input is not UTF-8 text (byte {e.start}).") from None
+    try:
+        return json.loads(data, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+    except RecursionError:
+        raise RequestError("invalid_json", "The input nests too deeply to be a request.") from None
+    except ValueError as e:  # JSONDecodeError, our hooks, and ints beyond the digit limit
+        raise RequestError("invalid_json", f"The input is not valid JSON: {e}.") from None
+
+
+def _type_name(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "a boolean"
+    if isinstance(v, int):
+        return "an integer"
+    if isinstance(v, float):
+        return "a number with a fraction or exponent"
+    if isinstance(v, str):
+        return "a string"
+    if isinstance(v, list):
+        return "an array"
+    return "an object"
+
+
+class _Shape:
+    """Pass 2: shape and types. Money values are only type-checked here; ranges come in pass 3."""
+
+    def __init__(self) -> None:
+        self.money: list[tuple[str, int]] = []  # (path, value) for the range pass
+
+    def fail(self, path: str | None, message: str) -> RequestError:
+        return RequestError("invalid_request", message, path)
+
+    def obj(self, v: Any, path: str, fields: dict[str, bool], what: str) -> dict:
+        if not isinstance(v, dict):
+            raise self.fail(path or None, f"The {what} must be a JSON object, not {_type_name(v)}.")
+        for k in v:
+            if k not in fields:
+                raise self.fail(_join(path, k), f"The {what} has an unknown field {k!r}; "
+                                f"allowed fields are {', '.join(sorted(fields))}.")
+        for k, required in fields.items():
+            if required and k not in v:
+                raise self.fail(_join(path, k), f"The {what} is missing the required field {k!r}.")
+        return v
+
+    def money_value(self, v: Any, path: str) -> int:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise self.fail(path, f"{path} must be an integer number of cents, not {_type_name(v)}.")
+        self.money.append((path, v))
+        return v
+
+    def enum(self, v: Any, path: str, allowed: tuple[str, ...]) -> str:
+        if not isinstance(v, str) or v not in allowed:
+            shown = json.dumps(v) if isinstance(v, (str, int, bool)) or v is None else _type_name(v)
+            raise self.fail(path, f"{path} is {shown}; it must be one of {', '.join(allowed)}.")
+        return v
+
+    def boolean(self, v: Any, path: str) -> bool:
+        if not isinstance(v, bool):
+            raise self.fail(path, f"{path} must be true or false, not {_type_name(v)}.")
+        return v
+
+    def ident(self, v: Any, path: str) -> str:
+        if not isinstance(v, str) or not v:
+            raise self.fail(path, f"{path} must be a non-empty string.")
+        return v
+
+    def array(self, v: Any, path: str) -> list:
+        if not isinstance(v, list):
+            raise self.fail(path, f"{path} must be an array, not {_type_name(v)}.")
+        if len(v) > MAX_ROWS:
+            raise self.fail(path, f"{path} has {len(v)} entries; this calculator accepts at most {MAX_ROWS}.")
+        return v
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def parse_request(obj: Any) -> Request:
+    """Validate the structure of a request (steps 2-4 above) and build a `Request` of ints."""
+    s = _Shape()
+    r = s.obj(obj, "", _REQUEST_FIELDS, "request")
+    if not isinstance(r["date"], str) or not _DATE.fullmatch(r["date"]):
+        raise s.fail("date", "date must be a string of the form YYYY-MM-DD.")
+    try:
+        date = _dt.date.fromisoformat(r["date"])
+    except ValueError:
+        raise s.fail("date", f"date {r['date']!r} is not a day of the calendar.") from None
+    plan = s.enum(r["plan"], "plan", law.PLANS)
+    contract = s.enum(r["contract"], "contract", law.CONTRACTS)
+    balance = s.money_value(r["balance"], "balance")
+    basis = s.money_value(r["basis"], "basis")
+    pre1987 = s.money_value(r.get("pre1987_basis", 0), "pre1987_basis")
+    qualified = s.boolean(r.get("qualified_roth", False), "qualified_roth")
+    rmd = s.money_value(r.get("rmd", 0), "rmd")
+    hardship = s.boolean(r.get("hardship", False), "hardship")
+    regime = s.enum(r["regime"], "regime", law.REGIMES) if "regime" in r else None
+    if qualified and contract != "designated_roth":
+        raise s.fail("qualified_roth", "qualified_roth can be true only for a designated_roth contract.")
+    if contract == "designated_roth" and pre1987 != 0:
+        raise s.fail("pre1987_basis", "A designated Roth account has no pre-1987 basis (Roth accounts began in 2006).")
+
+    disbursements = []
+    for i, d in enumerate(s.array(r["disbursements"], "disbursements")):
+        p = _join("disbursements", i)
+        if not isinstance(d, dict):
+            raise s.fail(p, f"{p} must be a JSON object, not {_type_name(d)}.")
+        method = s.enum(d.get("method"), _join(p, "method"), law.METHODS) if "method" in d else None
+        if method is None:
+            raise s.fail(_join(p, "method"), f"{p} is missing the required field 'method'.")
+        fields = {"id": True, "method": True, "amount": True}
+        if method == "direct":
+            fields.update({"to": True, "accepts_aftertax": False})
+        s.obj(d, p, fields, f"{'direct rollover' if method == 'direct' else 'payment'} {p}")
+        disbursements.append(Disbursement(
+            id=s.ident(d["id"], _join(p, "id")),
+            method=method,
+            amount=s.money_value(d["amount"], _join(p, "amount")),
+            to=s.enum(d["to"], _join(p, "to"), law.DESTINATIONS) if method == "direct" else None,
+            accepts_aftertax=s.boolean(d.get("accepts_aftertax", True), _join(p, "accepts_aftertax")),
+        ))
+
+    rollovers = []
+    for i, x in enumerate(s.array(r.get("rollovers_60_day", []), "rollovers_60_day")):
+        p = _join("rollovers_60_day", i)
+        s.obj(x, p, {"id": True, "to": True, "amount": True}, f"60-day rollover {p}")
+        rollovers.append(Rollover60(id=s.ident(x["id"], _join(p, "id")),
+                                    to=s.enum(x["to"], _join(p, "to"), law.DESTINATIONS),
+                                    amount=s.money_value(x["amount"], _join(p, "amount"))))
+
+    raw_elections = s.obj(r.get("elections", {}), "elections", {k: False for k in _ELECTION_FIELDS}, "elections object")
+    elections: dict[str, Any] = {}
+    for k in _ELECTION_FIELDS:
+        if k not in raw_elections:
+            continue
+        p = _join("elections", k)
+        v = raw_elections[k]
+        if k.endswith("_order"):
+            elections[k] = tuple(s.ident(x, _join(p, i)) for i, x in enumerate(s.array(v, p)))
+        else:
+            if not isinstance(v, dict):
+                raise s.fail(p, f"{p} must be an object mapping ids to cents, not {_type_name(v)}.")
+            elections[k] = {key: s.money_value(val, _join(p, key)) for key, val in v.items()}
+
+    # pass 3: ranges
+    for path, v in s.money:
+        if not 0 <= v <= law.MAX_CENTS:
+            raise RequestError("amount_out_of_range",
+                               f"{path} is {v} cents; money must be between 0 and {law.MAX_CENTS} cents.", path)
+
+    # pass 4: structure of the distribution
+    seen: dict[str, str] = {}
+    for kind, rows in (("disbursements", disbursements), ("rollovers_60_day", rollovers)):
+        for i, row in enumerate(rows):
+            p = _join(_join(kind, i), "id")
+            if row.id in seen:
+                raise RequestError("duplicate_id", f"The id {row.id!r} at {p} is already used at {seen[row.id]}; "
+                                   "ids must be unique across disbursements and 60-day rollovers.", p)
+            seen[row.id] = p
+    payments = [i for i, d in enumerate(disbursements) if d.method == "paid"]
+    if len(payments) > 1:
+        p = _join("disbursements", payments[1])
+        raise RequestError("more_than_one_payment", "Only one disbursement may be paid to the participant; "
+                           f"{p} is a second one.", p)
+    if hardship:
+        rolled = [_join("disbursements", i) for i, d in enumerate(disbursements) if d.method == "direct"]
+        rolled += [_join("rollovers_60_day", i) for i in range(len(rollovers))]
+        if rolled:
+            raise RequestError("not_eligible_rollover_distribution", "A hardship distribution is not an eligible "
+                               "rollover distribution (§402(c)(4)(C)), so it cannot be rolled over, but "
+                               f"{rolled[0]} is a rollover.", rolled[0])
+    if rollovers and not payments:
+        raise RequestError("sixty_day_without_payment", "A 60-day rollover re-deposits money paid to the "
+                           "participant, but no disbursement is paid to the participant.", "rollovers_60_day")
+
+    allowed = [g for g in law.REGIMES if law.regime_permitted(contract, g, date)]
+    if regime is None:
+        regime = law.default_regime(contract, date)
+    elif regime not in allowed:
+        raise RequestError("regime_not_permitted", f"The regime {regime} may not be used for a {contract} contract "
+                           f"on {date.isoformat()}; permitted: {', '.join(allowed)}.", "regime")
+
+    direct_ids = {d.id for d in disbursements if d.method == "direct"}
+    sixty_ids = {x.id for x in rollovers}
+    for kind, ids, what in (("direct", direct_ids, "direct rollover"), ("sixty_day", sixty_ids, "60-day rollover")):
+        order_key, amounts_key = f"{kind}_pretax_order", f"{kind}_pretax_amounts"
+        if order_key in elections and amounts_key in elections:
+            raise RequestError("invalid_election", f"Give either {order_key} or {amounts_key}, not both.",
+                               _join("elections", amounts_key))
+        if kind == "direct" and regime == law.OLD and (order_key in elections or amounts_key in elections):
+            key = order_key if order_key in elections else amounts_key
+            raise RequestError("invalid_election", "Under Notice 2009-68 each disbursement carries its own pro "
+                               "rata share, so pre-tax money cannot be elected to a direct rollover.",
+                               _join("elections", key))
+        listed = list(elections.get(order_key, ())) + list(elections.get(amounts_key, {}))
+        key = order_key if order_key in elections else amounts_key
+        for i, x in enumerate(listed):
+            p = _join(_join("elections", key), i if key == order_key else x)
+            if x not in ids:
+                raise RequestError("invalid_election", f"The election names {x!r}, which is not a {what} "
+                                   "of this request.", p)
+            if listed.index(x) != i:
+                raise RequestError("invalid_election", f"The election lists {x!r} twice.", p)
+
+    return Request(date=date, plan=plan, contract=contract, balance=balance, basis=basis,
+                   disbursements=tuple(disbursements), pre1987_basis=pre1987, qualified_roth=qualified, rmd=rmd,
+                   hardship=hardship, regime=regime, rollovers_60_day=tuple(rollovers),
+                   elections=Elections(**elections))
