@@ -1,0 +1,5 @@
+import sys
+
+from rollsplit.cli import main
+
+sys.exit(main())

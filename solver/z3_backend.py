@@ -1,0 +1,160 @@
+"""z3 execution of the reference algorithm and the invariants.
+
+`Z3Arith` implements `spec.arith.Arith` on z3 integer terms and records every branch condition the
+algorithm creates (each min, max and ite), which `solver.regions` uses to enumerate behaviour regions.
+`Shape` is the structure of a request (everything the algorithm branches on in Python);
+`symbolic_request(shape)` builds a `Request` of that shape whose money fields are z3 Ints, with the
+wire contract's range constraints.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+import z3
+
+from spec import law
+from spec.model import Disbursement, Elections, Request, Rollover60
+
+
+class Z3Arith:
+    """Arith on z3 Int terms. Division by a non-constant is z3's integer division under a z3 If guard."""
+
+    def __init__(self, record: bool = True) -> None:
+        self.true = z3.BoolVal(True)
+        self.false = z3.BoolVal(False)
+        self.record = record
+        self.conditions: list[z3.BoolRef] = []   # branch conditions, in creation order
+
+    def _note(self, c):
+        if self.record and not isinstance(c, bool):
+            self.conditions.append(c)
+        return c
+
+    @staticmethod
+    def _v(x):
+        return z3.IntVal(x) if isinstance(x, int) else x
+
+    def le(self, a, b):
+        return self._v(a) <= self._v(b)
+
+    def lt(self, a, b):
+        return self._v(a) < self._v(b)
+
+    def eq(self, a, b):
+        return self._v(a) == self._v(b)
+
+    def and_(self, *cs):
+        return z3.And(*cs) if cs else self.true
+
+    def or_(self, *cs):
+        return z3.Or(*cs) if cs else self.false
+
+    def not_(self, c):
+        return z3.Not(c)
+
+    def implies(self, a, b):
+        return z3.Implies(a, b)
+
+    def ite(self, c, a, b):
+        if isinstance(c, bool):
+            return a if c else b
+        self._note(c)
+        return z3.If(c, self._v(a), self._v(b))
+
+    def min(self, a, b):
+        c = self._note(self.le(a, b))
+        return z3.If(c, self._v(a), self._v(b))
+
+    def max(self, a, b):
+        c = self._note(self.le(b, a))
+        return z3.If(c, self._v(a), self._v(b))
+
+    def floordiv(self, a, b):
+        if isinstance(b, int):
+            return self._v(a) / b if b > 0 else z3.IntVal(0)
+        c = self._note(self._v(b) > 0)
+        return z3.If(c, self._v(a) / self._v(b), z3.IntVal(0))
+
+    def round_half_up(self, x, y, z):
+        return self.floordiv(2 * self._v(x) * y + z, 2 * self._v(z) if not isinstance(z, int) else 2 * z)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The structure of a request: what the algorithm branches on in Python. Money is left symbolic."""
+    contract: str = "pretax_aftertax"
+    regime: str = law.NEW
+    directs: tuple[tuple[str, bool], ...] = (("traditional_ira", True),)   # (to, accepts_aftertax)
+    paid: bool = True
+    sixty: tuple[str, ...] = ()
+    qualified_roth: bool = False
+    hardship: bool = False
+    rmd: bool = False
+    pre1987: bool = False
+    direct_election: str | None = None          # None | "order" | "amounts"
+    direct_order: tuple[int, ...] = ()           # indices into directs, for "order"
+    sixty_election: str | None = None
+    sixty_order: tuple[int, ...] = ()
+
+    def name(self) -> str:
+        parts = [self.contract + ("+qualified" if self.qualified_roth else ""), self.regime,
+                 f"{len(self.directs)}d" + ("+paid" if self.paid else ""), f"{len(self.sixty)}s"]
+        for flag in ("hardship", "rmd", "pre1987"):
+            if getattr(self, flag):
+                parts.append(flag)
+        if self.direct_election:
+            parts.append(f"direct-{self.direct_election}")
+        if self.sixty_election:
+            parts.append(f"sixty-{self.sixty_election}")
+        parts.append("to=" + ",".join(t if a else t + "(no-at)" for t, a in self.directs))
+        if self.sixty:
+            parts.append("60=" + ",".join(self.sixty))
+        return "/".join(parts)
+
+    def date(self) -> _dt.date:
+        """A date on which this shape's regime is permitted for its contract."""
+        if self.regime == law.OLD:
+            return _dt.date(2014, 6, 30)
+        return _dt.date(2025, 6, 30)
+
+
+@dataclass
+class SymbolicRequest:
+    request: Request
+    variables: dict[str, z3.ArithRef] = field(default_factory=dict)
+    ranges: list[z3.BoolRef] = field(default_factory=list)   # 0 <= money <= 2^53-1
+
+
+def symbolic_request(shape: Shape, prefix: str = "") -> SymbolicRequest:
+    """A request of `shape` whose money fields are fresh z3 Ints (named `prefix` + field path)."""
+    sr = SymbolicRequest(request=None)  # type: ignore[arg-type]
+
+    def money(name: str) -> z3.ArithRef:
+        v = z3.Int(prefix + name)
+        sr.variables[name] = v
+        sr.ranges.append(z3.And(v >= 0, v <= law.MAX_CENTS))
+        return v
+
+    rows = [Disbursement(id=f"d{i}", method="direct", amount=money(f"d{i}.amount"), to=to, accepts_aftertax=acc)
+            for i, (to, acc) in enumerate(shape.directs)]
+    if shape.paid:
+        rows.append(Disbursement(id="paid", method="paid", amount=money("paid.amount")))
+    sixty = tuple(Rollover60(id=f"s{j}", to=to, amount=money(f"s{j}.amount")) for j, to in enumerate(shape.sixty))
+    e: dict = {}
+    if shape.direct_election == "order":
+        e["direct_pretax_order"] = tuple(f"d{i}" for i in shape.direct_order)
+    elif shape.direct_election == "amounts":
+        e["direct_pretax_amounts"] = {f"d{i}": money(f"elect.d{i}") for i in range(len(shape.directs))}
+    if shape.sixty_election == "order":
+        e["sixty_day_pretax_order"] = tuple(f"s{j}" for j in shape.sixty_order)
+    elif shape.sixty_election == "amounts":
+        e["sixty_day_pretax_amounts"] = {f"s{j}": money(f"elect.s{j}") for j in range(len(shape.sixty))}
+    sr.request = Request(
+        date=shape.date(), plan="401a", contract=shape.contract,
+        balance=money("balance"), basis=money("basis"), disbursements=tuple(rows),
+        pre1987_basis=money("pre1987_basis") if shape.pre1987 else 0,
+        qualified_roth=shape.qualified_roth, rmd=money("rmd") if shape.rmd else 0, hardship=shape.hardship,
+        regime=shape.regime, rollovers_60_day=sixty, elections=Elections(**e))
+    return sr
