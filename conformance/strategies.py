@@ -1,0 +1,167 @@
+"""Hypothesis strategies of valid wire requests (dicts, exactly as a vendor's adapter receives them).
+
+`valid_requests(features=None)` draws requests of every feature the reference accepts: both contracts,
+pre-1987 basis, RMD, hardship, 60-day rollovers, elections of both kinds, both regimes and dates around
+the transitions. Requests are valid by construction: amounts are cut from a drawn total, elections are
+drawn from the amounts the law leaves to the participant, and a destination the allocation makes
+ineligible is repaired to one that can take the money. The fuzzing kit (`conformance.fuzzing`) adds
+boundary bias and near-valid requests on top.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from spec import law
+from spec.features import required_features
+
+TRANSITION_DATES = ("2014-09-17", "2014-09-18", "2014-12-31", "2015-01-01", "2015-12-31", "2016-01-01")
+
+_PRETAX_DIRECT = ("traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov")
+_ROTH_DIRECT = ("roth_ira", "designated_roth")
+_PRETAX_SIXTY = ("traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov")
+_ROTH_SIXTY = ("roth_ira", "designated_roth")
+
+
+def cents(max_value: int = law.MAX_CENTS) -> st.SearchStrategy[int]:
+    """Money, mostly of everyday size, sometimes huge (products beyond 2^64)."""
+    return st.one_of(st.integers(0, min(max_value, 10_000_000)), st.integers(0, max_value)) \
+        if max_value > 0 else st.just(0)
+
+
+def dates() -> st.SearchStrategy[str]:
+    return st.one_of(st.sampled_from(TRANSITION_DATES),
+                     st.dates(min_value=__import__("datetime").date(2010, 1, 1),
+                              max_value=__import__("datetime").date(2030, 12, 31)).map(lambda d: d.isoformat()))
+
+
+@st.composite
+def split(draw, total: int, n: int) -> list[int]:
+    """n non-negative integers adding up to `total`."""
+    if n == 0:
+        return []
+    cuts = sorted(draw(st.integers(0, total)) for _ in range(n - 1))
+    bounds = [0, *cuts, total]
+    return [b - a for a, b in zip(bounds, bounds[1:])]
+
+
+@st.composite
+def _fill_split(draw, amount: int, caps: list[int]) -> list[int]:
+    """A split of `amount` with each part <= its cap (sum(caps) >= amount)."""
+    out = [0] * len(caps)
+    order = draw(st.permutations(range(len(caps))))
+    left = amount
+    room = sum(caps)
+    for i in order:
+        room -= caps[i]
+        lo, hi = max(0, left - room), min(caps[i], left)
+        out[i] = draw(st.integers(lo, hi)) if hi > lo else lo
+        left -= out[i]
+    return out
+
+
+def _feature_ok(features: set[str] | None, name: str) -> bool:
+    return features is None or name in features
+
+
+@st.composite
+def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_directs: int = 4,
+                   max_sixty: int = 3) -> dict[str, Any]:
+    """A wire request the reference accepts; with `features`, one needing only those features."""
+    from reference import calculate, compute_outcome
+    from spec.parse import parse_request
+
+    features = set(features) if features is not None else None
+    roth = _feature_ok(features, "designated_roth") and draw(st.booleans())
+    contract = "designated_roth" if roth else "pretax_aftertax"
+    date = draw(dates())
+    permitted = [g for g in law.REGIMES if law.regime_permitted(contract, g, __import__("datetime").date.fromisoformat(date))]
+    if not _feature_ok(features, "regime_2009"):
+        permitted = [g for g in permitted if g == law.NEW]
+        if not permitted:  # a Roth contract before the Notice: only the old rule is permitted
+            date = "2016-01-01"
+            permitted = [law.NEW]
+    regime = draw(st.sampled_from(permitted))
+    req: dict[str, Any] = {"date": date, "plan": draw(st.sampled_from(law.PLANS)), "contract": contract}
+    if regime != law.default_regime(contract, __import__("datetime").date.fromisoformat(date)) or draw(st.booleans()):
+        req["regime"] = regime
+
+    balance = draw(cents().filter(lambda b: b > 0))
+    basis = draw(st.integers(0, balance) | st.sampled_from([0, balance]))
+    req["balance"], req["basis"] = balance, basis
+    if not roth and _feature_ok(features, "pre1987_basis") and draw(st.booleans()):
+        req["pre1987_basis"] = draw(st.integers(0, basis))
+    if roth and draw(st.booleans()):
+        req["qualified_roth"] = draw(st.booleans())
+
+    hardship = _feature_ok(features, "rmd") and draw(st.integers(0, 9)) == 0
+    n_direct = 0 if hardship else draw(st.integers(0, max_directs))
+    paid = hardship or n_direct == 0 or draw(st.booleans())
+    D = draw(st.integers(1, balance) | st.just(balance))
+    amounts = draw(split(D, n_direct + (1 if paid else 0)))
+    dests = _ROTH_DIRECT if roth else _PRETAX_DIRECT
+    rows = []
+    for i in range(n_direct):
+        row = {"id": f"d{i}", "method": "direct", "to": draw(st.sampled_from(dests)), "amount": amounts[i]}
+        if row["to"] in ("qualified_plan", "403b") and draw(st.booleans()):
+            row["accepts_aftertax"] = draw(st.booleans())
+        rows.append(row)
+    if paid:
+        rows.insert(draw(st.integers(0, len(rows))), {"id": "cash", "method": "paid", "amount": amounts[-1]})
+    req["disbursements"] = rows
+    if hardship:
+        req["hardship"] = True
+    paid_amount = amounts[-1] if paid else 0
+    rmd = 0
+    if paid and _feature_ok(features, "rmd") and draw(st.booleans()):
+        rmd = draw(st.integers(0, paid_amount))
+        req["rmd"] = rmd
+    if paid and not hardship and _feature_ok(features, "sixty_day") and draw(st.booleans()):
+        n = draw(st.integers(1, max_sixty))
+        total = draw(st.integers(0, paid_amount - rmd))
+        req["rollovers_60_day"] = [{"id": f"s{j}", "to": draw(st.sampled_from(_ROTH_SIXTY if roth else _PRETAX_SIXTY)),
+                                    "amount": a} for j, a in enumerate(draw(split(total, n)))]
+
+    _repair_eligibility(req, calculate)
+    outcome = compute_outcome(parse_request(req))  # valid now, without elections
+    elections: dict[str, Any] = {}
+    directs = [r for r in rows if r["method"] == "direct"]
+    if regime == law.NEW and directs and draw(st.booleans()):
+        if draw(st.booleans()):
+            ids = [r["id"] for r in directs]
+            elections["direct_pretax_order"] = draw(st.permutations(ids))[:draw(st.integers(0, len(ids)))]
+        else:
+            parts = draw(_fill_split(outcome.direct_pretax, [r["amount"] for r in directs]))
+            elections["direct_pretax_amounts"] = {r["id"]: p for r, p in zip(directs, parts)}
+    sixty = req.get("rollovers_60_day", [])
+    if sixty and draw(st.booleans()):
+        if draw(st.booleans()):
+            ids = [r["id"] for r in sixty]
+            elections["sixty_day_pretax_order"] = draw(st.permutations(ids))[:draw(st.integers(0, len(ids)))]
+        else:
+            parts = draw(_fill_split(outcome.sixty_pretax, [r["amount"] for r in sixty]))
+            elections["sixty_day_pretax_amounts"] = {r["id"]: p for r, p in zip(sixty, parts)}
+    if elections:
+        req["elections"] = elections
+        _repair_eligibility(req, calculate)
+    answer = calculate(req)
+    assert "error" not in answer, (req, answer)  # valid by construction: a failure here is a bug
+    if features is not None:
+        assert required_features(req) <= features | {"form_1099r"}, (req, features)
+    return req
+
+
+def _repair_eligibility(req: dict, calculate) -> None:
+    """Send money the allocation makes ineligible to a destination that takes both kinds."""
+    safe = "roth_ira" if req["contract"] == "designated_roth" else "traditional_ira"
+    for _ in range(len(req["disbursements"]) + len(req.get("rollovers_60_day", [])) + 1):
+        answer = calculate(req)
+        err = answer.get("error")
+        if not err or err["code"] != "ineligible_destination":
+            return
+        kind, index = err["field"].split("[")
+        row = req[kind][int(index.rstrip("]"))]
+        row["to"] = safe
+        row.pop("accepts_aftertax", None)

@@ -1,0 +1,46 @@
+"""Features of wire contract v1 (the persistent protocol's handshake lists those an implementation supports).
+
+`core` is required of every implementation; a request needing an undeclared feature is skipped by the
+conformance runner (never counted as passed). `form_1099r` is about the answer: an implementation that
+does not declare it is not judged on its `form_1099r` objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FEATURES: dict[str, str] = {
+    "core": "one pretax_aftertax contract, direct rollovers and one payment, new regime, elections",
+    "sixty_day": "60-day rollovers out of the payment (rollovers_60_day, sixty_day_pretax_* elections)",
+    "designated_roth": "designated Roth contracts, qualified_roth",
+    "pre1987_basis": "pre-1987 basis recovered first (§72(e)(8)(D))",
+    "rmd": "a required minimum distribution inside the payment, and hardship distributions",
+    "regime_2009": "the old rule of Notice 2009-68 (explicit or by date)",
+    "form_1099r": "Form 1099-R boxes in each disbursement's result",
+}
+CORE = "core"
+
+
+def required_features(request: Any) -> set[str]:
+    """The features a wire request needs (best effort on malformed input: never raises)."""
+    need = {CORE}
+    if not isinstance(request, dict):
+        return need
+    if request.get("rollovers_60_day") or any(k.startswith("sixty_day") for k in (request.get("elections") or {})
+                                               if isinstance(k, str)):
+        need.add("sixty_day")
+    if request.get("contract") == "designated_roth" or request.get("qualified_roth"):
+        need.add("designated_roth")
+    if request.get("pre1987_basis"):
+        need.add("pre1987_basis")
+    if request.get("rmd") or request.get("hardship"):
+        need.add("rmd")
+    if request.get("regime") == "notice_2009_68":
+        need.add("regime_2009")
+    else:
+        # the default regime is the old rule for a designated Roth contract before 2014-09-18
+        date = request.get("date")
+        if request.get("contract") == "designated_roth" and isinstance(date, str) and date < "2014-09-18" \
+                and "regime" not in request:
+            need.add("regime_2009")
+    return need
