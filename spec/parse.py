@@ -45,6 +45,21 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
     return out
 
 
+_HUGE = 10**40  # stands for any integer too long to convert: still out of every money range
+
+
+def _parse_int(text: str) -> int:
+    """JSON integers of any length; past 40 digits only the sign matters (no money is that large)."""
+    digits = text.lstrip("-")
+    if len(digits) <= 40:
+        return int(text)
+    return -_HUGE if text.startswith("-") else _HUGE
+
+
+def _cents_text(v: int) -> str:
+    return f"{v} cents" if abs(v) < _HUGE else ("a number of more than 40 digits" if v > 0 else "a negative number of more than 40 digits")
+
+
 def parse_json(data: str | bytes) -> Any:
     """Strict JSON: UTF-8, one value, no NaN/Infinity, no duplicate keys, integers of any size."""
     if isinstance(data, bytes):
@@ -53,7 +68,8 @@ def parse_json(data: str | bytes) -> Any:
         except UnicodeDecodeError as e:
             raise RequestError("invalid_json", f"The input is not UTF-8 text (byte {e.start}).") from None
     try:
-        return json.loads(data, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+        return json.loads(data, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys,
+                          parse_int=_parse_int)
     except RecursionError:
         raise RequestError("invalid_json", "The input nests too deeply to be a request.") from None
     except ValueError as e:  # JSONDecodeError, our hooks, and ints beyond the digit limit
@@ -203,7 +219,7 @@ def parse_request(obj: Any) -> Request:
     for path, v in s.money:
         if not 0 <= v <= law.MAX_CENTS:
             raise RequestError("amount_out_of_range",
-                               f"{path} is {v} cents; money must be between 0 and {law.MAX_CENTS} cents.", path)
+                               f"{path} is {_cents_text(v)}; money must be between 0 and {law.MAX_CENTS} cents.", path)
 
     # pass 4: structure of the distribution
     seen: dict[str, str] = {}
