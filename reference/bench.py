@@ -1,0 +1,86 @@
+"""Allocations per second of the reference, printed as a table with the machine it ran on.
+
+Two paths are timed for each request: `reference.calculate` on the wire dict (validation, allocation,
+value checks, Result JSON: what an adapter pays per request) and `reference.compute` on an already
+parsed `Request` (the algorithm and its value checks alone). A benchmark, not a test: figures vary
+with the machine and its load.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from typing import Callable
+
+from tabulate import tabulate
+
+from reference import calculate, compute
+from spec.parse import parse_request
+
+TARGET = 50_000  # allocations/s for the 3-destination request on one core (issue 2)
+
+
+def _request(directs: list[tuple[str, str, int]], paid: int, sixty: list[tuple[str, str, int]]) -> dict:
+    rows = [{"id": i, "method": "direct", "to": to, "amount": a} for i, to, a in directs]
+    if paid:
+        rows.append({"id": "me", "method": "paid", "amount": paid})
+    req = {"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": 10_000_000,
+           "basis": 2_000_000, "disbursements": rows}
+    if sixty:
+        req["rollovers_60_day"] = [{"id": i, "to": to, "amount": a} for i, to, a in sixty]
+    return req
+
+
+# name -> (what it is, wire request)
+REQUESTS: dict[str, tuple[str, dict]] = {
+    "1 destination": ("one direct rollover to a traditional IRA",
+                      _request([("ira", "traditional_ira", 6_000_000)], 0, [])),
+    "3 destinations": ("IRS FAQ example 1: traditional IRA, Roth IRA, paid",
+                       _request([("ira", "traditional_ira", 8_000_000), ("roth", "roth_ira", 1_000_000)],
+                                1_000_000, [])),
+    "8 destinations": ("5 direct rollovers, paid, 2 sixty-day rollovers",
+                       _request([("plan", "qualified_plan", 1_000_000), ("gov", "457b_gov", 500_000),
+                                 ("ira", "traditional_ira", 2_000_000), ("roth", "roth_ira", 1_000_000),
+                                 ("b403", "403b", 500_000)], 3_000_000,
+                                [("r1", "traditional_ira", 1_000_000), ("r2", "roth_ira", 500_000)])),
+}
+
+
+def rate(fn: Callable[[], object], seconds: float) -> float:
+    """Calls per second of `fn`, over batches until `seconds` have passed (at least one batch)."""
+    batch, calls = 1000, 0
+    start = time.perf_counter()
+    while True:
+        for _ in range(batch):
+            fn()
+        calls += batch
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return calls / elapsed
+
+
+def machine() -> str:
+    return (f"{platform.system()} {platform.machine()}, {platform.processor() or 'cpu'}, "
+            f"{os.cpu_count()} logical CPUs, Python {platform.python_version()} ({platform.python_implementation()})")
+
+
+def run(seconds: float = 1.0, out=sys.stdout, progress=sys.stderr) -> list[tuple[str, str, int, int]]:
+    rows = []
+    for name, (what, wire) in REQUESTS.items():
+        print(f"bench: {name} ...", file=progress, flush=True)
+        answer = calculate(wire)
+        if "error" in answer:
+            raise AssertionError(f"benchmark request {name!r} is rejected: {answer['error']}")
+        req = parse_request(wire)
+        wire_rate = rate(lambda: calculate(wire), seconds)
+        compute_rate = rate(lambda: compute(req), seconds)
+        rows.append((name, what, round(wire_rate), round(compute_rate)))
+    print(tabulate(rows, headers=("request", "shape", "calculate(wire dict) /s", "compute(Request) /s"),
+                   tablefmt="github", intfmt=","), file=out)
+    three = next(r for r in rows if r[0] == "3 destinations")
+    verdict = "met" if three[2] >= TARGET else "NOT met"
+    print(f"\nTarget >= {TARGET:,}/s for 3 destinations through calculate: {verdict} ({three[2]:,}/s).", file=out)
+    print(f"Machine: {machine()}; one process, one core; {seconds:g} s per cell.", file=out)
+    return rows

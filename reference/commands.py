@@ -1,0 +1,92 @@
+"""`rollsplit allocate`, `rollsplit serve`, `rollsplit bench`: argument parsing only.
+
+Handlers return the exit code: 0 for a result, 2 for a rejected request or an unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_OK, EXIT_REJECTED = 0, 2
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "allocate", help="split one distribution and allocate it across rollovers",
+        description="Read one request (wire contract v1) from FILE or standard input and print the allocation: "
+                    "tables and a step-by-step explanation citing the rules, or the Result/Error JSON with --json "
+                    "(a one-shot adapter). Exit status 0 on a result, 2 on a rejected request.")
+    p.add_argument("file", nargs="?", metavar="FILE", help="request JSON file (default: standard input)")
+    p.add_argument("--json", action="store_true", help="print exactly one Result JSON or Error JSON line")
+    p.set_defaults(func=allocate_command)
+
+    p = subparsers.add_parser(
+        "serve", help="persistent JSON-lines adapter of the reference (protocol 1)",
+        description="Answer start/allocate/stop messages, one JSON object per line on standard input and output.")
+    p.set_defaults(func=serve_command)
+
+    p = subparsers.add_parser(
+        "bench", help="allocations per second for 1-, 3- and 8-destination requests",
+        description="Time the reference on three requests and print a table with the machine it ran on.")
+    p.add_argument("--seconds", type=_positive_seconds, default=1.0, metavar="S",
+                   help="seconds to time each cell (default 1)")
+    p.set_defaults(func=bench_command)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)  # a duration, not money
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError("the seconds must be more than 0 and at most 3600")
+    return value
+
+
+def _read(path: str | None) -> bytes | None:
+    if path is None or path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        print(f"rollsplit allocate: cannot read {path}: {e.strerror or e}.", file=sys.stderr)
+        return None
+
+
+def allocate_command(args: argparse.Namespace) -> int:
+    from reference import compute_outcome
+    from reference.explain import error_report, report
+    from spec.errors import RequestError
+    from spec.parse import parse_json, parse_request
+
+    data = _read(args.file)
+    if data is None:
+        return EXIT_REJECTED
+    try:
+        req = parse_request(parse_json(data))
+        outcome = compute_outcome(req)
+    except RequestError as e:
+        if args.json:
+            print(json.dumps(e.to_wire(), separators=(",", ":")), flush=True)
+        else:
+            sys.stdout.write(error_report(e))
+        return EXIT_REJECTED
+    if args.json:
+        print(json.dumps(outcome.result.to_wire(), separators=(",", ":")), flush=True)
+    else:
+        sys.stdout.write(report(req, outcome))
+    return EXIT_OK
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from reference.serve import serve
+    return serve(sys.stdin.buffer, sys.stdout.buffer)
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    from reference.bench import run
+    run(args.seconds)
+    return EXIT_OK

@@ -1,0 +1,99 @@
+"""The persistent JSON-lines adapter of the reference (wire contract v1, `rollsplit serve`).
+
+One message per line in, one reply per line out, flushed. Every line gets an answer except `stop`;
+no line, however malformed (not UTF-8, not JSON, huge, not an object), stops the server. The request
+inside an `allocate` message goes through the same `reference.calculate` as every other entry point.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, BinaryIO
+
+from reference import calculate
+from rollsplit import __version__
+from spec.errors import RequestError
+from spec.parse import parse_json
+
+PROTOCOL = 1
+FEATURES = ("core", "sixty_day", "designated_roth", "pre1987_basis", "rmd", "regime_2009", "form_1099r")
+MAX_LINE = 16 * 1024 * 1024  # bytes; a longer line is answered with an error and skipped, never held whole
+
+
+def handshake() -> dict:
+    return {"protocol": PROTOCOL,
+            "implementation": {"name": "rollsplit", "version": __version__, "language": "python"},
+            "features": list(FEATURES)}
+
+
+def _error(seq: int | None, code: str, message: str, field: str | None = None) -> dict:
+    return {"seq": seq, "error": {"code": code, "message": message, "field": field}}
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _salvage_seq(line: bytes) -> int | None:
+    """The seq of a line the strict parser rejected (duplicate keys, NaN, bad UTF-8 inside), if it has one."""
+    try:
+        obj = json.loads(line.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
+        return None
+    seq = obj.get("seq") if isinstance(obj, dict) else None
+    return seq if _is_int(seq) else None
+
+
+def reply(line: bytes) -> dict | None:
+    """The answer to one input line (without its newline); None for `stop`."""
+    try:
+        msg = parse_json(line)
+    except RequestError as e:
+        return _error(_salvage_seq(line), e.code, e.message)
+    if not isinstance(msg, dict):
+        return _error(None, "invalid_request", "A message must be a JSON object with a \"cmd\" field.")
+    seq = msg.get("seq")
+    seq = seq if _is_int(seq) else None
+    cmd = msg.get("cmd")
+    if cmd == "stop":
+        return None
+    if cmd == "start":
+        if not _is_int(msg.get("protocol")) or msg["protocol"] != PROTOCOL:
+            return _error(seq, "invalid_request", f"This server speaks protocol {PROTOCOL}; the start message must "
+                          f"say \"protocol\": {PROTOCOL}.", "protocol")
+        return handshake()
+    if cmd == "allocate":
+        if "seq" not in msg or seq is None:
+            return _error(None, "invalid_request", "An allocate message needs an integer \"seq\".", "seq")
+        if "request" not in msg:
+            return _error(seq, "invalid_request", "An allocate message needs a \"request\" object.", "request")
+        return {"seq": seq, **calculate(msg["request"])}
+    if "cmd" not in msg:
+        return _error(seq, "invalid_request", "The message has no \"cmd\" field; expected start, allocate or stop.",
+                      "cmd")
+    shown = json.dumps(cmd)[:80] if isinstance(cmd, str) else "not a string"
+    return _error(seq, "invalid_request", f"Unknown command {shown}; expected start, allocate or stop.", "cmd")
+
+
+def _write(output: BinaryIO, obj: dict) -> None:
+    # ensure_ascii keeps the output valid UTF-8 even when an echoed id holds a lone surrogate.
+    output.write(json.dumps(obj, separators=(",", ":")).encode("ascii") + b"\n")
+    output.flush()
+
+
+def serve(input: BinaryIO, output: BinaryIO, max_line: int = MAX_LINE) -> int:
+    """Answer messages until `stop` or end of input; returns the exit code (0)."""
+    while True:
+        line = input.readline(max_line + 1)
+        if not line:
+            return 0
+        if len(line) > max_line and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # skip the rest of the overlong line in bounded chunks
+                line = input.readline(max_line + 1)
+            _write(output, _error(None, "invalid_json", f"The line is longer than {max_line} bytes, the most this "
+                                  "server reads as one message."))
+            continue
+        answer = reply(line.rstrip(b"\r\n"))
+        if answer is None:
+            return 0
+        _write(output, answer)
