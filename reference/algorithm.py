@@ -54,6 +54,14 @@ def basis_recovered(A: Arith, D: Num, balance: Num, basis: Num, pre1987: Num) ->
     return pre + A.round_half_up(D - pre, basis - pre1987, balance - pre1987)
 
 
+def direct_pretax_total(A: Arith, P: Num, T: Num, R: Num, caps: list[Num]) -> Num:
+    """Rule 4: the direct rollovers hold as much pre-tax as they can, less the RMD's pre-tax part (rule 3).
+
+    A named step so that `reference.mutants` can swap it (the after-tax-first mistake).
+    """
+    return A.min(P - A.max(0, R - T), total(A, caps))
+
+
 def largest_remainder(A: Arith, T: Num, amounts: list[Num]) -> list[Num]:
     """Rule 10: split T over `amounts` pro rata; leftover cents to the largest remainders, ties in order."""
     D = total(A, amounts)
@@ -89,7 +97,7 @@ def allocate(A: Arith, req: Request) -> Outcome:
     if req.regime == law.NEW:
         # Rule 4: pre-tax to direct rollovers first, less the pre-tax the RMD must keep (rule 3).
         caps = [rows[i].amount for i in directs]
-        direct_total = A.min(P - A.max(0, R - T), total(A, caps))
+        direct_total = direct_pretax_total(A, P, T, R, caps)
         elected = req.elections.direct_pretax_amounts
         if elected is not None:
             split = [elected.get(rows[i].id, 0) for i in directs]
