@@ -1,0 +1,260 @@
+"""Seeded mutants of the reference: the classic mistakes a calculator makes, each a named variant of
+`reference.algorithm.allocate`.
+
+They exist to show that the proofs (`rollsplit prove --mutants`), the conformance vectors and the
+fuzzing oracle can fail: every mutant must be caught. A mutant is built from the reference itself,
+never a copy of it:
+  - by patching one module-level helper of `reference.algorithm` for the length of one call
+    (`basis_recovered`, the fill orders, the `law` tables);
+  - by running the reference on a changed request (elections forced or dropped, another regime) and
+    keeping the reference's own election checks, so the mutant accepts exactly the requests the
+    reference accepts unless its mistake is about acceptance (`aftertax_into_457b`);
+  - by rewriting leaf outputs of the result (withholding).
+Symbolic mutants run on every `spec.arith.Arith` backend (ints, z3); `floats` runs on ints only.
+
+`calculate_with(name, request)` is the mutant's answer in wire form (same contract as
+`reference.calculate`, never raising), so a mutant can be plugged in as a calculator adapter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import types
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import reference.algorithm as alg
+from spec import law, orders
+from spec.arith import INT, Arith, IntArith, total
+from spec.errors import VALUE_CHECK_ORDER, RequestError
+from spec.model import Elections, Request, Result
+from spec.parse import parse_json, parse_request
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    description: str          # the mistake, in one line
+    symbolic: bool            # runs on z3 terms (False: concrete ints only)
+    allocate: Callable[[Arith, Request], alg.Outcome]
+    arith: Arith | None = None   # concrete backend to use instead of INT (the float mutant)
+    witness: dict | None = None  # a request that exposes a concrete-only mutant (no symbolic refutation)
+
+
+@contextlib.contextmanager
+def _patched(**names: Any):
+    """Replace module globals of reference.algorithm for the duration of one call (restored even on error)."""
+    saved = {k: getattr(alg, k) for k in names}
+    try:
+        for k, v in names.items():
+            setattr(alg, k, v)
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(alg, k, v)
+
+
+def _law_with(**overrides: Any) -> types.SimpleNamespace:
+    """A stand-in for `spec.law` with some functions replaced (the rest delegate to the real tables)."""
+    ns = types.SimpleNamespace(**{k: getattr(law, k) for k in dir(law) if not k.startswith("__")})
+    for k, v in overrides.items():
+        setattr(ns, k, v)
+    return ns
+
+
+def _run_on(A: Arith, req: Request, changed: Request, regime: str | None = None) -> alg.Outcome:
+    """The reference's result for `changed`, judged by the reference's election checks for `req`.
+
+    Every other check (ranges of sums, eligibility after allocation) is the one of the mutant's own
+    allocation, as a calculator with this mistake would run it.
+    """
+    own = alg.allocate(A, req)
+    mutated = alg.allocate(A, changed)
+    checks = tuple(c for c in mutated.checks if c.code != "invalid_election") + \
+        tuple(c for c in own.checks if c.code == "invalid_election")
+    result = mutated.result
+    if result.regime != req.regime:
+        result = dataclasses.replace(result, regime=req.regime)
+    return dataclasses.replace(mutated, checks=checks, result=result)
+
+
+# ---- the mutants ---------------------------------------------------------------------------------
+def old_rule_per_destination(A: Arith, req: Request) -> alg.Outcome:
+    if req.regime == law.OLD:
+        return alg.allocate(A, req)
+    e = dataclasses.replace(req.elections, direct_pretax_order=None, direct_pretax_amounts=None)
+    return _run_on(A, req, dataclasses.replace(req, regime=law.OLD, elections=e))
+
+
+def aftertax_first(A: Arith, req: Request) -> alg.Outcome:
+    def aftertax_fills_directs_first(A, P, T, R, caps):
+        # after-tax money fills the direct rollovers first; they carry pre-tax only beyond it
+        return A.max(0, total(A, caps) - T)
+    with _patched(direct_pretax_total=aftertax_fills_directs_first):
+        return alg.allocate(A, req)
+
+
+def _reversed_order(fill_order: Callable[[Request], list[int]], rows: Callable[[Request], tuple]):
+    def order(req: Request) -> list[int]:
+        listed, rest = [], []
+        normal = fill_order(req)
+        e = req.elections
+        chosen = set((e.direct_pretax_order or ()) + (e.sixty_day_pretax_order or ()))
+        ids = [r.id for r in rows(req)]
+        for i in normal:
+            (listed if ids[i] in chosen else rest).append(i)
+        return listed + rest[::-1]   # the default part reversed (ties too)
+    return order
+
+
+def wrong_order(A: Arith, req: Request) -> alg.Outcome:
+    with _patched(direct_fill_order=_reversed_order(orders.direct_fill_order, lambda r: r.directs),
+                  sixty_day_fill_order=_reversed_order(orders.sixty_day_fill_order, lambda r: r.rollovers_60_day)):
+        return alg.allocate(A, req)
+
+
+def per_destination_rounding(A: Arith, req: Request) -> alg.Outcome:
+    amounts = [d.amount for d in req.disbursements]
+
+    def per_row(A, D, balance, basis, pre1987):
+        pre = A.min(D, pre1987)
+        return pre + total(A, (A.round_half_up(a, basis - pre1987, balance - pre1987) for a in amounts))
+    with _patched(basis_recovered=per_row):
+        return alg.allocate(A, req)
+
+
+def ignored_election(A: Arith, req: Request) -> alg.Outcome:
+    return _run_on(A, req, dataclasses.replace(req, elections=Elections()))
+
+
+def untaxed_conversion(A: Arith, req: Request) -> alg.Outcome:
+    with _patched(law=_law_with(is_conversion=lambda contract, to: False)):
+        return alg.allocate(A, req)
+
+
+def sixty_day_ignored(A: Arith, req: Request) -> alg.Outcome:
+    if not req.rollovers_60_day:
+        return alg.allocate(A, req)
+    e = dataclasses.replace(req.elections, sixty_day_pretax_order=None,
+                            sixty_day_pretax_amounts={x.id: 0 for x in req.rollovers_60_day})
+    return _run_on(A, req, dataclasses.replace(req, elections=e))
+
+
+class FloatArith(IntArith):
+    """round_half_up computed in binary floating point, the way a quick script would."""
+
+    def round_half_up(self, x, y, z):
+        return int(math.floor(float(x) * y / z + 0.5)) if z > 0 else 0
+
+
+def floats(A: Arith, req: Request) -> alg.Outcome:
+    return alg.allocate(A, req)
+
+
+def truncation(A: Arith, req: Request) -> alg.Outcome:
+    def floor_share(A, D, balance, basis, pre1987):
+        pre = A.min(D, pre1987)
+        return pre + A.floordiv((D - pre) * (basis - pre1987), balance - pre1987)
+    with _patched(basis_recovered=floor_share):
+        return alg.allocate(A, req)
+
+
+def _rewithhold(A: Arith, req: Request, out: alg.Outcome, base: Callable[[Any, Any], Any]) -> alg.Outcome:
+    """Replace the payment's withholding by 20% of `base(request row, result row)`."""
+    res: Result = out.result
+    rows = []
+    w_total: Any = 0
+    for d, r in zip(req.disbursements, res.disbursements):
+        if d.method == "paid" and not req.hardship:
+            w = A.round_half_up(base(d, r), *law.WITHHOLDING_RATE)
+            r = dataclasses.replace(r, withholding=w, form_1099r=dataclasses.replace(r.form_1099r, box4=w))
+        w_total = w_total + r.withholding
+        rows.append(r)
+    return dataclasses.replace(out, result=dataclasses.replace(res, disbursements=tuple(rows), withholding=w_total))
+
+
+def wrong_withholding_base(A: Arith, req: Request) -> alg.Outcome:
+    return _rewithhold(A, req, alg.allocate(A, req), lambda d, r: d.amount)
+
+
+def withholding_on_rmd(A: Arith, req: Request) -> alg.Outcome:
+    return _rewithhold(A, req, alg.allocate(A, req), lambda d, r: r.pretax)
+
+
+def ignored_pre1987(A: Arith, req: Request) -> alg.Outcome:
+    def ordinary(A, D, balance, basis, pre1987):
+        return A.round_half_up(D, basis, balance)
+    with _patched(basis_recovered=ordinary):
+        return alg.allocate(A, req)
+
+
+def _may_receive_457b_aftertax(contract, method, to, accepts_aftertax, kind):
+    if contract == "pretax_aftertax" and to == "457b_gov":
+        return True
+    return law.may_receive(contract, method, to, accepts_aftertax, kind)
+
+
+def aftertax_into_457b(A: Arith, req: Request) -> alg.Outcome:
+    def receives_nothing(contract, method, to, accepts):
+        return not any(_may_receive_457b_aftertax(contract, method, to, accepts, k) for k in ("pretax", "aftertax"))
+    with _patched(law=_law_with(may_receive=_may_receive_457b_aftertax, receives_nothing=receives_nothing)):
+        return alg.allocate(A, req)
+
+
+MUTANTS: dict[str, Mutant] = {m.name: m for m in (
+    Mutant("old_rule_per_destination", "Each disbursement carries its own pro rata share of basis even under "
+           "Notice 2014-54 (the pre-2015 rule applied to new distributions).", True, old_rule_per_destination),
+    Mutant("aftertax_first", "After-tax money fills the direct rollovers first; they carry pre-tax only beyond "
+           "the whole after-tax amount.", True, aftertax_first),
+    Mutant("wrong_order", "The default fill order is reversed: Roth IRA before traditional IRA and before plans "
+           "that refuse after-tax money (60-day: Roth IRA first).", True, wrong_order),
+    Mutant("per_destination_rounding", "Each disbursement's after-tax share is rounded separately and the "
+           "rounded shares are added up.", True, per_destination_rounding),
+    Mutant("ignored_election", "The participant's elections are ignored; pre-tax always fills in the default "
+           "order.", True, ignored_election),
+    Mutant("untaxed_conversion", "Pre-tax money rolled over to a Roth IRA is not counted as taxable "
+           "(the §408A(d)(3) conversion is missed).", True, untaxed_conversion),
+    Mutant("sixty_day_ignored", "60-day rollovers carry no pre-tax money; all of the payment's pre-tax stays "
+           "taxable.", True, sixty_day_ignored),
+    Mutant("floats", "The pro rata share and the withholding are computed in binary floating point "
+           "(float(D) * basis / balance).", False, floats, arith=FloatArith(),
+           # products beyond 2^53 lose bits: the share is off by one cent (found by random search)
+           witness={"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax",
+                    "balance": 6576629587018058, "basis": 3888008861043222,
+                    "disbursements": [{"id": "me", "method": "paid", "amount": 2029986317096425}]}),
+    Mutant("truncation", "The pro rata share is truncated (floor) instead of rounded half up.", True, truncation),
+    Mutant("wrong_withholding_base", "20% is withheld from the whole payment, after-tax money included.",
+           True, wrong_withholding_base),
+    Mutant("withholding_on_rmd", "20% is withheld from all of the payment's pre-tax money, the RMD's pre-tax "
+           "part included.", True, withholding_on_rmd),
+    Mutant("ignored_pre1987", "Pre-1987 basis is treated as ordinary basis: no tax-free recovery first under "
+           "§72(e)(8)(D).", True, ignored_pre1987),
+    Mutant("aftertax_into_457b", "After-tax money is accepted into a governmental 457(b) plan without an "
+           "ineligible_destination error.", True, aftertax_into_457b),
+)}
+
+
+def compute_with(name: str, req: Request) -> Result:
+    """The mutant's concrete answer; raises the first violated value check like `reference.compute`."""
+    m = MUTANTS[name]
+    out = m.allocate(m.arith or INT, req)
+    for code in VALUE_CHECK_ORDER:
+        for check in out.checks:
+            if check.code == code and check.violated:
+                raise RequestError(check.code, check.message(), check.field)
+    return out.result
+
+
+def calculate_with(name: str, request: Any) -> dict:
+    """The mutant as a calculator: request (parsed JSON value, or raw text/bytes) in, wire dict out; never raises."""
+    if name not in MUTANTS:
+        raise KeyError(f"unknown mutant {name!r}; known: {', '.join(MUTANTS)}")
+    try:
+        obj = parse_json(request) if isinstance(request, (str, bytes)) else request
+        return compute_with(name, parse_request(obj)).to_wire()
+    except RequestError as e:
+        return e.to_wire()
+    except Exception as e:  # a mutant is allowed to be wrong, not to crash its caller
+        return RequestError("invalid_request", f"The mutant {name} failed: {type(e).__name__}: {e}.").to_wire()
