@@ -1,0 +1,52 @@
+"""Small builders of wire requests for the reference tests (cents everywhere)."""
+
+from __future__ import annotations
+
+from reference import calculate, compute
+from spec.invariants import violated
+from spec.parse import parse_request
+
+
+def direct(id: str, to: str, amount: int, **kw) -> dict:
+    return {"id": id, "method": "direct", "to": to, "amount": amount, **kw}
+
+
+def paid(id: str, amount: int) -> dict:
+    return {"id": id, "method": "paid", "amount": amount}
+
+
+def sixty(id: str, to: str, amount: int) -> dict:
+    return {"id": id, "to": to, "amount": amount}
+
+
+def request(disbursements: list[dict], balance: int = 10_000_000, basis: int = 2_000_000, **kw) -> dict:
+    req = {"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": balance, "basis": basis,
+           "disbursements": disbursements}
+    req.update(kw)
+    return req
+
+
+def result(req: dict) -> dict:
+    """The Result JSON of an accepted request, after checking that it breaks no invariant of spec.invariants."""
+    answer = calculate(req)
+    assert "error" not in answer, answer
+    parsed = parse_request(req)
+    broken = violated(parsed, compute(parsed))
+    assert not broken, [inv.id for inv in broken]
+    return answer
+
+
+def error(req) -> dict:
+    answer = calculate(req)
+    assert "error" in answer, answer
+    return answer["error"]
+
+
+def rows(answer: dict) -> dict[str, dict]:
+    """Disbursement and 60-day rows of a Result JSON by id."""
+    return {r["id"]: r for r in answer["disbursements"] + answer["rollovers_60_day"]}
+
+
+def split(answer: dict, row_id: str) -> tuple[int, int]:
+    r = rows(answer)[row_id]
+    return r["pretax"], r["aftertax"]
