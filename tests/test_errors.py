@@ -1,0 +1,248 @@
+"""Every error code of wire contract v1 on a minimal request, its field path and its sentence; malformed input of
+every kind gives an error with a known code, never an exception."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reference import calculate, calculate_text, compute
+from reference_helpers import direct, paid, request, sixty
+from spec.errors import ERROR_CODES
+from spec.invariants import violated
+from spec.parse import parse_request
+
+
+def check_error(answer: dict, code: str, field: str | None) -> None:
+    assert set(answer) == {"error"}, answer
+    e = answer["error"]
+    assert set(e) == {"code", "message", "field"}
+    assert (e["code"], e["field"]) == (code, field), e
+    assert_sentence(e["message"])
+
+
+def assert_sentence(message: str) -> None:
+    """A sentence a person reads: several words, one line, a final full stop, no Python internals."""
+    assert isinstance(message, str) and "\n" not in message
+    assert len(message.split()) >= 4, message
+    assert message.rstrip().endswith("."), message
+    for leak in ("Traceback", "Error(", "NoneType", "object at 0x", "KeyError", "<class"):
+        assert leak not in message, message
+
+
+BASE = request([direct("ira", "traditional_ira", 6_000_000), paid("me", 2_000_000)])
+
+
+def with_(**changes) -> dict:
+    req = json.loads(json.dumps(BASE))
+    req.update(changes)
+    return req
+
+
+CASES = [
+    # code, request, field
+    ("invalid_request", [1, 2], None),
+    ("invalid_request", "a string", None),
+    ("invalid_request", {k: v for k, v in BASE.items() if k != "balance"}, "balance"),
+    ("invalid_request", with_(colour="blue"), "colour"),
+    ("invalid_request", with_(plan="401k"), "plan"),
+    ("invalid_request", with_(contract="roth"), "contract"),
+    ("invalid_request", with_(date="2025-02-30"), "date"),
+    ("invalid_request", with_(date="30/06/2025"), "date"),
+    ("invalid_request", with_(balance=10_000_000.0), "balance"),
+    ("invalid_request", with_(balance=True), "balance"),
+    ("invalid_request", with_(balance="10000000"), "balance"),
+    ("invalid_request", with_(balance=None), "balance"),
+    ("invalid_request", with_(hardship="no"), "hardship"),
+    ("invalid_request", with_(disbursements={}), "disbursements"),
+    ("invalid_request", with_(disbursements=[7]), "disbursements[0]"),
+    ("invalid_request", with_(disbursements=[{"id": "x", "method": "cheque", "amount": 1}]), "disbursements[0].method"),
+    ("invalid_request", with_(disbursements=[{"id": "x", "method": "direct", "amount": 1}]), "disbursements[0].to"),
+    ("invalid_request", with_(disbursements=[direct("x", "hsa", 1)]), "disbursements[0].to"),
+    ("invalid_request", with_(disbursements=[{"id": "", "method": "paid", "amount": 1}]), "disbursements[0].id"),
+    ("invalid_request", with_(disbursements=[{"id": "x", "method": "paid", "amount": 1, "to": "roth_ira"}]),
+     "disbursements[0].to"),
+    ("invalid_request", with_(qualified_roth=True), "qualified_roth"),
+    ("invalid_request", with_(regime="notice_2020"), "regime"),
+    ("invalid_request", with_(elections={"direct_pretax_order": "ira"}), "elections.direct_pretax_order"),
+    ("invalid_request", with_(elections={"sixty_day_pretax_amounts": []}), "elections.sixty_day_pretax_amounts"),
+    ("amount_out_of_range", with_(balance=-1), "balance"),
+    ("amount_out_of_range", with_(basis=2**53), "basis"),
+    ("amount_out_of_range", with_(rmd=10**30), "rmd"),
+    ("amount_out_of_range", with_(disbursements=[paid("me", -5)]), "disbursements[0].amount"),
+    ("basis_exceeds_balance", with_(basis=10_000_001), "basis"),
+    ("basis_exceeds_balance", with_(pre1987_basis=2_000_001), "pre1987_basis"),
+    ("empty_distribution", with_(disbursements=[paid("me", 0)]), "disbursements"),
+    ("empty_distribution", with_(disbursements=[]), "disbursements"),
+    ("distribution_exceeds_balance", with_(disbursements=[paid("me", 10_000_001)]), "disbursements"),
+    ("duplicate_id", with_(disbursements=[direct("x", "traditional_ira", 1), paid("x", 1)]), "disbursements[1].id"),
+    ("duplicate_id", with_(rollovers_60_day=[sixty("me", "traditional_ira", 1)]), "rollovers_60_day[0].id"),
+    ("more_than_one_payment", with_(disbursements=[paid("a", 1), paid("b", 1)]), "disbursements[1]"),
+    ("sixty_day_without_payment", with_(disbursements=[direct("ira", "traditional_ira", 1)],
+                                        rollovers_60_day=[sixty("r", "traditional_ira", 1)]), "rollovers_60_day"),
+    ("sixty_day_exceeds_payment", with_(rollovers_60_day=[sixty("r", "traditional_ira", 2_000_001)]),
+     "rollovers_60_day"),
+    ("rmd_exceeds_payment", with_(rmd=2_000_001), "rmd"),
+    ("ineligible_destination", with_(disbursements=[direct("gov", "457b_gov", 9_000_000)]), "disbursements[0]"),
+    ("not_eligible_rollover_distribution", with_(hardship=True), "disbursements[0]"),
+    ("invalid_election", with_(elections={"direct_pretax_order": ["ira"], "direct_pretax_amounts": {"ira": 1}}),
+     "elections.direct_pretax_amounts"),
+    ("invalid_election", with_(elections={"direct_pretax_order": ["me"]}), "elections.direct_pretax_order[0]"),
+    ("invalid_election", with_(elections={"direct_pretax_order": ["ira", "ira"]}), "elections.direct_pretax_order[1]"),
+    ("invalid_election", with_(elections={"sixty_day_pretax_amounts": {"nobody": 0}}),
+     "elections.sixty_day_pretax_amounts.nobody"),
+    ("invalid_election", with_(elections={"direct_pretax_amounts": {"ira": 5_000_000}}),
+     "elections.direct_pretax_amounts"),
+    ("regime_not_permitted", with_(regime="notice_2009_68"), "regime"),
+]
+
+
+@pytest.mark.parametrize("code, req, field", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_error_code_field_and_sentence(code, req, field):
+    check_error(calculate(req), code, field)
+
+
+def test_every_error_code_is_covered():
+    covered = {c[0] for c in CASES} | {"invalid_json"}
+    assert covered == set(ERROR_CODES)
+
+
+@pytest.mark.parametrize("text", [
+    b"", b"   ", b"{", b"}", b"[1,]", b'{"a":1,}', b"1 2", b"{} {}", b"nul", b"'single'",
+    b"\xff\xfe{}", b'{"date": "\xe9"}', b"NaN", b"Infinity", b"-Infinity",
+    b'{"balance": NaN}', b'{"a": 1, "a": 1}', b'{"disbursements": [{"id": "x", "id": "y"}]}',
+    b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+])
+def test_invalid_json(text):
+    check_error(calculate_text(text), "invalid_json", None)
+
+
+def test_text_and_bytes_agree():
+    text = json.dumps(BASE)
+    assert calculate_text(text) == calculate_text(text.encode()) == calculate(BASE)
+
+
+def test_ten_to_the_fifth_digit_integer_is_out_of_range_not_a_crash():
+    text = json.dumps(BASE).replace("6000000", "9" * 100_000, 1)
+    check_error(calculate_text(text), "amount_out_of_range", "disbursements[0].amount")
+    text = json.dumps(BASE).replace("6000000", "-" + "9" * 100_000, 1)
+    check_error(calculate_text(text), "amount_out_of_range", "disbursements[0].amount")
+
+
+@pytest.mark.parametrize("literal, code", [("1.0", "invalid_request"), ("1e2", "invalid_request"),
+                                           ("true", "invalid_request"), ("null", "invalid_request"),
+                                           ("-0", "empty_distribution"), ("NaN", "invalid_json")])
+def test_money_literals(literal, code):
+    text = json.dumps(with_(disbursements=[paid("me", 123456789)])).replace("123456789", literal)
+    assert calculate_text(text)["error"]["code"] == code
+
+
+def test_deep_nesting_inside_a_field_is_a_shape_error():
+    deep: list = []
+    for _ in range(10_000):
+        deep = [deep]
+    check_error(calculate(with_(balance=deep)), "invalid_request", "balance")
+
+
+def test_unicode_ids_are_fine():
+    req = with_(disbursements=[direct("IRA \u00e9\u4e2d\U0001f600", "traditional_ira", 6_000_000), paid("me", 1)])
+    assert "error" not in calculate(req)
+    assert "error" not in calculate_text(json.dumps(req, ensure_ascii=False).encode())
+
+
+def test_too_many_rows_is_a_shape_error_not_a_slowdown():
+    req = with_(disbursements=[paid(f"p{i}", 1) for i in range(100_000)])
+    assert calculate(req)["error"]["code"] == "invalid_request"
+
+
+# ---- nothing raises, every answer is a result that obeys the invariants or an error with a known code -----------
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20)
+
+FIELDS = ("date", "plan", "contract", "balance", "basis", "pre1987_basis", "qualified_roth", "rmd", "hardship",
+          "regime", "disbursements", "rollovers_60_day", "elections")
+
+
+def assert_answer_is_sound(obj, answer: dict) -> None:
+    if "error" in answer:
+        assert answer["error"]["code"] in ERROR_CODES
+        assert_sentence(answer["error"]["message"])
+        return
+    req = parse_request(obj)
+    res = compute(req)
+    assert res.to_wire() == answer
+    assert not violated(req, res), [inv.id for inv in violated(req, res)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_arbitrary_json_values(obj):
+    assert_answer_is_sound(obj, calculate(obj))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(FIELDS), json_values)
+def test_a_valid_request_with_one_field_replaced(field, value):
+    req = with_(**{field: value})
+    assert_answer_is_sound(req, calculate(req))
+
+
+@st.composite
+def near_valid(draw):
+    """A request of the right shape with small, adversarial values: exercises the value checks and rule 7."""
+    money = st.integers(-2, 40) | st.sampled_from([0, 2**53 - 1, 2**53])
+    ids = st.sampled_from(["a", "b", "c", "d", "e"])
+    dests = st.sampled_from(["traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth"])
+    rows = draw(st.lists(st.one_of(
+        st.builds(lambda i, to, a, acc: direct(i, to, a, accepts_aftertax=acc), ids, dests, money, st.booleans()),
+        st.builds(paid, ids, money)), max_size=4))
+    req = {"date": draw(st.sampled_from(["2014-09-17", "2014-12-31", "2015-06-30", "2025-01-01"])),
+           "plan": "401a", "contract": draw(st.sampled_from(["pretax_aftertax", "designated_roth"])),
+           "balance": draw(money), "basis": draw(money), "disbursements": rows}
+    for key, strategy in (("pre1987_basis", money), ("rmd", money), ("hardship", st.booleans()),
+                          ("qualified_roth", st.booleans()),
+                          ("regime", st.sampled_from(["notice_2014_54", "notice_2009_68"])),
+                          ("rollovers_60_day", st.lists(st.builds(sixty, ids, dests, money), max_size=3)),
+                          ("elections", st.fixed_dictionaries({}, optional={
+                              "direct_pretax_order": st.lists(ids, max_size=3),
+                              "direct_pretax_amounts": st.dictionaries(ids, money, max_size=3),
+                              "sixty_day_pretax_order": st.lists(ids, max_size=3),
+                              "sixty_day_pretax_amounts": st.dictionaries(ids, money, max_size=3)}))):
+        if draw(st.booleans()):
+            req[key] = draw(strategy)
+    return req
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(near_valid())
+def test_near_valid_requests(req):
+    assert_answer_is_sound(req, calculate(req))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes(data):
+    answer = calculate_text(data)
+    if "error" in answer:
+        assert answer["error"]["code"] in ERROR_CODES
+        assert_sentence(answer["error"]["message"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_mutated_valid_text(data):
+    text = bytearray(json.dumps(BASE).encode())
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(text) - 1))
+        text[i] = data.draw(st.integers(0, 255))
+    answer = calculate_text(bytes(text))
+    if "error" in answer:
+        assert answer["error"]["code"] in ERROR_CODES
+        assert_sentence(answer["error"]["message"])
+    else:
+        assert_answer_is_sound(json.loads(bytes(text)), answer)
