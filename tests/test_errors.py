@@ -195,26 +195,42 @@ def test_a_valid_request_with_one_field_replaced(field, value):
 @st.composite
 def near_valid(draw):
     """A request of the right shape with small, adversarial values: exercises the value checks and rule 7."""
-    money = st.integers(-2, 40) | st.sampled_from([0, 2**53 - 1, 2**53])
-    ids = st.sampled_from(["a", "b", "c", "d", "e"])
+    small = st.integers(0, 40)
+    money = small
     dests = st.sampled_from(["traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth"])
-    rows = draw(st.lists(st.one_of(
-        st.builds(lambda i, to, a, acc: direct(i, to, a, accepts_aftertax=acc), ids, dests, money, st.booleans()),
-        st.builds(paid, ids, money)), max_size=4))
+    rows = draw(st.lists(st.builds(lambda to, a, acc: direct("", to, a, accepts_aftertax=acc), dests, money,
+                                   st.booleans()), max_size=3))
+    rows += [paid("", draw(money)) for _ in range(draw(st.sampled_from([1, 1, 1, 0, 2])))]
+    rows = rows or [paid("", draw(money))]
+    rollovers = draw(st.lists(st.builds(lambda to, a: sixty("", to, a), dests, money), max_size=3))
+    for n, row in enumerate(rows + rollovers):
+        row["id"] = f"r{n}"
+    ids = st.sampled_from([row["id"] for row in rows + rollovers] + ["zz"])
+    contract = draw(st.sampled_from(["pretax_aftertax", "designated_roth"]))
     req = {"date": draw(st.sampled_from(["2014-09-17", "2014-12-31", "2015-06-30", "2025-01-01"])),
-           "plan": "401a", "contract": draw(st.sampled_from(["pretax_aftertax", "designated_roth"])),
-           "balance": draw(money), "basis": draw(money), "disbursements": rows}
-    for key, strategy in (("pre1987_basis", money), ("rmd", money), ("hardship", st.booleans()),
-                          ("qualified_roth", st.booleans()),
-                          ("regime", st.sampled_from(["notice_2014_54", "notice_2009_68"])),
-                          ("rollovers_60_day", st.lists(st.builds(sixty, ids, dests, money), max_size=3)),
-                          ("elections", st.fixed_dictionaries({}, optional={
-                              "direct_pretax_order": st.lists(ids, max_size=3),
-                              "direct_pretax_amounts": st.dictionaries(ids, money, max_size=3),
-                              "sixty_day_pretax_order": st.lists(ids, max_size=3),
-                              "sixty_day_pretax_amounts": st.dictionaries(ids, money, max_size=3)}))):
+           "plan": "401a", "contract": contract, "disbursements": rows}
+    # mostly a balance and basis that fit the distribution, so the allocation and rule 7 are reached
+    req["balance"] = sum(r["amount"] for r in rows) + draw(small)
+    req["basis"] = draw(st.integers(0, req["balance"]) | money)
+    if rollovers:
+        req["rollovers_60_day"] = rollovers
+    optional = [("rmd", money), ("hardship", st.sampled_from([False, False, False, True])),
+                ("regime", st.sampled_from(["notice_2014_54", "notice_2009_68"])),
+                ("elections", st.fixed_dictionaries({}, optional={
+                    "direct_pretax_order": st.lists(ids, max_size=3),
+                    "direct_pretax_amounts": st.dictionaries(ids, money, max_size=3),
+                    "sixty_day_pretax_order": st.lists(ids, max_size=3),
+                    "sixty_day_pretax_amounts": st.dictionaries(ids, money, max_size=3)}))]
+    optional.append(("qualified_roth", st.booleans()) if contract == "designated_roth" else ("pre1987_basis", money))
+    for key, strategy in optional:
         if draw(st.booleans()):
             req[key] = draw(strategy)
+    if len(rows) > 1 and draw(st.integers(0, 7)) == 7:  # now and then a duplicate id
+        rows[-1]["id"] = rows[0]["id"]
+    if draw(st.integers(0, 5)) == 5:  # now and then one extreme amount
+        target = draw(st.sampled_from([req, *rows, *rollovers]))
+        key = "balance" if target is req else "amount"
+        target[key] = draw(st.sampled_from([-1, 2**53 - 1, 2**53]))
     return req
 
 
