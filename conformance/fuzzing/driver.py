@@ -1,0 +1,165 @@
+"""The fuzz loop: Hypothesis draws requests, the calculator answers, the oracle judges, failures shrink.
+
+`fuzz(allocate, ...)` runs a `@given` test programmatically: no example database, seeded from `seed` (so a
+run is reproduced by its seed), phases generate and shrink only. The first wrong answer (a broken invariant,
+a differing field, a wrong error code, or a fault of the adapter: crash, hang, garbage) stops generation;
+Hypothesis then shrinks it to a minimal request, which `FuzzReport.failure` holds with the oracle's verdict.
+
+`allocate` is any callable from a wire request to an answer: an adapter's `allocate` (returning
+`conformance.adapter.Answer`), or a Python function returning the wire dict.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from conformance.fuzzing.api import _as_wire, expected_answer, verdict_of
+from conformance.fuzzing.strategies import ALL_FEATURES, fuzz_cases, request_size
+from conformance.oracle import Verdict
+
+DEFAULT_SHRINK_SECONDS = 120.0
+
+
+@dataclass
+class FuzzFailure:
+    request: Any
+    expected: dict                 # the reference's wire answer
+    answer: Any                    # the calculator's wire answer (None for a fault)
+    verdict: Verdict | None        # None for a fault
+    detail: str = ""               # what the fault was
+
+    @property
+    def size(self) -> int:
+        return request_size(self.request)
+
+    def explain(self) -> str:
+        lines = [self.detail] if self.detail else []
+        if self.verdict is not None:
+            lines += self.verdict.explain().splitlines()
+        return "\n".join(lines)
+
+
+@dataclass
+class FuzzReport:
+    seed: int
+    examples: int                   # examples judged before the first failure (or in all, when clean)
+    seconds: float                  # the whole run, shrinking included
+    stopped: str                    # "examples" | "time" | "failure" | "unsatisfiable"
+    failure: FuzzFailure | None = None
+    first_failure_example: int | None = None
+    first_failure_seconds: float | None = None
+    shrink_calls: int = 0
+    shrink_complete: bool = True
+    features: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None and self.stopped != "unsatisfiable"
+
+
+class _Found(Exception):
+    """A wrong answer (an Exception, so Hypothesis shrinks it)."""
+
+    def __init__(self, failure: FuzzFailure) -> None:
+        super().__init__(failure.explain())
+        self.failure = failure
+
+
+class _Stop(BaseException):
+    """Out of time (a BaseException, so Hypothesis lets it through without shrinking)."""
+
+
+def judge_once(allocate: Callable[[Any], Any], request: Any, forms: bool) -> FuzzFailure | None:
+    """Ask the calculator once and judge its answer against the reference; None when right."""
+    answer = allocate(request)
+    expected = expected_answer(request)
+    verdict, detail = verdict_of(request, answer, expected, forms)
+    if verdict is not None and verdict.ok:
+        return None
+    wire, _ = _as_wire(answer)
+    return FuzzFailure(request=request, expected=expected, answer=wire, verdict=verdict, detail=detail)
+
+
+def fuzz(allocate: Callable[[Any], Any], *, examples: int = 1000, seed: int = 0, max_seconds: float | None = None,
+         features: Iterable[str] | None = None, near_valid: bool = True,
+         max_shrink_seconds: float = DEFAULT_SHRINK_SECONDS,
+         progress: Callable[[int, int, float, str], None] | None = None, progress_every: float = 0.5) -> FuzzReport:
+    """Fuzz `allocate` with up to `examples` requests needing only `features` (default: all).
+
+    `progress(examples_done, failures_seen, elapsed_seconds, phase)` is called about every `progress_every` s.
+    """
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as hseed
+    from hypothesis.errors import Flaky, HypothesisException, Unsatisfiable
+
+    feats = frozenset(features) if features is not None else ALL_FEATURES
+    forms = "form_1099r" in feats
+    began = time.monotonic()
+    st_: dict[str, Any] = {"examples": 0, "failures": 0, "first": None, "first_at": None, "last": None,
+                           "shrink_calls": 0, "tick": began}
+
+    def tick(phase: str) -> None:
+        now = time.monotonic()
+        if progress is not None and now - st_["tick"] >= progress_every:
+            st_["tick"] = now
+            progress(st_["examples"], st_["failures"], now - began, phase)
+
+    def one(case: tuple[Any, str | None]) -> None:
+        request, _code = case
+        now = time.monotonic()
+        if st_["first"] is None:
+            if max_seconds is not None and now - began > max_seconds:
+                raise _Stop("time")
+            st_["examples"] += 1
+            tick("generate")
+        else:
+            st_["shrink_calls"] += 1
+            if now - st_["first_at"] > max_shrink_seconds:
+                raise _Stop("shrink")
+            tick("shrink")
+        failure = judge_once(allocate, request, forms)
+        if failure is not None:
+            st_["failures"] += 1
+            if st_["first"] is None:
+                st_["first"] = (st_["examples"], time.monotonic() - began)
+                st_["first_at"] = time.monotonic()
+            st_["last"] = failure
+            raise _Found(failure)
+
+    test = settings(max_examples=examples, database=None, deadline=None, derandomize=False,
+                    phases=(Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck),
+                    report_multiple_bugs=False, print_blob=False, verbosity=Verbosity.quiet,
+                    )(hseed(seed)(given(fuzz_cases(feats, near_valid=near_valid))(one)))
+    report = FuzzReport(seed=seed, examples=0, seconds=0.0, stopped="examples", features=sorted(feats))
+    try:
+        test()
+    except _Found as e:
+        report.failure = e.failure
+    except _Stop as e:
+        if st_["last"] is not None:   # shrinking ran out of time: the smallest failure so far
+            report.failure = st_["last"]
+            report.shrink_complete = False
+            report.notes.append(f"shrinking stopped after {max_shrink_seconds:g} s; the request may not be minimal")
+        else:
+            report.stopped = "time"
+    except Flaky as e:
+        report.failure = st_["last"]
+        report.notes.append(f"the failure did not reproduce on replay (a flaky calculator?): {type(e).__name__}")
+    except Unsatisfiable as e:
+        report.stopped = "unsatisfiable"
+        report.notes.append(f"Hypothesis could not draw enough requests: {e}")
+    except HypothesisException as e:
+        report.failure = st_["last"]
+        report.notes.append(f"Hypothesis stopped: {type(e).__name__}: {e}")
+    if report.failure is None and st_["last"] is not None:
+        report.failure = st_["last"]
+    if report.failure is not None:
+        report.stopped = "failure"
+        report.first_failure_example, report.first_failure_seconds = st_["first"]
+    report.examples = st_["first"][0] if st_["first"] else st_["examples"]
+    report.shrink_calls = st_["shrink_calls"]
+    report.seconds = time.monotonic() - began
+    return report
