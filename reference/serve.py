@@ -67,7 +67,8 @@ def reply(line: bytes) -> dict | None:
             return _error(None, "invalid_request", "An allocate message needs an integer \"seq\".", "seq")
         if "request" not in msg:
             return _error(seq, "invalid_request", "An allocate message needs a \"request\" object.", "request")
-        return {"seq": seq, **calculate(msg["request"])}
+        answer = calculate(msg["request"])
+        return {"seq": seq, **answer} if "error" in answer else {"seq": seq, "result": answer}
     if "cmd" not in msg:
         return _error(seq, "invalid_request", "The message has no \"cmd\" field; expected start, allocate or stop.",
                       "cmd")
