@@ -11,6 +11,7 @@ Hypothesis then shrinks it to a minimal request, which `FuzzReport.failure` hold
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -81,6 +82,70 @@ def judge_once(allocate: Callable[[Any], Any], request: Any, forms: bool) -> Fuz
         return None
     wire, _ = _as_wire(answer)
     return FuzzFailure(request=request, expected=expected, answer=wire, verdict=verdict, detail=detail)
+
+
+def _without_row(request: dict, kind: str, i: int) -> dict:
+    """The request without one disbursement or 60-day rollover (and without its id in the elections)."""
+    req = copy.deepcopy(request)
+    row_id = req[kind].pop(i).get("id")
+    if kind == "rollovers_60_day" and not req[kind]:
+        del req[kind]
+    elections = req.get("elections")
+    if isinstance(elections, dict):
+        for key, v in list(elections.items()):
+            if isinstance(v, list):
+                elections[key] = [x for x in v if x != row_id]
+            elif isinstance(v, dict):
+                elections[key] = {k: x for k, x in v.items() if k != row_id}
+    return req
+
+
+def _same_kind(a: dict, b: dict) -> bool:
+    """Both results, or both the same error code."""
+    ea, eb = a.get("error"), b.get("error")
+    if ea is None or eb is None:
+        return ea is None and eb is None
+    return ea.get("code") == eb.get("code")
+
+
+_OPTIONAL_FIELDS = ("elections", "rollovers_60_day", "hardship", "rmd", "pre1987_basis", "qualified_roth", "regime")
+
+
+def _simpler(request: dict):
+    """Candidates one step simpler than `request`: a row less, an optional field less, a default flag less."""
+    for kind in ("rollovers_60_day", "disbursements"):
+        rows = request.get(kind)
+        if isinstance(rows, list):
+            for i in reversed(range(len(rows))):
+                yield _without_row(request, kind, i)
+    for key in _OPTIONAL_FIELDS:
+        if key in request:
+            yield {k: v for k, v in request.items() if k != key}
+    for i, row in enumerate(request.get("disbursements") or []):
+        if isinstance(row, dict) and "accepts_aftertax" in row:
+            req = copy.deepcopy(request)
+            del req["disbursements"][i]["accepts_aftertax"]
+            yield req
+
+
+def simplify(failure: FuzzFailure, allocate: Callable[[Any], Any], forms: bool,
+             deadline: float) -> tuple[FuzzFailure, int]:
+    """After Hypothesis: drop rows and optional fields one at a time while the calculator stays wrong on a
+    request the reference answers the same way (a result, or the same error code).
+    Returns the simpler failure and the number of calls made."""
+    calls = 0
+    changed = True
+    while changed and isinstance(failure.request, dict) and time.monotonic() < deadline:
+        changed = False
+        for candidate in _simpler(failure.request):
+            if not _same_kind(expected_answer(candidate), failure.expected):
+                continue
+            calls += 1
+            smaller = judge_once(allocate, candidate, forms)
+            if smaller is not None:
+                failure, changed = smaller, True
+                break
+    return failure, calls
 
 
 def fuzz(allocate: Callable[[Any], Any], *, examples: int = 1000, seed: int = 0, max_seconds: float | None = None,
@@ -157,6 +222,8 @@ def fuzz(allocate: Callable[[Any], Any], *, examples: int = 1000, seed: int = 0,
     if report.failure is None and st_["last"] is not None:
         report.failure = st_["last"]
     if report.failure is not None:
+        report.failure, calls = simplify(report.failure, allocate, forms, time.monotonic() + max_shrink_seconds)
+        st_["shrink_calls"] += calls
         report.stopped = "failure"
         report.first_failure_example, report.first_failure_seconds = st_["first"]
     report.examples = st_["first"][0] if st_["first"] else st_["examples"]

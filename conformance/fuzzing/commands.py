@@ -1,0 +1,176 @@
+"""`rollsplit conformance fuzz` and `rollsplit conformance fuzz-bench` (registered by conformance.commands).
+
+    rollsplit conformance fuzz [--examples N] [--seed S] [--max-seconds T] [--features F ...] [--oneshot]
+                               [--timeout S] [--out DIR] -- COMMAND ARGS...
+    rollsplit conformance fuzz-bench [--seeds 5] [--examples 5000] [--max-seconds 30] [--mutants NAME ...]
+
+Exit codes of `fuzz`: 0 no wrong answer found, 1 a failure was found (shrunk, printed and written as a
+vector), 2 the command line or the adapter could not be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from typing import Any
+
+from spec.features import FEATURES
+
+
+def register(conformance_subparsers: Any) -> None:
+    p = conformance_subparsers.add_parser(
+        "fuzz", help="fuzz a calculator with random valid and near-valid requests; shrink any failure",
+        description="Drive a calculator through the adapter protocols with Hypothesis-generated requests "
+                    "(boundary-biased valid requests and near-valid ones with one fault each), judge every answer "
+                    "with the oracle (invariants with citations + differences from the reference), shrink the "
+                    "first failure to a minimal request and write it as a conformance vector.")
+    p.add_argument("--examples", type=int, default=1000, metavar="N", help="requests to try (default 1000)")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="seed of the run (default: random, printed so the run can be reproduced)")
+    p.add_argument("--max-seconds", type=float, default=None, metavar="T",
+                   help="stop generating after T seconds (shrinking a failure found in time still finishes)")
+    p.add_argument("--max-shrink-seconds", type=float, default=120.0, metavar="T",
+                   help="give up shrinking after T seconds and report the smallest failure so far (default 120)")
+    p.add_argument("--features", nargs="+", choices=list(FEATURES), metavar="F",
+                   help="only requests needing these features (default: what the adapter declares; "
+                        f"for --oneshot: all). Known: {', '.join(FEATURES)}")
+    p.add_argument("--oneshot", action="store_true", help="spawn COMMAND once per request (stdin/stdout)")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per request (default 10)")
+    p.add_argument("--no-errors", action="store_true", help="valid requests only (no near-valid ones)")
+    p.add_argument("--out", default="fuzz-failures", metavar="DIR",
+                   help="where the shrunk failure is written as a vector file (default ./fuzz-failures)")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND ARGS...",
+                   help="the calculator's adapter command, after --")
+    p.set_defaults(func=cmd_fuzz)
+
+    b = conformance_subparsers.add_parser(
+        "fuzz-bench", help="benchmark the fuzzer's power: examples and seconds to find each classic-mistake mutant",
+        description="Fuzz every mutant of reference.mutants through the persistent adapter "
+                    "(conformance.testing.mutant_adapter) with several seeds; print, for each, the median examples "
+                    "and seconds until the first failure and the size of the shrunk request.")
+    b.add_argument("--seeds", type=int, default=5, metavar="N", help="seeds per mutant (default 5)")
+    b.add_argument("--first-seed", type=int, default=1, metavar="S", help="first seed (default 1)")
+    b.add_argument("--examples", type=int, default=5000, metavar="N", help="give up after N examples (default 5000)")
+    b.add_argument("--max-seconds", type=float, default=30.0, metavar="T", help="give up after T s (default 30)")
+    b.add_argument("--mutants", nargs="+", metavar="NAME", help="only these mutants")
+    b.add_argument("--in-process", action="store_true",
+                   help="call the mutants in-process instead of through the adapter (measures the kit alone)")
+    b.set_defaults(func=cmd_fuzz_bench)
+
+
+def _say(*parts: Any) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+class _Progress:
+    """One progress line on stderr: rewritten in place on a terminal, a line every few seconds otherwise."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last_line = 0.0
+        self.written = False
+
+    def __call__(self, examples: int, failures: int, elapsed: float, phase: str) -> None:
+        text = (f"fuzz: {examples} examples, {failures} failing, {elapsed:.1f} s"
+                + (" (shrinking)" if phase == "shrink" else ""))
+        if self.tty:
+            self.stream.write("\r" + text.ljust(60))
+            self.stream.flush()
+            self.written = True
+        elif elapsed - self.last_line >= 5.0:
+            self.last_line = elapsed
+            print(text, file=self.stream, flush=True)
+
+    def done(self) -> None:
+        if self.tty and self.written:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _command(args: argparse.Namespace) -> list[str] | None:
+    command = list(args.command or [])
+    if command and command[0] == "--":
+        command = command[1:]
+    return command or None
+
+
+def cmd_fuzz(args: argparse.Namespace) -> int:
+    from conformance.adapter import AdapterStartError, open_adapter
+    from conformance.fuzzing.driver import fuzz
+    from conformance.fuzzing.vector import write_failure
+
+    command = _command(args)
+    if command is None:
+        _say("rollsplit conformance fuzz: give the calculator's command after --, "
+             "for example: rollsplit conformance fuzz -- rollsplit serve")
+        return 2
+    if args.examples < 1:
+        _say("rollsplit conformance fuzz: --examples must be at least 1.")
+        return 2
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    adapter = open_adapter(command, oneshot=args.oneshot, timeout=args.timeout, features=args.features)
+    try:
+        handshake = adapter.start()
+    except AdapterStartError as e:
+        _say(f"rollsplit conformance fuzz: {e}")
+        return 2
+    declared = set(handshake.get("features") or [])
+    features = declared & set(args.features) if args.features else declared
+    if args.features and set(args.features) - declared:
+        _say(f"note: the adapter does not declare {', '.join(sorted(set(args.features) - declared))}; "
+             "those features are not fuzzed")
+    impl = handshake.get("implementation", {})
+    _say(f"fuzzing {' '.join(command)} ({impl.get('name')} {impl.get('version')}, {impl.get('language')}; "
+         f"{'one-shot' if args.oneshot else 'persistent'}) with seed {seed}, up to {args.examples} examples"
+         + (f" or {args.max_seconds:g} s" if args.max_seconds else "")
+         + f"; features: {', '.join(sorted(features))}")
+    progress = _Progress()
+    try:
+        report = fuzz(adapter.allocate, examples=args.examples, seed=seed, max_seconds=args.max_seconds,
+                      features=features, near_valid=not args.no_errors, max_shrink_seconds=args.max_shrink_seconds,
+                      progress=progress)
+    finally:
+        progress.done()
+        adapter.close()
+    for note in report.notes:
+        _say(f"note: {note}")
+    rerun = (f"rollsplit conformance fuzz --seed {seed} --examples {args.examples}"
+             + (f" --max-seconds {args.max_seconds:g}" if args.max_seconds else "")
+             + (f" --features {' '.join(args.features)}" if args.features else "")
+             + (" --oneshot" if args.oneshot else "") + (" --no-errors" if args.no_errors else "")
+             + " -- " + " ".join(command))
+    if report.failure is None:
+        if report.stopped == "unsatisfiable":
+            _say("rollsplit conformance fuzz: no requests could be drawn for these features.")
+            return 2
+        how = "the time limit was reached" if report.stopped == "time" else "all examples were run"
+        print(f"clean: {report.examples} examples in {report.seconds:.1f} s, no wrong answer ({how}; seed {seed}).")
+        return 0
+    f = report.failure
+    print(f"FAILURE found after {report.first_failure_example} examples "
+          f"({report.first_failure_seconds:.1f} s), shrunk in {report.shrink_calls} steps to a request of "
+          f"{f.size} row{'s' if f.size != 1 else ''}:")
+    print(json.dumps(f.request, indent=2, ensure_ascii=False) if not isinstance(f.request, str) else f.request)
+    print("what is wrong:")
+    for line in f.explain().splitlines():
+        print(f"  {line.strip()}")
+    print(f"expected (reference): {json.dumps(f.expected, ensure_ascii=False)}")
+    print(f"answer:               {json.dumps(f.answer, ensure_ascii=False) if f.answer is not None else '(none)'}")
+    try:
+        path = write_failure(f, args.out, seed=seed, implementation=impl, command=command)
+        print(f"written: {path}")
+    except OSError as e:
+        _say(f"rollsplit conformance fuzz: could not write the vector into {args.out}: {e.strerror or e}")
+    print(f"reproduce: {rerun}")
+    return 1
+
+
+def cmd_fuzz_bench(args: argparse.Namespace) -> int:
+    from conformance.fuzzing.bench import run_bench
+    return run_bench(seeds=args.seeds, first_seed=args.first_seed, examples=args.examples,
+                     max_seconds=args.max_seconds, mutants=args.mutants, in_process=args.in_process)
