@@ -45,6 +45,12 @@ __all__ = ["boundary_requests", "near_valid_requests", "fuzz_cases", "SNAPS", "F
            "requires", "request_size"]
 
 
+# strategies built once (Hypothesis validates every new strategy object, which costs more than the draw)
+_BOOL = st.booleans()
+_PLUS_MINUS_ONE = st.sampled_from([1, -1])
+_OFFSET = st.sampled_from([0, 0, 1, -1])   # exactly on the boundary, or one cent either side
+
+
 # ---- reading a request ---------------------------------------------------------------------------
 def _calc(req: Any) -> dict:
     from reference import calculate
@@ -68,6 +74,11 @@ def _paid_row(req: dict, res: dict) -> dict | None:
         if d["method"] == "paid":
             return r
     return None
+
+
+def _safe(req: dict) -> str:
+    """A destination that takes money of both kinds from this contract."""
+    return "roth_ira" if req["contract"] == "designated_roth" else "traditional_ira"
 
 
 def request_size(request: Any) -> int:
@@ -132,7 +143,7 @@ def _pretax_equals_direct_total(draw, req):
     directs = _directs(req)
     if not directs or req.get("qualified_roth"):
         return None
-    target_T = _D(req) - sum(d["amount"] for d in directs) + draw(st.sampled_from([0, 0, 1, -1]))
+    target_T = _D(req) - sum(d["amount"] for d in directs) + draw(_OFFSET)
     lo, hi = req.get("pre1987_basis", 0), req["balance"]
     while lo < hi:   # the basis recovered grows with the basis: the least basis with T >= target
         mid = (lo + hi) // 2
@@ -167,7 +178,7 @@ def _near_tie(draw, req):
     req = _rounding_tie(draw, req)
     if req is None:
         return None
-    b = req["basis"] + draw(st.sampled_from([1, -1]))
+    b = req["basis"] + draw(_PLUS_MINUS_ONE)
     if not req.get("pre1987_basis", 0) <= b <= req["balance"]:
         return None
     req["basis"] = b
@@ -217,7 +228,7 @@ def _rmd_is_paid_aftertax(draw, req):
     res = _calc(req)
     if paid is None or "error" in res:
         return None
-    req["rmd"] = max(0, _paid_row(req, res)["aftertax"] + draw(st.sampled_from([0, 0, 1, -1])))
+    req["rmd"] = max(0, _paid_row(req, res)["aftertax"] + draw(_OFFSET))
     return req
 
 
@@ -264,7 +275,7 @@ def _sixty_day_is_rollable(draw, req):
     row = _paid_row(req, res)
     rmd = req.get("rmd", 0)
     rollable = row["pretax"] - max(0, rmd - row["aftertax"])
-    rest = rollable + draw(st.sampled_from([0, 0, 1, -1])) - sum(x["amount"] for x in sixty[:-1])
+    rest = rollable + draw(_OFFSET) - sum(x["amount"] for x in sixty[:-1])
     if rest < 0:
         return None
     sixty[-1]["amount"] = rest
@@ -283,7 +294,7 @@ def _pre1987_is_distribution(draw, req):
     D = _D(req)
     if req["contract"] != "pretax_aftertax" or D > req["basis"]:
         return None
-    req["pre1987_basis"] = D + draw(st.sampled_from([0, 0, 1, -1]))
+    req["pre1987_basis"] = D + draw(_OFFSET)
     if not 0 <= req["pre1987_basis"] <= req["basis"]:
         return None
     return req
@@ -365,6 +376,15 @@ SNAPS: dict[str, Snap] = {
 }
 
 
+_SNAP_LISTS: dict[int, st.SearchStrategy] = {}
+
+
+def _snap_lists(n: int) -> st.SearchStrategy[list[str]]:
+    if n not in _SNAP_LISTS:
+        _SNAP_LISTS[n] = st.lists(st.sampled_from(sorted(SNAPS)), max_size=n)
+    return _SNAP_LISTS[n]
+
+
 def _valid_with(req: dict, features: frozenset[str]) -> bool:
     """Valid for the reference (eligibility repaired, an election that no longer adds up dropped)."""
     answer = _calc(req)
@@ -379,7 +399,7 @@ def boundary_requests(draw, features: Iterable[str] | None = None, max_snaps: in
     """A valid wire request (needing only `features`), moved onto up to `max_snaps` boundaries of `SNAPS`."""
     feats = frozenset(features) if features is not None else ALL_FEATURES
     req = draw(valid_requests(features=None if features is None else set(feats)))
-    for name in draw(st.lists(st.sampled_from(sorted(SNAPS)), max_size=max_snaps)):
+    for name in draw(_snap_lists(max_snaps)):
         candidate = SNAPS[name](draw, copy.deepcopy(req))
         if candidate is not None and _valid_with(candidate, feats):
             req = candidate
@@ -469,8 +489,9 @@ def _f_empty_distribution(draw, req):
 
 def _f_duplicate_id(draw, req):
     rows = req["disbursements"] + req.get("rollovers_60_day", [])
-    if len(rows) < 2:
-        return None
+    if len(rows) < 2:   # a second row of zero cents, under the first row's id
+        req["disbursements"].append({"id": rows[0]["id"], "method": "direct", "to": _safe(req), "amount": 0})
+        return req
     i, j = sorted(draw(st.lists(st.integers(0, len(rows) - 1), min_size=2, max_size=2, unique=True)))
     rows[j]["id"] = rows[i]["id"]
     return req
@@ -499,11 +520,13 @@ def _f_sixty_day_without_payment(draw, req):
 
 
 def _f_sixty_day_exceeds_payment(draw, req):
-    paid = _paid(req)
-    if paid is None or req.get("hardship"):
+    if req.get("hardship"):
         return None
-    sixty = req.setdefault("rollovers_60_day", [{"id": "s9", "to": "roth_ira" if req["contract"] == "designated_roth"
-                                                 else "traditional_ira", "amount": 0}])
+    paid = _paid(req)
+    if paid is None:
+        paid = {"id": "cash9", "method": "paid", "amount": 0}
+        req["disbursements"].append(paid)
+    sixty = req.setdefault("rollovers_60_day", [{"id": "s9", "to": _safe(req), "amount": 0}])
     sixty[-1]["amount"] = paid["amount"] - req.get("rmd", 0) - sum(x["amount"] for x in sixty[:-1]) + 1
     return req if sixty[-1]["amount"] <= MAX else None
 
@@ -521,58 +544,75 @@ def _f_ineligible_destination(draw, req):
     """Send a row's money where its kind may not go. The base may first be made all after-tax (basis ==
     balance), so that even a direct rollover, which takes pre-tax first, carries after-tax money."""
     roth = req["contract"] == "designated_roth"
-    if draw(st.booleans()):
+    if draw(_BOOL):
         _set_basis_parts(req, req["balance"])
     directs, sixty = _directs(req), req.get("rollovers_60_day", [])
-    if directs and (not sixty or draw(st.booleans())):
+    if directs and (not sixty or draw(_BOOL)):
         row = directs[draw(st.integers(0, len(directs) - 1))]
-        bad = ["qualified_plan", "403b", "457b_gov", "traditional_ira"] if roth else \
-            ["457b_gov", "qualified_plan", "403b", "designated_roth"]
+        bad = _BAD_DIRECT_ROTH if roth else _BAD_DIRECT
     elif sixty:
         row = sixty[draw(st.integers(0, len(sixty) - 1))]
-        bad = ["qualified_plan", "403b", "457b_gov", "traditional_ira", "designated_roth"] if roth else \
-            ["457b_gov", "qualified_plan", "403b", "designated_roth"]
-    else:
+        bad = _BAD_SIXTY_ROTH if roth else _BAD_SIXTY
+    elif req.get("hardship"):
         return None
-    row["to"] = draw(st.sampled_from(bad))
+    else:   # a direct rollover of zero cents to a destination that takes nothing of this contract
+        req["disbursements"].append({"id": "x9", "method": "direct", "amount": 0,
+                                     "to": "traditional_ira" if roth else "designated_roth"})
+        return req
+    row["to"] = draw(bad)
     row.pop("accepts_aftertax", None)
     if row["to"] in ("qualified_plan", "403b") and row.get("method") == "direct":
         row["accepts_aftertax"] = False
     return req
 
 
+_BAD_DIRECT = st.sampled_from(["457b_gov", "qualified_plan", "403b", "designated_roth"])
+_BAD_DIRECT_ROTH = st.sampled_from(["qualified_plan", "403b", "457b_gov", "traditional_ira"])
+_BAD_SIXTY = st.sampled_from(["457b_gov", "qualified_plan", "403b", "designated_roth"])
+_BAD_SIXTY_ROTH = st.sampled_from(["qualified_plan", "403b", "457b_gov", "traditional_ira", "designated_roth"])
+
+
 def _f_not_eligible_rollover_distribution(draw, req):
     if not (_directs(req) or req.get("rollovers_60_day")):
-        return None
+        req["disbursements"].append({"id": "x9", "method": "direct", "to": _safe(req), "amount": 0})
     req["hardship"] = True
     return req
 
 
 def _f_invalid_election(draw, req):
     directs, sixty = _directs(req), req.get("rollovers_60_day", [])
+    kinds = ([("direct", [d["id"] for d in directs])] if directs and req.get("regime") != law.OLD else []) \
+        + ([("sixty_day", [x["id"] for x in sixty])] if sixty else [])
+    if not kinds:
+        if req.get("hardship"):
+            return None
+        req["disbursements"].append({"id": "x9", "method": "direct", "to": _safe(req), "amount": 0})
+        kinds = [("direct", ["x9"])]
+    kind, ids = kinds[draw(st.integers(0, len(kinds) - 1))]
     el = req.setdefault("elections", {})
+    order_key, amounts_key = f"{kind}_pretax_order", f"{kind}_pretax_amounts"
     how = draw(st.sampled_from(["unknown_id", "both", "not_adding_up", "twice"]))
-    if directs and "direct_pretax_order" not in el and "direct_pretax_amounts" not in el:
-        kind, ids = "direct", [d["id"] for d in directs]
-    elif sixty and "sixty_day_pretax_order" not in el and "sixty_day_pretax_amounts" not in el:
-        kind, ids = "sixty_day", [x["id"] for x in sixty]
-    else:
-        return None
     if how == "unknown_id":
-        el[f"{kind}_pretax_order"] = [ids[0], "nobody"]
+        if amounts_key in el:
+            el[amounts_key]["nobody"] = 0
+        else:
+            el[order_key] = list(el.get(order_key, [])) + ["nobody"]
     elif how == "both":
-        el[f"{kind}_pretax_order"] = [ids[0]]
-        el[f"{kind}_pretax_amounts"] = {ids[0]: 0}
+        el.setdefault(order_key, [ids[0]])
+        el.setdefault(amounts_key, {ids[0]: 0})
     elif how == "twice":
-        el[f"{kind}_pretax_order"] = [ids[0], ids[0]]
+        el.pop(amounts_key, None)
+        el[order_key] = [ids[0], ids[0]]
     else:
-        answer = _calc({k: v for k, v in req.items() if k != "elections"})
+        el.pop(order_key, None)
+        el.pop(amounts_key, None)
+        answer = _calc(req)
         if "error" in answer:
             return None
         rows = answer["disbursements"] if kind == "direct" else answer["rollovers_60_day"]
         want = sum(r["pretax"] for r in rows if r["id"] in ids)
-        el[f"{kind}_pretax_amounts"] = {ids[0]: want + draw(st.sampled_from([1, -1]))}
-        if el[f"{kind}_pretax_amounts"][ids[0]] < 0:
+        el[amounts_key] = {ids[0]: want + draw(_PLUS_MINUS_ONE)}
+        if el[amounts_key][ids[0]] < 0:
             return None
     return req
 
@@ -657,4 +697,13 @@ def fuzz_cases(features: Iterable[str] | None = None, near_valid: bool = True,
         return valid
     # ineligible destinations and elections weigh more: they need the allocation, not just the parser
     codes = [c for c in FAULTS if c != "invalid_json"] + ["ineligible_destination"] * 3 + ["invalid_election"]
-    return st.one_of(valid, valid, valid, near_valid_requests(features, codes))
+    faulty = near_valid_requests(features, codes)
+
+    @st.composite
+    def cases(draw):
+        # one_of() would give each branch half the draws; valid requests are what most mistakes need
+        return draw(faulty) if draw(_ONE_IN_FOUR) == 3 else draw(valid)
+    return cases()
+
+
+_ONE_IN_FOUR = st.integers(0, 3)
