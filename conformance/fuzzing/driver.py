@@ -75,7 +75,12 @@ class _Stop(BaseException):
 
 def judge_once(allocate: Callable[[Any], Any], request: Any, forms: bool) -> FuzzFailure | None:
     """Ask the calculator once and judge its answer against the reference; None when right."""
-    answer = allocate(request)
+    try:
+        answer = allocate(request)
+    except Exception as e:  # a Python calculator that raises is wrong, like an adapter that crashes
+        expected = expected_answer(request)
+        return FuzzFailure(request=request, expected=expected, answer=None, verdict=None,
+                           detail=f"the calculator raised {type(e).__name__}: {e}")
     expected = expected_answer(request)
     verdict, detail = verdict_of(request, answer, expected, forms)
     if verdict is not None and verdict.ok:
