@@ -390,8 +390,11 @@ def _valid_with(req: dict, features: frozenset[str]) -> bool:
     answer = _calc(req)
     if "error" in answer and answer["error"]["code"] == "invalid_election":
         req.pop("elections", None)
-    _repair_eligibility(req, _calc)
-    return "error" not in _calc(req) and required_features(req) <= features | {"form_1099r"}
+        answer = _calc(req)
+    if "error" in answer and answer["error"]["code"] == "ineligible_destination":
+        _repair_eligibility(req, _calc)
+        answer = _calc(req)
+    return "error" not in answer and required_features(req) <= features | {"form_1099r"}
 
 
 @st.composite

@@ -1,8 +1,9 @@
-"""A shrunk failure as a ready conformance vector file (the format of conformance/vectors, loadable by
-`rollsplit conformance run --vectors DIR`), to paste into a bug report or a regression suite.
+"""A shrunk failure as a ready conformance vector file (conformance/schemas/vectors.schema.json, the format
+of conformance/vectors), run with `rollsplit conformance run --vectors DIR -- COMMAND`, to paste into a bug
+report or keep as a regression test.
 
-The id is "fuzz-" + the first 8 hex digits of the SHA-256 of the canonical request JSON, so the same
-failure always gets the same id and file name.
+The id is "fuzz-" and the first 32 bits of the SHA-256 of the canonical request JSON, written as ten decimal
+digits (the schema's ids are `<topic>-<digits>`): the same failure always gets the same id and file name.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from spec.invariants import CONTRACT
 
 def vector_id(request: Any) -> str:
     canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "fuzz-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8]
+    sha8 = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8]
+    return f"fuzz-{int(sha8, 16):010d}"
 
 
 def _citations(failure: FuzzFailure) -> list[dict]:
@@ -27,7 +29,10 @@ def _citations(failure: FuzzFailure) -> list[dict]:
     broken = failure.verdict.broken if failure.verdict is not None else []
     for inv in broken:
         for c in inv.citations:
-            seen.setdefault((c.source, c.pinpoint), {"source": c.source, "pinpoint": c.pinpoint, "quote": c.quote})
+            cite = {"source": c.source, "pinpoint": c.pinpoint, "quote": c.quote}
+            if not c.confirmed:
+                cite["secondary"] = True
+            seen.setdefault((c.source, c.pinpoint), cite)
     if not seen:
         seen[(CONTRACT.source, CONTRACT.pinpoint)] = {"source": CONTRACT.source, "pinpoint": CONTRACT.pinpoint,
                                                       "quote": CONTRACT.quote}
@@ -45,9 +50,11 @@ def failure_vector(failure: FuzzFailure, seed: int | None = None, implementation
         "id": vector_id(failure.request),
         "description": desc if len(desc) <= 500 else desc[:497] + "...",
         "citations": _citations(failure),
-        "features": sorted(required_features(failure.request)),
+        "features": sorted(required_features(failure.request), key=lambda f: (f != "core", f)),
         "tags": ["fuzz"] + [f"invariant:{inv.id}" for inv in (failure.verdict.broken if failure.verdict else [])],
+        "flags": [],
         "request": failure.request,
+        "origin": f"rollsplit conformance fuzz, seed {seed}",
     }
     if "error" in expected:
         vector["expected"] = {"error": expected["error"]["code"]}
@@ -57,7 +64,10 @@ def failure_vector(failure: FuzzFailure, seed: int | None = None, implementation
 
 
 def vector_file(vectors: list[dict], seed: int | None = None) -> dict:
+    from conformance.suite import SUITE_VERSION
+    from spec.model import CONTRACT_VERSION
     return {"topic": "fuzz", "description": f"Failures found by rollsplit conformance fuzz (seed {seed}).",
+            "contract_version": CONTRACT_VERSION, "suite_version": SUITE_VERSION, "notes": {},
             "vectors": vectors}
 
 
