@@ -23,10 +23,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-PROTOCOL = 1
-# Features an adapter may declare in its handshake (wire contract v1, issue 2).
-FEATURES: tuple[str, ...] = ("core", "sixty_day", "designated_roth", "pre1987_basis", "rmd", "regime_2009",
-                             "form_1099r")
+from reference.serve import FEATURES, PROTOCOL  # the server side of the same protocol: one source of truth
+
 MAX_ANSWER_BYTES = 8 * 1024 * 1024   # one answer larger than this is a fault (huge output), not a result
 STDERR_TAIL_BYTES = 2000
 MAX_FAILED_RESTARTS = 3              # after this many failed restarts in a row, stop trying
@@ -95,10 +93,11 @@ def _exit_text(code: int | None) -> str:
     return f"exited with code {code}"
 
 
-def classify(message: Any, seq: int | None) -> tuple[str, dict]:
+def classify(message: Any, seq: int | None, null_seq_ok: bool = False) -> tuple[str, dict]:
     """('result'|'error', payload) for a well-formed answer; raises _Fault on a wrong shape or seq.
 
     `seq` None means a one-shot answer (no envelope): a Result object or {"error": {...}}.
+    `null_seq_ok`: the line sent was not valid JSON on purpose, so the server may not know its seq.
     """
     if not isinstance(message, dict):
         raise _Fault("bad_shape", f"the answer is JSON but not an object: {_snippet(json.dumps(message))}")
@@ -106,7 +105,7 @@ def classify(message: Any, seq: int | None) -> tuple[str, dict]:
         if "seq" not in message:
             raise _Fault("bad_shape", f"the answer has no seq (expected {seq}): {_snippet(json.dumps(message))}")
         got = message["seq"]
-        if got != seq or isinstance(got, bool):
+        if (got != seq or isinstance(got, bool)) and not (null_seq_ok and got is None):
             stale = isinstance(got, int) and not isinstance(got, bool) and got < seq
             raise _Fault("wrong_seq", f"the answer has seq {json.dumps(got)}, expected {seq}"
                          + ("; it answers an earlier request (did the adapter write two lines for one?)"
@@ -275,7 +274,10 @@ class PersistentAdapter:
 
     # -- the wire ------------------------------------------------------------------------------
     def _send(self, message: dict, deadline: float) -> None:
-        data = (json.dumps(message, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+        self._send_raw((json.dumps(message, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8"),
+                       deadline)
+
+    def _send_raw(self, data: bytes, deadline: float) -> None:
         fd = self._proc.stdin.fileno()
         view = memoryview(data)
         while view:
@@ -327,6 +329,19 @@ class PersistentAdapter:
 
     def allocate(self, request: Any) -> Answer:
         """Send one request; the answer, or a fault saying what went wrong. Never raises."""
+        return self._allocate(request, None)
+
+    def allocate_text(self, request_text: str) -> Answer:
+        """Send raw request text (for vectors about malformed JSON) in place of the request object.
+
+        The line is then not valid JSON itself, so an answer with seq null is accepted too.
+        """
+        if "\n" in request_text or "\r" in request_text:
+            return Answer("fault", None, "a raw request for the persistent protocol cannot hold a line break",
+                          kind="bad_shape")
+        return self._allocate(None, request_text)
+
+    def _allocate(self, request: Any, request_text: str | None) -> Answer:
         began = time.monotonic()
         if self._proc is None or self.handshake is None:
             if self._failed_restarts >= MAX_FAILED_RESTARTS:
@@ -348,7 +363,11 @@ class PersistentAdapter:
         deadline = time.monotonic() + self.timeout
         try:
             try:
-                self._send({"cmd": "allocate", "seq": seq, "request": request}, deadline)
+                if request_text is None:
+                    self._send({"cmd": "allocate", "seq": seq, "request": request}, deadline)
+                else:
+                    self._send_raw(f'{{"cmd":"allocate","seq":{seq},"request":{request_text}}}\n'.encode(),
+                                   deadline)
             except (TypeError, ValueError) as e:  # the caller's request is not JSON-serialisable
                 return Answer("fault", None, f"the request cannot be written as JSON: {e}", kind="bad_shape",
                               seconds=time.monotonic() - began)
@@ -357,7 +376,7 @@ class PersistentAdapter:
                 message = json.loads(line)
             except (ValueError, RecursionError):
                 raise _Fault("garbage", f"the answer to seq {seq} is not JSON: {_snippet(line)}") from None
-            kind, payload = classify(message, seq)
+            kind, payload = classify(message, seq, null_seq_ok=request_text is not None)
             return Answer(kind, payload, seconds=time.monotonic() - began)
         except _Fault as f:
             tail = self._stderr.tail(0.5 if f.kind == "crash" else 0.05) if self._stderr else ""
@@ -398,11 +417,18 @@ class OneShotAdapter:
         self.close()
 
     def allocate(self, request: Any) -> Answer:
-        began = time.monotonic()
         try:
             data = json.dumps(request, ensure_ascii=False).encode("utf-8")
         except (TypeError, ValueError) as e:
             return Answer("fault", None, f"the request cannot be written as JSON: {e}", kind="bad_shape")
+        return self._allocate(data)
+
+    def allocate_text(self, request_text: str) -> Answer:
+        """Write raw request text (for vectors about malformed JSON) on the adapter's stdin."""
+        return self._allocate(request_text.encode("utf-8"))
+
+    def _allocate(self, data: bytes) -> Answer:
+        began = time.monotonic()
         err = b""
         try:
             out, err, code = self._run(data)

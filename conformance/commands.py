@@ -1,0 +1,197 @@
+"""`rollsplit conformance run|export|verify|bench` (and `fuzz`, from conformance.fuzzing): arguments only.
+
+Handlers return the exit code: 0 success, 1 a failed run or check, 2 a usage or start problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "conformance", help="run, export, verify or benchmark the conformance suite",
+        description="The conformance suite for calculators of wire contract v1, in any language.")
+    sub = p.add_subparsers(dest="conformance_command", required=True, metavar="SUBCOMMAND")
+
+    r = sub.add_parser(
+        "run", help="run the suite against an adapter command",
+        description="Run every vector through COMMAND (persistent JSON-lines protocol with a start handshake, or "
+                    "one process per vector with --oneshot) and report passed/failed/errored/skipped. The command "
+                    "runs without a shell. Exit 0 only when every required vector passes.",
+        epilog="example: rollsplit conformance run -- rollsplit serve")
+    r.add_argument("--oneshot", action="store_true",
+                   help="one-shot protocol: spawn COMMAND per vector, request on stdin, one JSON on stdout")
+    r.add_argument("--timeout", type=_seconds, default=10.0, metavar="S", help="seconds per vector (default 10)")
+    r.add_argument("--only", action="append", default=[], metavar="TAGS",
+                   help="run only vectors matching one of these comma-separated ids, topics, tags, flags or features")
+    r.add_argument("--skip", action="append", default=[], metavar="TAGS",
+                   help="skip vectors matching one of these comma-separated ids, topics, tags, flags or features")
+    r.add_argument("--features", metavar="LIST",
+                   help="comma-separated features to declare instead of the handshake's (one-shot default: all)")
+    r.add_argument("--expected-failures", type=Path, metavar="FILE",
+                   help="vector ids (one per line, # comments) allowed to fail; an unexpected pass fails the run")
+    r.add_argument("--report-json", type=Path, metavar="F", help="write a JSON-lines report, one line per vector")
+    r.add_argument("--junit", type=Path, metavar="F", help="write a JUnit XML report")
+    r.add_argument("--vectors", type=Path, metavar="DIR", help="vector directory (default: the bundled suite)")
+    r.add_argument("--show", type=int, default=50, metavar="N", help="show at most N failures in full (default 50)")
+    r.add_argument("adapter", nargs=argparse.REMAINDER, metavar="-- COMMAND ARGS",
+                   help="the adapter command and its arguments, after --")
+    r.set_defaults(func=run_command)
+
+    e = sub.add_parser(
+        "export", help="regenerate the vector files, manifest and COVERAGE.md (reproducible)",
+        description="Explore the reference's behaviour regions with z3, add the worked examples, invalid requests "
+                    "and large values, judge every expected answer against the invariants, and write the suite. "
+                    "Existing ids keep their content; the output is the same byte for byte on a re-run.")
+    e.add_argument("--dir", type=Path, metavar="DIR", help="where to write (default: the bundled suite)")
+    e.add_argument("--coverage", type=Path, metavar="FILE",
+                   help="where to write the coverage table (default: conformance/COVERAGE.md beside the suite)")
+    e.set_defaults(func=export_command)
+
+    v = sub.add_parser(
+        "verify", help="check the manifest, the schemas and the suite's own rules",
+        description="Check the manifest (versions, count, SHA-256 of every file), validate every file against the "
+                    "vector schema, unique ids and descriptions, flags defined in notes, features, and that every "
+                    "expected answer is the reference's and obeys the invariants.")
+    v.add_argument("--dir", type=Path, metavar="DIR", help="vector directory (default: the bundled suite)")
+    v.set_defaults(func=verify_command)
+
+    b = sub.add_parser(
+        "bench", help="vectors per second through the adapter protocols, and the runner's own overhead",
+        description="Time the whole suite against `rollsplit serve` (persistent) and a sample one-shot, the raw "
+                    "protocol round trip, and the runner against a trivial echo adapter; print a table.")
+    b.add_argument("--repeat", type=int, default=3, metavar="N", help="passes over the suite per cell (default 3)")
+    b.set_defaults(func=bench_command)
+
+    try:
+        fuzzing = importlib.import_module("conformance.fuzzing.commands")
+    except ModuleNotFoundError as err:
+        if err.name not in ("conformance.fuzzing", "conformance.fuzzing.commands"):
+            raise
+    else:
+        fuzzing.register(sub)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)  # a duration, not money
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError("the timeout must be more than 0 and at most 3600 seconds")
+    return value
+
+
+def _tags(values: list[str]) -> set[str]:
+    return {t.strip() for v in values for t in v.split(",") if t.strip()}
+
+
+def _load_vectors(directory: Path | None, prog: str):
+    from conformance import suite
+    d = directory or suite.VECTORS_DIR
+    try:
+        vectors = suite.load(d)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print(f"{prog}: cannot read the vectors in {d}: {e}", file=sys.stderr)
+        return None
+    if not vectors:
+        print(f"{prog}: no vectors found in {d}.", file=sys.stderr)
+        return None
+    return vectors
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from conformance import runner
+    from conformance.adapter import FEATURES, AdapterStartError, open_adapter
+    prog = "rollsplit conformance run"
+    command = args.adapter[1:] if args.adapter[:1] == ["--"] else args.adapter
+    if not command:
+        print(f"{prog}: give the adapter command after --, e.g. `{prog} -- rollsplit serve`.", file=sys.stderr)
+        return EXIT_USAGE
+    features = None
+    if args.features is not None:
+        features = [f.strip() for f in args.features.split(",") if f.strip()]
+        unknown = [f for f in features if f not in FEATURES]
+        if unknown:
+            print(f"{prog}: unknown feature {', '.join(unknown)}; known: {', '.join(FEATURES)}.", file=sys.stderr)
+            return EXIT_USAGE
+    expected_failures: set[str] = set()
+    if args.expected_failures is not None:
+        try:
+            expected_failures = runner.read_expected_failures(args.expected_failures)
+        except OSError as e:
+            print(f"{prog}: cannot read {args.expected_failures}: {e.strerror or e}.", file=sys.stderr)
+            return EXIT_USAGE
+    vectors = _load_vectors(args.vectors, prog)
+    if vectors is None:
+        return EXIT_USAGE
+    known = {v.id for v in vectors}
+    stale = sorted(expected_failures - known)
+    if stale:
+        print(f"{prog}: note: the expected-failures file names ids not in the suite: {', '.join(stale[:10])}",
+              file=sys.stderr)
+    options = runner.Options(only=_tags(args.only) or None, skip=_tags(args.skip), features=features,
+                             expected_failures=expected_failures)
+    reporters = []
+    try:
+        if args.report_json:
+            reporters.append(runner.JsonLinesReporter(args.report_json))
+        if args.junit:
+            reporters.append(runner.JUnitReporter(args.junit))
+    except OSError as e:
+        print(f"{prog}: cannot write the report: {e.strerror or e} ({e.filename}).", file=sys.stderr)
+        return EXIT_USAGE
+    adapter = open_adapter(command, oneshot=args.oneshot, timeout=args.timeout, features=features)
+    try:
+        try:
+            adapter.start()
+        except AdapterStartError as e:
+            print(f"{prog}: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        summary = runner.run(adapter, vectors, options, reporters, progress=runner.ProgressLine())
+    finally:
+        adapter.close()
+    print(runner.render(summary, verbose_limit=args.show))
+    return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from conformance import export, suite
+    directory = args.dir or suite.VECTORS_DIR
+    coverage = args.coverage or (suite.HERE / "COVERAGE.md" if args.dir is None else directory / "COVERAGE.md")
+    try:
+        n = export.export(directory, coverage_md=coverage)
+    except export.ExportError as e:
+        print(f"rollsplit conformance export: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as e:
+        print(f"rollsplit conformance export: cannot write {e.filename}: {e.strerror or e}.", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {n} vectors to {directory} and the coverage table to {coverage}")
+    return EXIT_OK
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    from conformance import suite, verify
+    directory = args.dir or suite.VECTORS_DIR
+    problems = verify.verify(directory, progress=True)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} found in {directory}")
+        return EXIT_FAILED
+    print(f"the suite in {directory} verifies: manifest, schemas, ids, descriptions, flags, features, and every "
+          "expected answer equal to the reference's and obeying the invariants")
+    return EXIT_OK
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    from conformance import bench
+    print(bench.bench(repeat=max(1, args.repeat)))
+    return EXIT_OK

@@ -1,0 +1,373 @@
+"""`rollsplit conformance export`: write the suite's vector files, manifest and coverage table.
+
+Sources: (a) the behaviour regions of the reference for every shape in `SHAPES` (`solver.regions`:
+one witness per region, one boundary witness per branch condition, one request per value check that
+can reject the shape, and a z3 proof that the regions cover the shape); (b) the worked examples of
+the law; (c) one invalid request per fault for every error code; (d) values that break 64-bit
+integers, floating point and banker's rounding (`conformance.handwritten`).
+
+Expected answers come from the reference and are judged by `conformance.oracle` (invariants) before
+they are written. Ids are stable: a vector whose origin already has an id keeps its id and its
+content; new vectors take the next free number of their topic; ids that disappear are retired in
+the manifest and never reused. The same inputs give the same files byte for byte.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from conformance import handwritten, suite
+from conformance.handwritten import Candidate
+from conformance.oracle import judge
+from reference import calculate, calculate_text
+from solver.z3_backend import Shape
+from spec import invariants as inv_module
+from spec import law
+from spec.errors import ERROR_CODES
+
+T, R, Q, B, G, DR = "traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth"
+
+# (topic, shape): each shape is explored for regions; together they exercise every rule of the contract.
+SHAPES: list[tuple[str, Shape]] = [
+    ("prorata", Shape(directs=())),
+    ("prorata", Shape()),
+    ("prorata", Shape(paid=False)),
+    ("ordering", Shape(directs=((T, True), (R, True)))),
+    ("ordering", Shape(directs=((G, True), (T, True), (R, True)))),
+    ("ordering", Shape(directs=((Q, False), (R, True)))),
+    ("ordering", Shape(directs=((R, True), (B, True)), paid=False)),
+    ("sixty_day", Shape(sixty=(T,))),
+    ("sixty_day", Shape(directs=(), sixty=(R, T))),
+    ("sixty_day", Shape(directs=(), sixty=(Q,))),
+    ("elections", Shape(directs=((T, True), (R, True)), direct_election="order", direct_order=(1,))),
+    ("elections", Shape(directs=((T, True), (R, True)), direct_election="amounts")),
+    ("elections", Shape(directs=(), sixty=(T, R), sixty_election="order", sixty_order=(1, 0))),
+    ("elections", Shape(directs=(), sixty=(T, R), sixty_election="amounts")),
+    ("designated_roth", Shape(contract="designated_roth", directs=((R, True), (DR, True)))),
+    ("designated_roth", Shape(contract="designated_roth", qualified_roth=True, directs=((R, True),))),
+    ("designated_roth", Shape(contract="designated_roth", directs=(), sixty=(DR,))),
+    ("pre1987", Shape(pre1987=True)),
+    ("pre1987", Shape(directs=(), pre1987=True)),
+    ("rmd", Shape(rmd=True)),
+    ("rmd", Shape(rmd=True, sixty=(T,))),
+    ("withholding", Shape(directs=(), hardship=True)),
+    ("withholding", Shape(directs=((R, True),))),
+    ("regime", Shape(regime=law.OLD)),
+    ("regime", Shape(regime=law.OLD, directs=(), sixty=(T,))),
+    ("regime", Shape(contract="designated_roth", regime=law.OLD, directs=((R, True),))),
+    ("eligibility", Shape(directs=((G, True),))),
+    ("eligibility", Shape(directs=((Q, False),), paid=False)),
+    ("eligibility", Shape(directs=((DR, True),))),
+]
+
+TOPICS: dict[str, str] = {
+    "examples": "The worked examples of the law (IRS FAQ, the law-firm alert of DOMAIN.md), with the figures "
+                "their sources state.",
+    "prorata": "The pro-rata rule of §72(e)(8): basis recovered by a distribution, partial and full.",
+    "ordering": "Pre-tax money to direct rollovers first, in the default order (Notice 2014-54 §III).",
+    "sixty_day": "60-day rollovers take the payment's pre-tax money first (§402(c)(2) last sentence).",
+    "elections": "The participant's choice of where pre-tax money goes: orders and exact amounts.",
+    "designated_roth": "Designated Roth contracts: Roth IRA and designated Roth destinations, qualified "
+                       "distributions (§402A).",
+    "pre1987": "Pre-1987 basis comes out first, tax-free (§72(e)(8)(D)).",
+    "rmd": "Required minimum distributions are paid out, after-tax money first, never rolled over.",
+    "withholding": "Mandatory 20% withholding (§3405(c)) and hardship distributions.",
+    "regime": "Notice 2009-68, the old rule: each disbursement its own distribution, with transition dates.",
+    "eligibility": "Where money of each kind may go (§402(c)(2), §457(e)(16), §402A(c)(3)).",
+    "validation": "Invalid requests: one fault each, for every error code, and the order in which checks run.",
+    "rounding": "Rounding half up on exact values, and the largest-remainder split of Notice 2009-68.",
+    "large_values": "Amounts near 2^53 and products above 2^64: big integers required, floats fail.",
+}
+
+TOPIC_CITATIONS: dict[str, list[str]] = {
+    "prorata": ["IRC_72E8", "N2014_SINGLE"], "ordering": ["N2014_DIRECT", "N2014_CHOICE"],
+    "sixty_day": ["IRC_402C2"], "elections": ["N2014_CHOICE"], "designated_roth": ["IRC_402A", "IRC_402A_D4"],
+    "pre1987": ["IRC_72E8D"], "rmd": ["REG_RMD", "IRC_402C4"], "withholding": ["IRC_3405", "IRC_402C4"],
+    "regime": ["N2009_68"], "eligibility": ["IRC_402C2_AT", "IRC_402A"],
+}
+
+# Wycheproof-style flags: each defined once, with the bug it catches.
+FLAGS: dict[str, dict[str, str]] = {
+    "Region": {"description": "A witness of one behaviour region of the reference: one combination of its "
+                              "branch conditions (which mins and maxes bind).",
+               "bug": "A branch taken wrongly: a cap that is not applied, a fill that overflows, a max(0, ...) "
+                      "that is missing."},
+    "Boundary": {"description": "A branch condition at equality, e.g. pre-tax exactly equal to the direct total.",
+                 "bug": "Off-by-one comparisons: < written for <=, a cap reached exactly but treated as exceeded."},
+    "ValueCheck": {"description": "A request of a shape rejected by one value check, every earlier check passing.",
+                   "bug": "A missing or misordered value check; a result where the contract requires an error."},
+    "WorkedExample": {"description": "A worked example stated by a source of the law, with its figures.",
+                      "bug": "Misreading the rule itself (the old per-destination rule, after-tax first)."},
+    "InvalidRequest": {"description": "An invalid request with exactly one fault.",
+                       "bug": "Accepting what the contract rejects, or rejecting it with the wrong code."},
+    "CheckOrder": {"description": "A request with several faults; the first in the contract's check order wins.",
+                   "bug": "Checks run in another order, so implementations disagree on the code."},
+    "Overflow64": {"description": "A product of amounts above 2^64.",
+                   "bug": "64-bit integer overflow in amount * basis before the division (needs 128-bit or "
+                          "big integers)."},
+    "Float53": {"description": "Amounts near 2^53 where binary floating point loses cents.",
+                "bug": "Money computed in doubles: float(D) * basis / balance misses the exact cent."},
+    "RoundingTie": {"description": "An exact half cent, or a value within a hair of one.",
+                    "bug": "Banker's rounding (half to even), or rounding an already-rounded float."},
+    "Truncation": {"description": "A fraction of a cent of 1/2 or more.",
+                   "bug": "Truncating (floor) instead of rounding half up."},
+    "LargestRemainder": {"description": "Notice 2009-68 leftover cents split by largest remainder, ties in "
+                                        "request order.",
+                         "bug": "Rounding each row's share separately, so the rows no longer add up."},
+}
+
+
+@dataclass
+class CoverageRow:
+    topic: str
+    shape: str
+    atoms: int
+    regions: list[str] = field(default_factory=list)     # region tags
+    boundaries: int = 0
+    coverage: str = ""
+
+
+def _progress(msg: str) -> None:
+    print(f"\r\033[K{msg}", end="", file=sys.stderr, flush=True)
+
+
+def _fmt(cents: int) -> str:
+    return f"${cents / 100:,.2f}" if cents < 10**15 else f"{cents} cents"
+
+
+def _kind(pre: int, after: int) -> str:
+    if pre and after:
+        return "pre-tax and after-tax"
+    return "all pre-tax" if pre else ("all after-tax" if after else "nothing")
+
+
+def behaviour(request: dict, result: dict) -> str:
+    """What a valid request does, in a few words (the description of a region witness)."""
+    parts = []
+    for d, r in zip(request["disbursements"], result["disbursements"]):
+        where = f"{d['id']} ({d['to']})" if d["method"] == "direct" else f"{d['id']} (paid)"
+        parts.append(f"{where} {_kind(r['pretax'], r['aftertax'])}")
+    for x, r in zip(request.get("rollovers_60_day", []), result["rollovers_60_day"]):
+        parts.append(f"{x['id']} (60-day to {x['to']}) {_kind(r['pretax'], r['aftertax'])}")
+    parts.append(f"taxable {_fmt(result['taxable_income'])}")
+    return "; ".join(parts)
+
+
+def region_candidates(shapes=SHAPES) -> tuple[list[Candidate], list[CoverageRow]]:
+    from solver.regions import error_witnesses, explore, wire_request
+    out: list[Candidate] = []
+    rows: list[CoverageRow] = []
+    for n, (topic, shape) in enumerate(shapes, 1):
+        name = shape.name()
+        _progress(f"export: regions of shape {n}/{len(shapes)} {name}")
+        found = explore(shape)
+        row = CoverageRow(topic, name, len(found.atoms), boundaries=len(found.boundaries), coverage=found.coverage)
+        rows.append(row)
+        cites = TOPIC_CITATIONS.get(topic, [])
+        for r in found.regions:
+            tag = f"region:{name}#{r.key}"
+            row.regions.append(tag)
+            request = wire_request(shape, r.witness)
+            out.append(Candidate(topic, f"region:{name}#{r.key}", "", ["Region"], request, tags=[tag],
+                                 citations=cites))
+        for b in found.boundaries:
+            request = wire_request(shape, b.witness)
+            tags = [f"region:{name}#{b.region_key}"] if b.region_key else []
+            out.append(Candidate(topic, f"boundary:{name}@{b.atom_key}", "", ["Boundary"], request,
+                                 tags=tags + [f"boundary:{b.atom_key}"], citations=cites))
+        for code, w in error_witnesses(shape).items():
+            out.append(Candidate(topic, f"value-check:{name}:{code}", "", ["ValueCheck"], wire_request(shape, w),
+                                 tags=[f"error:{code}"], citations=cites + ["CONTRACT"]))
+    _progress("")
+    return out, rows
+
+
+def _citation(name: str) -> dict:
+    c = getattr(inv_module, name)
+    out = {"source": c.source, "pinpoint": c.pinpoint, "quote": c.quote}
+    if not c.confirmed:
+        out["secondary"] = True
+    return out
+
+
+def expected_for(c: Candidate) -> dict:
+    answer = calculate_text(c.request_text) if c.request_text is not None else calculate(c.request)
+    if "error" in answer:
+        return {"error": answer["error"]["code"]}
+    return {"result": answer}
+
+
+def _describe(c: Candidate, expected: dict) -> str:
+    if c.description:
+        return c.description
+    kind, key = c.origin.split(":", 1)
+    shape = key.split("#")[0].split("@")[0]
+    if kind == "value-check":
+        shape, code = key.rsplit(":", 1)
+        return f"A request of shape {shape} that the value check {code} rejects (every earlier check passes)."
+    what = behaviour(c.request, expected["result"]) if "result" in expected else f"error {expected['error']}"
+    if kind == "boundary":
+        return f"Boundary {key.split('@')[1]} of shape {shape} (a branch condition at equality): {what}."
+    return f"Region {key.split('#')[1]} of shape {shape}: {what}."
+
+
+class ExportError(Exception):
+    pass
+
+
+def build_vector(c: Candidate) -> dict:
+    expected = expected_for(c)
+    if "result" in expected:
+        verdict = judge(c.request, expected["result"], expected)
+        if not verdict.ok:
+            raise ExportError(f"the reference's answer to {c.origin} breaks the invariants:\n{verdict.explain()}")
+        if c.check is not None:
+            try:
+                c.check(expected["result"])
+            except AssertionError:
+                raise ExportError(f"the reference's answer to {c.origin} differs from the figures its source "
+                                  "states") from None
+    v: dict[str, Any] = {"id": "", "description": _describe(c, expected),
+                         "citations": [_citation(n) for n in c.citations],
+                         "features": suite.features_of(c.request if c.request_text is None else None),
+                         "tags": c.tags, "flags": c.flags}
+    if c.request_text is not None:
+        v["request_text"] = c.request_text
+    else:
+        v["request"] = c.request
+    v["expected"] = expected
+    v["origin"] = c.origin
+    return v
+
+
+def _number(vid: str) -> int:
+    return int(vid.rsplit("-", 1)[1])
+
+
+def assign_ids(topic: str, fresh: list[dict], old: dict[str, dict], retired: set[str]) -> list[dict]:
+    """Keep the id and content of every origin already exported; number the new ones after the highest used."""
+    used = [_number(v["id"]) for v in old.values()] + [_number(i) for i in retired if i.startswith(topic + "-")]
+    nxt = max(used, default=0) + 1
+    out = []
+    for v in fresh:
+        prior = old.get(v["origin"])
+        if prior is not None:
+            now = expected_for(Candidate(topic, prior["origin"], "", [], prior.get("request"),
+                                         prior.get("request_text")))
+            if now != prior["expected"]:
+                raise ExportError(f"the reference's answer to {prior['id']} ({prior['origin']}) is no longer the "
+                                  "expected answer written in the suite; a vector never changes under its id: "
+                                  "review the change, retire the id by hand and bump the suite version")
+            out.append(prior)
+        else:
+            v["id"] = f"{topic}-{nxt:04d}"
+            nxt += 1
+            out.append(v)
+    return sorted(out, key=lambda v: _number(v["id"]))
+
+
+def _old_vectors(directory: Path, topic: str) -> dict[str, dict]:
+    path = directory / f"{topic}.json"
+    if not path.exists():
+        return {}
+    return {v["origin"]: v for v in suite.load_file(path)["vectors"]}
+
+
+def export(directory: Path = suite.VECTORS_DIR, shapes=SHAPES, coverage_md: Path | None = None,
+           log: Callable[[str], None] = print) -> int:
+    """Write the suite into `directory`; returns the number of vectors."""
+    directory.mkdir(parents=True, exist_ok=True)
+    manifest_path = directory / suite.MANIFEST
+    old_manifest = suite.load_file(manifest_path) if manifest_path.exists() else {}
+    retired = set(old_manifest.get("retired_ids", []))
+
+    found, rows = region_candidates(shapes)
+    candidates = handwritten.candidates() + found
+    by_topic: dict[str, list[dict]] = {t: [] for t in TOPICS}
+    seen_origins: set[str] = set()
+    for n, c in enumerate(candidates, 1):
+        if c.origin in seen_origins:   # two shapes can share a witness of the same check: keep the first
+            continue
+        seen_origins.add(c.origin)
+        if n % 25 == 0:
+            _progress(f"export: judging vector {n}/{len(candidates)}")
+        by_topic[c.topic].append(build_vector(c))
+    _progress("")
+
+    total = 0
+    for topic, fresh in by_topic.items():
+        old = _old_vectors(directory, topic)
+        if not fresh and not old:
+            continue
+        vectors = assign_ids(topic, fresh, old, retired)
+        retired |= {v["id"] for o, v in old.items() if o not in {x["origin"] for x in vectors}}
+        _unique_descriptions(vectors)
+        flags = sorted({f for v in vectors for f in v["flags"]})
+        data = {"topic": topic, "description": TOPICS[topic], "contract_version": suite.CONTRACT_VERSION,
+                "suite_version": suite.SUITE_VERSION,
+                "notes": {f: FLAGS[f] for f in flags}, "vectors": vectors}
+        (directory / f"{topic}.json").write_text(suite.dump(data), encoding="utf-8")
+        total += len(vectors)
+
+    manifest = suite.manifest_for(directory)
+    manifest["retired_ids"] = sorted(retired)
+    manifest_path.write_text(suite.dump(manifest), encoding="utf-8")
+    table = coverage_table(directory, rows)
+    log(table)
+    if coverage_md is not None:
+        coverage_md.write_text(COVERAGE_HEADER + table + "\n", encoding="utf-8")
+    return total
+
+
+def _unique_descriptions(vectors: list[dict]) -> None:
+    seen: dict[str, int] = {}
+    for v in vectors:
+        d = v["description"]
+        if d in seen:
+            raise ExportError(f"two vectors share the description {d!r}")
+        seen[d] = 1
+
+
+COVERAGE_HEADER = """# Conformance suite coverage
+
+Written by `rollsplit conformance export` (do not edit by hand). For every request shape explored,
+the behaviour regions of the reference that z3 found, how many have a vector, the boundary vectors,
+and whether z3 proved that the regions cover every valid request of the shape ("proved" only on
+unsat). Then every error code of the contract with the number of vectors that expect it.
+
+"""
+
+
+def coverage_table(directory: Path, rows: list[CoverageRow]) -> str:
+    from tabulate import tabulate
+    vectors = suite.load(directory)
+    tags = {t for v in vectors for t in v.tags}
+    shape_rows = []
+    for r in rows:
+        covered = sum(1 for t in r.regions if t in tags)
+        shape_rows.append([r.topic, r.shape, r.atoms, len(r.regions), covered, r.boundaries, r.coverage])
+    codes = {c: 0 for c in ERROR_CODES}
+    for v in vectors:
+        if "error" in v.expected:
+            codes[v.expected["error"]] += 1
+    by_topic: dict[str, int] = {}
+    for v in vectors:
+        by_topic[v.topic] = by_topic.get(v.topic, 0) + 1
+    parts = [
+        "## Behaviour regions\n",
+        tabulate(shape_rows, headers=["topic", "shape", "atoms", "regions", "with vector", "boundaries",
+                                      "coverage proof"], tablefmt="github"),
+        f"\nRegions: {sum(len(r.regions) for r in rows)} found, "
+        f"{sum(1 for r in rows for t in r.regions if t in tags)} with a vector; shapes whose cover z3 proved: "
+        f"{sum(1 for r in rows if r.coverage == 'proved')} of {len(rows)}.\n",
+        "## Error codes\n",
+        tabulate(sorted(codes.items()), headers=["error code", "vectors"], tablefmt="github"),
+        f"\nError codes covered: {sum(1 for n in codes.values() if n)} of {len(codes)}.\n",
+        "## Vectors by topic\n",
+        tabulate(sorted(by_topic.items()), headers=["topic", "vectors"], tablefmt="github"),
+        f"\nTotal: {len(vectors)} vectors.",
+    ]
+    return "\n".join(parts)

@@ -1,0 +1,273 @@
+"""Vectors written by hand: the worked examples of the law, one invalid request per error code, and the
+values that break 64-bit integers, floating point and banker's rounding.
+
+Each is a `Candidate`; `conformance.export` computes its expected answer with the reference, checks it
+against the invariants, and (for the worked examples) against the figures the sources state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from spec import law
+from spec.errors import ERROR_CODES
+
+MAX = law.MAX_CENTS
+
+
+@dataclass
+class Candidate:
+    topic: str
+    origin: str                       # stable key: the id of a vector with this origin never changes
+    description: str
+    flags: list[str]
+    request: Any = None
+    request_text: str | None = None
+    tags: list[str] = field(default_factory=list)
+    citations: list[str] = field(default_factory=list)     # names of spec.invariants citations
+    check: Callable[[dict], None] | None = None             # asserts the figures a source states
+
+
+def req(balance: int, basis: int, rows: list[dict], **extra: Any) -> dict:
+    r = {"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": balance, "basis": basis,
+         "disbursements": rows}
+    r.update(extra)
+    return r
+
+
+def direct(id: str, to: str, amount: int, **extra: Any) -> dict:
+    return {"id": id, "method": "direct", "to": to, "amount": amount, **extra}
+
+
+def paid(amount: int, id: str = "me") -> dict:
+    return {"id": id, "method": "paid", "amount": amount}
+
+
+def _row(result: dict, id: str) -> dict:
+    return next(r for r in result["disbursements"] if r["id"] == id)
+
+
+# ---- (b) the worked examples of DOMAIN.md --------------------------------------------------------
+def _check_faq_seed(res: dict) -> None:
+    # "$50,000 distribution = $40,000 pre-tax + $10,000 after-tax"
+    assert (res["distribution"]["pretax"], res["distribution"]["aftertax"]) == (4_000_000, 1_000_000)
+
+
+def _check_seed_004(res: dict) -> None:
+    # "one $80,000 distribution = $16,000 after-tax + $64,000 pre-tax; the $60,000 direct rollover is all
+    # pre-tax; the $20,000 kept = $4,000 pre-tax (taxable) + $16,000 after-tax"
+    assert (res["distribution"]["aftertax"], res["distribution"]["pretax"]) == (1_600_000, 6_400_000)
+    assert (_row(res, "ira")["pretax"], _row(res, "ira")["aftertax"]) == (6_000_000, 0)
+    kept = _row(res, "me")
+    assert (kept["pretax"], kept["aftertax"], kept["taxable"]) == (400_000, 1_600_000, 400_000)
+
+
+def _check_faq_example_1(res: dict) -> None:
+    # "$80,000 pre-tax by direct rollover to a traditional IRA, $10,000 after-tax by direct rollover to a
+    # Roth IRA, $10,000 after-tax paid to the participant. Nothing is taxable."
+    assert (_row(res, "ira")["pretax"], _row(res, "roth")["aftertax"], _row(res, "me")["aftertax"]) == \
+        (8_000_000, 1_000_000, 1_000_000)
+    assert res["taxable_income"] == 0 and res["withholding"] == 0
+
+
+EXAMPLES = [
+    Candidate("examples", "example:irs-faq-seed", "IRS FAQ: a $50,000 distribution from a $100,000 account with "
+              "$20,000 after-tax carries $40,000 pre-tax and $10,000 after-tax.", ["WorkedExample"],
+              req(10_000_000, 2_000_000, [paid(5_000_000)]), citations=["IRC_72E8"], check=_check_faq_seed),
+    Candidate("examples", "example:seed-004", "Law-firm alert (seed 004): $60,000 directly to an IRA and $20,000 "
+              "kept from a $100,000 account with $20,000 after-tax: the rollover is all pre-tax, the cash is "
+              "$4,000 pre-tax and $16,000 after-tax.", ["WorkedExample"],
+              req(10_000_000, 2_000_000, [direct("ira", "traditional_ira", 6_000_000), paid(2_000_000)]),
+              citations=["N2014_SINGLE", "N2014_DIRECT"], check=_check_seed_004),
+    Candidate("examples", "example:irs-faq-example-1", "IRS FAQ Example 1: $80,000 pre-tax directly to a "
+              "traditional IRA, $10,000 after-tax directly to a Roth IRA, $10,000 after-tax paid: nothing taxable.",
+              ["WorkedExample"],
+              req(10_000_000, 2_000_000, [direct("ira", "traditional_ira", 8_000_000),
+                                          direct("roth", "roth_ira", 1_000_000), paid(1_000_000)]),
+              citations=["N2014_DIRECT", "IRC_402C2_AT"], check=_check_faq_example_1),
+]
+
+
+# ---- (c) invalid requests, one fault each ---------------------------------------------------------
+BASE = req(10_000_000, 2_000_000, [direct("ira", "traditional_ira", 6_000_000), paid(2_000_000)])
+
+
+def _with(**changes: Any) -> dict:
+    r = {k: v for k, v in BASE.items()}
+    for k, v in changes.items():
+        if v is None:
+            r.pop(k, None)
+        else:
+            r[k] = v
+    return r
+
+
+_BASE_TEXT = ('{"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": 10000000, '
+              '"basis": 2000000, "disbursements": [{"id": "me", "method": "paid", "amount": 2000000}]')
+
+INVALID: list[tuple[str, str, dict | None, str | None]] = [
+    # (error code, description, request, request_text)
+    ("invalid_json", "A key appears twice in one object.", None, _BASE_TEXT + ', "basis": 0}'),
+    ("invalid_json", "NaN is not JSON.", None, _BASE_TEXT.replace("2000000,", "NaN,", 1) + "}"),
+    ("invalid_json", "The request is cut off in the middle.", None, _BASE_TEXT[:60]),
+    ("invalid_request", "The required field date is missing.", _with(date=None), None),
+    ("invalid_request", "The date is not a day of the calendar (February 30).", _with(date="2025-02-30"), None),
+    ("invalid_request", "The plan is not one of 401a, 403b, 457b_gov.", _with(plan="401k"), None),
+    ("invalid_request", "A money value has a fraction (dollars written as 100.5).", _with(balance=100.5), None),
+    ("invalid_request", "A money value is a string.", _with(basis="2000000"), None),
+    ("invalid_request", "An unknown field is present.", _with(tax_year=2025), None),
+    ("invalid_request", "A direct rollover has no destination.",
+     _with(disbursements=[{"id": "ira", "method": "direct", "amount": 6_000_000}]), None),
+    ("invalid_request", "The request is a JSON array, not an object.", None, "[]"),
+    ("invalid_request", "qualified_roth is set on a pre-tax/after-tax contract.", _with(qualified_roth=True), None),
+    ("amount_out_of_range", "The balance is 2^53, one cent above the largest amount the contract allows.",
+     _with(balance=MAX + 1), None),
+    ("amount_out_of_range", "An amount is negative.",
+     _with(disbursements=[direct("ira", "traditional_ira", -1), paid(2_000_000)]), None),
+    ("basis_exceeds_balance", "The basis is larger than the balance.", _with(basis=10_000_001), None),
+    ("basis_exceeds_balance", "The pre-1987 basis is larger than the basis.", _with(pre1987_basis=2_000_001), None),
+    ("distribution_exceeds_balance", "The disbursements add up to one cent more than the balance.",
+     _with(disbursements=[direct("ira", "traditional_ira", 8_000_001), paid(2_000_000)]), None),
+    ("empty_distribution", "There are no disbursements.", _with(disbursements=[]), None),
+    ("empty_distribution", "The disbursements add up to zero.", _with(disbursements=[paid(0)]), None),
+    ("duplicate_id", "A disbursement and a 60-day rollover share an id.",
+     _with(rollovers_60_day=[{"id": "me", "to": "traditional_ira", "amount": 1}]), None),
+    ("more_than_one_payment", "Two disbursements are paid to the participant.",
+     _with(disbursements=[paid(1_000_000, "a"), paid(1_000_000, "b")]), None),
+    ("sixty_day_without_payment", "A 60-day rollover with nothing paid to the participant.",
+     _with(disbursements=[direct("ira", "traditional_ira", 6_000_000)],
+           rollovers_60_day=[{"id": "r", "to": "traditional_ira", "amount": 1}]), None),
+    ("sixty_day_exceeds_payment", "The 60-day rollovers add up to more than the payment less the RMD.",
+     _with(rmd=500_000, rollovers_60_day=[{"id": "r", "to": "traditional_ira", "amount": 1_500_001}]), None),
+    ("rmd_exceeds_payment", "The RMD is one cent more than the payment.", _with(rmd=2_000_001), None),
+    ("ineligible_destination", "A direct rollover of after-tax money to a governmental 457(b) plan.",
+     _with(disbursements=[direct("gov", "457b_gov", 10_000_000)]), None),
+    ("ineligible_destination", "Pre-tax money of a pre-tax/after-tax contract directly to a designated Roth account.",
+     _with(disbursements=[direct("droth", "designated_roth", 1_000_000)]), None),
+    ("ineligible_destination", "Designated Roth money directly to a traditional IRA.",
+     _with(contract="designated_roth", disbursements=[direct("ira", "traditional_ira", 1_000_000)]), None),
+    ("ineligible_destination", "After-tax money directly to a qualified plan that does not take it.",
+     _with(disbursements=[direct("plan", "qualified_plan", 10_000_000, accepts_aftertax=False)]), None),
+    ("ineligible_destination", "After-tax money by 60-day rollover to a qualified plan.",
+     _with(disbursements=[paid(10_000_000)], rollovers_60_day=[{"id": "r", "to": "qualified_plan",
+                                                                 "amount": 10_000_000}]), None),
+    ("not_eligible_rollover_distribution", "A hardship distribution is rolled over directly.",
+     _with(hardship=True), None),
+    ("invalid_election", "An election gives both an order and amounts for direct rollovers.",
+     _with(elections={"direct_pretax_order": ["ira"], "direct_pretax_amounts": {"ira": 6_000_000}}), None),
+    ("invalid_election", "An election names an id that is not a direct rollover.",
+     _with(elections={"direct_pretax_order": ["me"]}), None),
+    ("invalid_election", "Elected pre-tax amounts do not add up to the direct rollovers' pre-tax total.",
+     _with(elections={"direct_pretax_amounts": {"ira": 5_000_000}}), None),
+    ("invalid_election", "A direct pre-tax election under Notice 2009-68.",
+     _with(date="2014-06-30", regime="notice_2009_68", elections={"direct_pretax_order": ["ira"]}), None),
+    ("regime_not_permitted", "Notice 2009-68 asked for a pre-tax/after-tax distribution in 2025.",
+     _with(regime="notice_2009_68"), None),
+    ("regime_not_permitted", "Notice 2014-54 asked for a designated Roth distribution before September 18, 2014.",
+     _with(contract="designated_roth", date="2014-09-17", regime="notice_2014_54",
+           disbursements=[direct("roth", "roth_ira", 6_000_000), paid(2_000_000)]), None),
+    # several faults: the first code in the fixed check order wins (spec.errors.VALUE_CHECK_ORDER)
+    ("basis_exceeds_balance", "Check order: basis above balance and disbursements above balance; basis first.",
+     _with(basis=10_000_001, disbursements=[paid(10_000_001)]), None),
+    ("amount_out_of_range", "Check order: an out-of-range amount is reported before a duplicate id.",
+     _with(disbursements=[paid(MAX + 1), paid(1, "me")]), None),
+    ("rmd_exceeds_payment", "Check order: an RMD above the payment is reported before an invalid election.",
+     _with(rmd=2_000_001, elections={"direct_pretax_amounts": {"ira": 1}}), None),
+]
+assert {code for code, *_ in INVALID} == set(ERROR_CODES), "every error code needs an invalid vector"
+
+
+def invalid_candidates() -> list[Candidate]:
+    out = []
+    for code, text, request, request_text in INVALID:
+        out.append(Candidate("validation", f"invalid:{code}:{text}", f"{text} Expected error {code}.",
+                             ["InvalidRequest"] + (["CheckOrder"] if text.startswith("Check order") else []),
+                             request=request, request_text=request_text, tags=[f"error:{code}"],
+                             citations=["CONTRACT"]))
+    return out
+
+
+# ---- (d) values that break 64-bit integers, floating point and rounding -------------------------
+LARGE = [
+    ("The largest balance and basis the contract allows, nearly all distributed: D * basis is about 2^106.",
+     req(MAX, MAX - 1, [paid(MAX - 2)]), ["Overflow64"]),
+    ("D * basis just above 2^64 (2^33 * 2^32 cents).",
+     req(2**33 + 1, 2**32, [paid(2**33)]), ["Overflow64"]),
+    ("Balance 2^53-1 with a basis of 1 cent: the share is a tiny fraction that rounds to 0.",
+     req(MAX, 1, [paid(MAX // 2)]), ["Float53"]),
+    ("Balance 2^53-1 with a basis of 3 cents: 3 * (2^52) / (2^53-1) is just above 1.5, which rounds to 2; a float "
+     "product loses the excess.", req(MAX, 3, [paid(2**52)]), ["Float53", "RoundingTie"]),
+    ("Amounts of 2^53-1 cents split across a direct rollover and a payment.",
+     req(MAX, 2**52, [direct("ira", "traditional_ira", 2**52), paid(MAX - 2**52)]), ["Float53", "Overflow64"]),
+    ("A full distribution of 2^53-1 cents recovers exactly the whole basis.",
+     req(MAX, 123_456_789_012_345, [direct("ira", "traditional_ira", MAX - 10**15), paid(10**15)]),
+     ["Float53", "Overflow64"]),
+    ("Withholding on an odd pre-tax payment near 2^53: 20% is rounded half up on exact integers.",
+     req(MAX, 0, [paid(MAX - 2)]), ["Float53"]),
+]
+
+ROUNDING = [
+    ("The pro rata share is exactly half a cent: 1 * 1 / 2 rounds half up to 1 (banker's rounding gives 0).",
+     req(2, 1, [paid(1)]), ["RoundingTie"]),
+    ("The pro rata share is exactly 2.5 cents: rounds up to 3 (banker's rounding gives 2).",
+     req(10, 5, [paid(5)]), ["RoundingTie"]),
+    ("The pro rata share is 0.4999... of a cent: rounds down to 0 (truncation agrees, rounding up does not).",
+     req(10_001, 5_000, [paid(1)]), ["RoundingTie"]),
+    ("The pro rata share has a fraction of 2/3 of a cent: rounds up (truncation rounds down).",
+     req(3, 2, [paid(1)]), ["Truncation"]),
+    ("Withholding: 20% of 3 cents of taxable money is 0.6 cent, which rounds to 1 cent (truncation gives 0).",
+     req(100, 0, [paid(3)]), ["Truncation"]),
+    ("Withholding: 20% of $1,252.52 of taxable money is 25,050.4 cents, which rounds to 25,050 cents.",
+     req(1_000_000, 0, [paid(125_252)]), ["Truncation"]),
+    ("Notice 2009-68: one leftover cent goes to the larger remainder.",
+     req(3, 1, [direct("ira", "traditional_ira", 1), paid(2)], date="2014-06-30", regime="notice_2009_68"),
+     ["LargestRemainder"]),
+    ("Notice 2009-68: equal remainders, the leftover cent goes to the first row in request order.",
+     req(4, 1, [direct("ira", "traditional_ira", 1), paid(1), direct("roth", "roth_ira", 1)],
+         date="2014-06-30", regime="notice_2009_68"), ["LargestRemainder"]),
+    ("Notice 2009-68: three rows with remainders 1/9, 2/9 and 6/9 of a cent; the one leftover cent goes to "
+     "the last row, which has the largest remainder.",
+     req(9, 5, [direct("a", "traditional_ira", 2), direct("b", "roth_ira", 4), paid(3)],
+         date="2014-06-30", regime="notice_2009_68"), ["LargestRemainder"]),
+    ("Notice 2009-68: three equal rows share 2 cents of basis; the two leftover cents go to the first two rows "
+     "in request order.",
+     req(3, 2, [direct("a", "traditional_ira", 1), direct("b", "roth_ira", 1), paid(1)],
+         date="2014-06-30", regime="notice_2009_68"), ["LargestRemainder"]),
+]
+
+
+def _float_breakers() -> list[tuple[str, dict, list[str]]]:
+    """Requests where float(D) * basis / balance, rounded half up in floating point, misses the exact cent."""
+    out = []
+    seen = 0
+    # a deterministic walk over large values (no randomness: the export must be reproducible)
+    for k in range(1, 4000):
+        balance = MAX - 7919 * k
+        basis = (balance // 3) + 1 + 104729 * k
+        D = balance // 2 + 15485863 * k
+        exact = (2 * D * basis + balance) // (2 * balance)
+        flt = int(float(D) * basis / balance + 0.5)
+        if flt != exact:
+            out.append((f"Floating point misses the cent: {D} * {basis} / {balance} is {exact} cents rounded half up "
+                        f"on exact integers; in binary floating point it comes out as {flt}.",
+                        req(balance, basis, [direct("ira", "traditional_ira", D - D // 4), paid(D // 4)]),
+                        ["Float53"]))
+            seen += 1
+            if seen == 4:
+                break
+    return out
+
+
+def large_candidates() -> list[Candidate]:
+    out = []
+    for text, request, flags in LARGE + _float_breakers():
+        out.append(Candidate("large_values", f"large:{text}", text, flags, request, citations=["CONTRACT", "IRC_72E8"]))
+    for text, request, flags in ROUNDING:
+        out.append(Candidate("rounding", f"rounding:{text}", text, flags, request,
+                             citations=["CONTRACT", "IRC_3405" if "Withholding" in text else "IRC_72E8"]))
+    return out
+
+
+def candidates() -> list[Candidate]:
+    return EXAMPLES + invalid_candidates() + large_candidates()

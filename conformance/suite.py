@@ -1,0 +1,132 @@
+"""The conformance suite as data: where it lives, how a vector reads, what it needs, and its self-check.
+
+Vectors live in `conformance/vectors/<topic>.json`; `manifest.json` beside them holds the suite
+version (SemVer), the contract version, the vector count and the SHA-256 of every file.
+`verify()` is the suite's sanity check (JSON-Schema-Test-Suite style): schemas, manifest, unique
+ids and descriptions, every flag defined in its file's notes, and every expected answer equal to
+the reference's and obeying every invariant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from spec import law
+from spec.model import CONTRACT_VERSION
+
+HERE = Path(__file__).resolve().parent
+VECTORS_DIR = HERE / "vectors"
+SCHEMAS_DIR = HERE / "schemas"
+MANIFEST = "manifest.json"
+SUITE_NAME = "rollsplit-conformance"
+SUITE_VERSION = "1.0.0"   # SemVer: major = contract break, minor = vectors added, patch = wording/fixes
+
+
+@dataclass(frozen=True)
+class Vector:
+    id: str
+    topic: str
+    description: str
+    features: tuple[str, ...]
+    tags: tuple[str, ...]
+    flags: tuple[str, ...]
+    request: Any                   # the JSON request, or None when `request_text` is given
+    request_text: str | None       # raw text for vectors about malformed JSON
+    expected: dict                 # {"result": {...}} or {"error": code}
+    acceptable: tuple[dict, ...]   # alternatives the contract leaves open (none today)
+    citations: tuple[dict, ...]
+    origin: str
+
+    def tag_set(self) -> set[str]:
+        """What --only/--skip match: id, topic, tags, flags, features."""
+        return {self.id, self.topic, *self.tags, *self.flags, *self.features}
+
+
+def dump(obj: Any) -> str:
+    """The one way suite files are written, so a re-export is byte for byte identical."""
+    return json.dumps(obj, indent=1, ensure_ascii=False) + "\n"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def features_of(request: Any) -> list[str]:
+    """The contract features a request exercises (a vendor that lacks one skips the vector)."""
+    feats = ["core"]
+    if not isinstance(request, dict):
+        return feats
+    elections = request.get("elections") if isinstance(request.get("elections"), dict) else {}
+    if request.get("rollovers_60_day") or any(k.startswith("sixty_day") for k in elections):
+        feats.append("sixty_day")
+    if request.get("contract") == "designated_roth":
+        feats.append("designated_roth")
+    if request.get("pre1987_basis") not in (None, 0):
+        feats.append("pre1987_basis")
+    if request.get("rmd") not in (None, 0):
+        feats.append("rmd")
+    if _old_regime(request):
+        feats.append("regime_2009")
+    return feats
+
+
+def _old_regime(request: dict) -> bool:
+    if request.get("regime") == law.OLD:
+        return True
+    if "regime" in request:
+        return False
+    try:
+        import datetime as dt
+        date = dt.date.fromisoformat(request["date"])
+        return law.default_regime(request["contract"], date) == law.OLD
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def vector_files(directory: Path = VECTORS_DIR) -> list[Path]:
+    return sorted(p for p in directory.glob("*.json") if p.name != MANIFEST)
+
+
+def load_file(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _vector(topic: str, v: dict) -> Vector:
+    return Vector(id=v["id"], topic=topic, description=v["description"], features=tuple(v["features"]),
+                  tags=tuple(v.get("tags", ())), flags=tuple(v.get("flags", ())), request=v.get("request"),
+                  request_text=v.get("request_text"), expected=v["expected"],
+                  acceptable=tuple(v.get("acceptable", ())), citations=tuple(v.get("citations", ())),
+                  origin=v.get("origin", ""))
+
+
+def load(directory: Path = VECTORS_DIR) -> list[Vector]:
+    """Every vector of the suite, file by file in name order, each file in its own order."""
+    out = []
+    for path in vector_files(directory):
+        data = load_file(path)
+        out += [_vector(data["topic"], v) for v in data["vectors"]]
+    return out
+
+
+def iter_files(directory: Path = VECTORS_DIR) -> Iterator[tuple[Path, dict]]:
+    for path in vector_files(directory):
+        yield path, load_file(path)
+
+
+def manifest_for(directory: Path) -> dict:
+    files = {}
+    count = 0
+    for path in vector_files(directory):
+        n = len(load_file(path)["vectors"])
+        files[path.name] = {"sha256": sha256(path), "vectors": n}
+        count += n
+    return {"suite": SUITE_NAME, "suite_version": SUITE_VERSION, "contract_version": CONTRACT_VERSION,
+            "vector_count": count, "files": files}
+
+
+def load_schema(name: str) -> dict:
+    return json.loads((SCHEMAS_DIR / name).read_text(encoding="utf-8"))

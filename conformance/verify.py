@@ -1,0 +1,140 @@
+"""`rollsplit conformance verify`: the suite checks itself before anyone trusts it.
+
+Every problem found is a sentence naming the file and the vector; an empty list means the suite
+verifies: the manifest matches the files, every file validates against the vector schema, ids and
+descriptions are unique, flags are defined in their file's notes, features are those the request
+exercises, every error code of the contract is covered, and every expected answer is exactly the
+reference's and obeys every invariant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from conformance import suite
+from spec.errors import ERROR_CODES
+from spec.model import CONTRACT_VERSION
+
+SEMVER = re.compile(r"\d+\.\d+\.\d+")
+
+
+def validators():
+    """Schema validators for vector files and the manifest (the vector schema refers to the message schema)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    schemas = [suite.load_schema(n) for n in ("vectors.schema.json", "adapter-messages.schema.json",
+                                              "manifest.schema.json")]
+    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
+    return (Draft202012Validator(schemas[0], registry=registry), Draft202012Validator(schemas[2], registry=registry),
+            Draft202012Validator(schemas[1], registry=registry))
+
+
+def _schema_problems(validator, instance, where: str) -> list[str]:
+    out = []
+    for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))[:5]:
+        path = "/".join(str(p) for p in err.absolute_path) or "(top)"
+        out.append(f"{where}: schema: at {path}: {err.message[:300]}")
+    return out
+
+
+def verify(directory: Path = suite.VECTORS_DIR, progress: bool = False) -> list[str]:
+    from conformance.export import expected_for
+    from conformance.handwritten import Candidate
+    from conformance.oracle import judge
+    problems: list[str] = []
+    vector_validator, manifest_validator, _ = validators()
+
+    # the manifest
+    mpath = directory / suite.MANIFEST
+    manifest: dict = {}
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        problems.append(f"{mpath}: cannot read the manifest: {e}")
+    if manifest:
+        problems += _schema_problems(manifest_validator, manifest, mpath.name)
+        if not SEMVER.fullmatch(str(manifest.get("suite_version", ""))):
+            problems.append(f"{mpath.name}: suite_version {manifest.get('suite_version')!r} is not SemVer")
+        if manifest.get("contract_version") != CONTRACT_VERSION:
+            problems.append(f"{mpath.name}: contract_version {manifest.get('contract_version')!r} is not "
+                            f"the contract's {CONTRACT_VERSION!r}")
+        listed = manifest.get("files", {})
+        present = {p.name for p in suite.vector_files(directory)}
+        for name in sorted(set(listed) - present):
+            problems.append(f"{mpath.name}: lists {name}, which is missing")
+        for name in sorted(present - set(listed)):
+            problems.append(f"{mpath.name}: does not list {name}")
+        for name in sorted(set(listed) & present):
+            digest = suite.sha256(directory / name)
+            if listed[name].get("sha256") != digest:
+                problems.append(f"{name}: SHA-256 {digest} differs from the manifest's (edited after export?)")
+
+    # the files and their vectors
+    ids: dict[str, str] = {}
+    descriptions: dict[str, str] = {}
+    codes: set[str] = set()
+    count = 0
+    files = list(suite.iter_files(directory)) if directory.exists() else []
+    total = sum(len(d.get("vectors", [])) for _, d in files)
+    retired = set(manifest.get("retired_ids", []))
+    for path, data in files:
+        where = path.name
+        schema = _schema_problems(vector_validator, data, where)
+        problems += schema
+        if schema:
+            continue
+        if data["contract_version"] != CONTRACT_VERSION:
+            problems.append(f"{where}: contract_version {data['contract_version']!r} is not {CONTRACT_VERSION!r}")
+        if manifest and listed.get(where, {}).get("vectors") != len(data["vectors"]):
+            problems.append(f"{where}: the manifest counts {listed.get(where, {}).get('vectors')} vectors, "
+                            f"the file has {len(data['vectors'])}")
+        used_flags: set[str] = set()
+        for v in data["vectors"]:
+            count += 1
+            if progress and count % 50 == 0:
+                print(f"\r\033[Kverify: {count}/{total} vectors", end="", file=sys.stderr, flush=True)
+            vid = v["id"]
+            at = f"{where}: {vid}"
+            if not vid.startswith(data["topic"] + "-"):
+                problems.append(f"{at}: the id does not start with the topic {data['topic']!r}")
+            if vid in ids:
+                problems.append(f"{at}: the id is also used in {ids[vid]}")
+            ids[vid] = where
+            if vid in retired:
+                problems.append(f"{at}: the id is retired in the manifest and may not be reused")
+            if v["description"] in descriptions:
+                problems.append(f"{at}: the description is also that of {descriptions[v['description']]}")
+            descriptions[v["description"]] = vid
+            used_flags |= set(v["flags"])
+            for f in v["flags"]:
+                if f not in data["notes"]:
+                    problems.append(f"{at}: the flag {f!r} is not defined in the file's notes")
+            request = v.get("request")
+            want_features = suite.features_of(request if "request_text" not in v else None)
+            if sorted(v["features"]) != sorted(want_features) and "form_1099r" not in v["features"]:
+                problems.append(f"{at}: features {v['features']} differ from those the request exercises "
+                                f"{want_features}")
+            now = expected_for(Candidate(data["topic"], v["origin"], "", [], request, v.get("request_text")))
+            if now != v["expected"]:
+                problems.append(f"{at}: the expected answer is not the reference's: the reference gives "
+                                f"{json.dumps(now)[:300]}")
+            elif "result" in now:
+                verdict = judge(request, now["result"], now)
+                if not verdict.ok:
+                    problems.append(f"{at}: the expected result breaks the invariants: {verdict.explain()}")
+            else:
+                codes.add(now["error"])
+        for f in sorted(set(data["notes"]) - used_flags):
+            problems.append(f"{where}: the note {f!r} defines a flag no vector uses")
+    if progress and total:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    if manifest and manifest.get("vector_count") != count:
+        problems.append(f"{suite.MANIFEST}: vector_count {manifest.get('vector_count')} but the files hold {count}")
+    for code in sorted(set(ERROR_CODES) - codes):
+        problems.append(f"no vector expects the error code {code!r}")
+    if not files:
+        problems.append(f"{directory}: no vector files")
+    return problems
