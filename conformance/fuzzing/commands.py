@@ -35,9 +35,9 @@ def register(conformance_subparsers: Any) -> None:
                    help="stop generating after T seconds (shrinking a failure found in time still finishes)")
     p.add_argument("--max-shrink-seconds", type=float, default=120.0, metavar="T",
                    help="give up shrinking after T seconds and report the smallest failure so far (default 120)")
-    p.add_argument("--features", nargs="+", choices=list(FEATURES), metavar="F",
-                   help="only requests needing these features (default: what the adapter declares; "
-                        f"for --oneshot: all). Known: {', '.join(FEATURES)}")
+    p.add_argument("--features", type=_features, metavar="LIST",
+                   help="comma-separated: only requests needing these features (default: what the adapter "
+                        f"declares; for --oneshot: all). Known: {', '.join(FEATURES)}")
     p.add_argument("--oneshot", action="store_true", help="spawn COMMAND once per request (stdin/stdout)")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per request (default 10)")
     p.add_argument("--no-errors", action="store_true", help="valid requests only (no near-valid ones)")
@@ -62,6 +62,15 @@ def register(conformance_subparsers: Any) -> None:
     b.set_defaults(func=cmd_fuzz_bench)
 
 
+def _features(text: str) -> list[str]:
+    names = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in names if f not in FEATURES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown feature(s) {', '.join(unknown) or '(none given)'}; "
+                                         f"known: {', '.join(FEATURES)}")
+    return names
+
+
 def _say(*parts: Any) -> None:
     print(*parts, file=sys.stderr, flush=True)
 
@@ -69,9 +78,9 @@ def _say(*parts: Any) -> None:
 class _Progress:
     """One progress line on stderr: rewritten in place on a terminal, a line every few seconds otherwise."""
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
         self.last_line = 0.0
         self.written = False
 
@@ -112,6 +121,9 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     if args.examples < 1:
         _say("rollsplit conformance fuzz: --examples must be at least 1.")
         return 2
+    if (args.max_seconds is not None and args.max_seconds <= 0) or args.max_shrink_seconds <= 0 or args.timeout <= 0:
+        _say("rollsplit conformance fuzz: --max-seconds, --max-shrink-seconds and --timeout must be more than 0.")
+        return 2
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     adapter = open_adapter(command, oneshot=args.oneshot, timeout=args.timeout, features=args.features)
     try:
@@ -141,7 +153,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         _say(f"note: {note}")
     rerun = (f"rollsplit conformance fuzz --seed {seed} --examples {args.examples}"
              + (f" --max-seconds {args.max_seconds:g}" if args.max_seconds else "")
-             + (f" --features {' '.join(args.features)}" if args.features else "")
+             + (f" --features {','.join(args.features)}" if args.features else "")
              + (" --oneshot" if args.oneshot else "") + (" --no-errors" if args.no_errors else "")
              + " -- " + " ".join(command))
     if report.failure is None:
