@@ -86,7 +86,8 @@ def test_features_limit_the_requests():
 def test_a_failure_becomes_a_vector_with_the_reference_answer():
     report = fuzz(partial(calculate_with, "untaxed_conversion"), examples=1000, seed=1)
     v = failure_vector(report.failure, seed=1, implementation={"name": "mutant"})
-    assert v["id"] == vector_id(report.failure.request) and v["id"].startswith("fuzz-") and len(v["id"]) == 13
+    assert v["id"] == vector_id(report.failure.request)
+    assert v["id"].startswith("fuzz-") and len(v["id"]) == 15 and v["id"][5:].isdigit()
     assert v["expected"] == {"result": calculate(report.failure.request)}
     assert "invariant:TAXABLE-ROW" in v["tags"]
     assert any(c["pinpoint"] == "§408A(d)(3)(A)" for c in v["citations"])

@@ -46,6 +46,12 @@ def _paid(req, res):
                 (None, None))
 
 
+def _against_default(req, res, kind):
+    """The elected split differs from the one the default order gives."""
+    plain = calculate({k: v for k, v in req.items() if k != "elections"})
+    return "error" not in plain and plain["disbursements"] != res["disbursements"]
+
+
 BOUNDARIES = {
     "full distribution": lambda req, res: _D(req) == req["balance"] and req["basis"] > 0,
     "zero basis": lambda req, res: req["basis"] == 0,
@@ -65,8 +71,9 @@ BOUNDARIES = {
     "designated Roth on 2014-09-18": lambda req, res: req["contract"] == "designated_roth" and
         req["date"] == "2014-09-18",
     "hardship": lambda req, res: req.get("hardship") is True,
-    "elections of both kinds": lambda req, res: {"direct_pretax_amounts", "sixty_day_pretax_order"} <= set(
-        req.get("elections", {})),
+    "direct election against the default order": lambda req, res: "direct_pretax_order" in req.get(
+        "elections", {}) and _against_default(req, res, "direct"),
+    "60-day election of amounts": lambda req, res: "sixty_day_pretax_amounts" in req.get("elections", {}),
 }
 
 

@@ -143,7 +143,11 @@ def _pretax_equals_direct_total(draw, req):
     directs = _directs(req)
     if not directs or req.get("qualified_roth"):
         return None
-    target_T = _D(req) - sum(d["amount"] for d in directs) + draw(_OFFSET)
+    return req if _aim_aftertax(req, _D(req) - sum(d["amount"] for d in directs) + draw(_OFFSET)) else None
+
+
+def _aim_aftertax(req: dict, target_T: int) -> bool:
+    """Set the basis so that the basis recovered is exactly `target_T`, if some basis gives it."""
     lo, hi = req.get("pre1987_basis", 0), req["balance"]
     while lo < hi:   # the basis recovered grows with the basis: the least basis with T >= target
         mid = (lo + hi) // 2
@@ -152,9 +156,9 @@ def _pretax_equals_direct_total(draw, req):
         else:
             hi = mid
     if _basis_recovered(req, lo) != target_T:
-        return None
+        return False
     _set_basis_parts(req, lo)
-    return req
+    return True
 
 
 def _rounding_tie(draw, req):
@@ -320,35 +324,41 @@ def _transition_date(draw, req):
 
 
 def _contrary_election(kind: str):
-    """An election the default order would not make: pre-tax moved away from where the default puts it."""
+    """An election against the default order: the rows the default fills last get the pre-tax money first."""
     rows_key = "disbursements" if kind == "direct" else "rollovers_60_day"
 
     def snap(draw, req):
-        if kind == "direct" and req.get("regime") == law.OLD:
-            return None
+        from spec.orders import direct_fill_order, sixty_day_fill_order
+        from spec.parse import parse_request
         rows = _directs(req) if kind == "direct" else req.get(rows_key, [])
-        if len(rows) < 1:
+        if len(rows) < 2:
             return None
         el = req.setdefault("elections", {})
         el.pop(f"{kind}_pretax_order", None)
         el.pop(f"{kind}_pretax_amounts", None)
         res = _calc(req)
-        if "error" in res:
+        if "error" in res or (kind == "direct" and res["regime"] == law.OLD):
             return None
-        pretax = {r["id"]: r["pretax"] for r in res[rows_key]}
-        ids = [r["id"] for r in rows]
-        if draw(st.booleans()):
-            # the rows the default fills last, listed first
-            el[f"{kind}_pretax_order"] = sorted(ids, key=lambda i: (pretax[i] > 0, ids.index(i)))
+        if kind == "direct" and not req.get("qualified_roth"):
+            # an election matters only when the direct rollovers cannot all be pre-tax: aim at half of them
+            cap = sum(r["amount"] for r in rows)
+            pre = sum(r["pretax"] for r in res[rows_key] if r["id"] in {x["id"] for x in rows})
+            if not 0 < pre < cap and _aim_aftertax(req, _D(req) - cap // 2):
+                res = _calc(req)
+                if "error" in res:
+                    return None
+        parsed = parse_request(req)
+        default = direct_fill_order(parsed) if kind == "direct" else sixty_day_fill_order(parsed)
+        reverse = [rows[i] for i in reversed(default)]
+        if draw(_BOOL):
+            el[f"{kind}_pretax_order"] = [r["id"] for r in reverse]
         else:
-            total_pretax = sum(pretax[i] for i in ids)
-            amounts, left = {}, total_pretax
-            for r in sorted(rows, key=lambda r: (pretax[r["id"]] > 0, ids.index(r["id"]))):
+            left = sum(r["pretax"] for r in res[rows_key] if r["id"] in {x["id"] for x in rows})
+            amounts = {}
+            for r in reverse:
                 amounts[r["id"]] = min(r["amount"], left)
                 left -= amounts[r["id"]]
-            if left:
-                return None
-            el[f"{kind}_pretax_amounts"] = {i: a for i, a in amounts.items() if a or draw(st.booleans())}
+            el[f"{kind}_pretax_amounts"] = {i: a for i, a in amounts.items() if a or draw(_BOOL)}
         return req
     return snap
 
@@ -381,7 +391,9 @@ _SNAP_LISTS: dict[int, st.SearchStrategy] = {}
 
 def _snap_lists(n: int) -> st.SearchStrategy[list[str]]:
     if n not in _SNAP_LISTS:
-        _SNAP_LISTS[n] = st.lists(st.sampled_from(sorted(SNAPS)), max_size=n)
+        # elections against the default order weigh three: an ignored election shows only on them
+        names = sorted(SNAPS) + ["contrary_direct_election", "contrary_sixty_day_election"] * 2
+        _SNAP_LISTS[n] = st.lists(st.sampled_from(names), max_size=n)
     return _SNAP_LISTS[n]
 
 
