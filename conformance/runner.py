@@ -84,6 +84,7 @@ class Summary:
     outcomes: list[Outcome]
     handshake: dict
     features: list[str]
+    deselected: int = 0      # left out by --only
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -126,12 +127,16 @@ def read_expected_failures(path: Path) -> set[str]:
     return ids
 
 
+DESELECTED = "not selected by --only"
+
+
 def select(vectors: Iterable[Vector], options: Options) -> Iterable[tuple[Vector, str | None]]:
-    """Each vector with the reason it is not run (None: run it)."""
+    """Each vector with the reason it is not run (None: run it). Vectors --only leaves out are deselected:
+    not part of the run at all (unlike --skip and missing features, which are reported as skipped)."""
     for v in vectors:
         tags = v.tag_set()
         if options.only is not None and not (tags & options.only):
-            yield v, "not selected by --only"
+            yield v, DESELECTED
         elif tags & options.skip:
             yield v, f"skipped by --skip ({', '.join(sorted(tags & options.skip))})"
         else:
@@ -160,10 +165,11 @@ def run(adapter, vectors: list[Vector], options: Options, reporters: list["Repor
     features = list(options.features) if options.features is not None else list(handshake.get("features", []))
     forms = "form_1099r" in features
     for r in reporters:
-        r.begin(handshake, features, len(vectors))
+        r.begin(handshake, features, sum(1 for _, why in select(vectors, options) if why != DESELECTED))
     outcomes: list[Outcome] = []
     counts = {PASSED: 0, FAILED: 0, ERRORED: 0, SKIPPED: 0}
-    for n, (v, why_not) in enumerate(select(vectors, options), 1):
+    chosen = [(v, why) for v, why in select(vectors, options) if why != DESELECTED]
+    for n, (v, why_not) in enumerate(chosen, 1):
         missing = [f for f in v.features if f not in features]
         xfail = v.id in options.expected_failures
         if why_not is not None:
@@ -181,8 +187,8 @@ def run(adapter, vectors: list[Vector], options: Options, reporters: list["Repor
         for r in reporters:
             r.vector(o)
         if progress is not None:
-            progress(n, len(vectors), counts)
-    summary = Summary(outcomes, handshake, features)
+            progress(n, len(chosen), counts)
+    summary = Summary(outcomes, handshake, features, deselected=len(vectors) - len(chosen))
     for r in reporters:
         r.end(summary)
     return summary
@@ -324,6 +330,8 @@ def render(summary: Summary, verbose_limit: int = 50) -> str:
     lines.append("")
     lines.append(f"implementation: {impl.get('name', '?')} {impl.get('version', '')} ({impl.get('language', '?')}); "
                  f"features: {', '.join(summary.features)}; conformance level: {summary.level()}")
+    if summary.deselected:
+        lines.append(f"{summary.deselected} vectors not selected by --only")
     xfail = sum(1 for o in summary.outcomes if o.expected_failure and o.status != PASSED)
     if xfail:
         lines.append(f"{xfail} of the failures were expected (--expected-failures)")

@@ -54,6 +54,8 @@ class ShapeRegions:
     boundaries: list[Boundary] = field(default_factory=list)
     coverage: str = "not checked"     # "proved" only on unsat; otherwise what z3 said
     fixed_atoms: int = 0              # atoms true (or false) in every valid request of the shape
+    valid: z3.BoolRef | None = None   # the precondition the regions partition
+    symbolic: SymbolicRequest | None = None
 
 
 def _key(text: str) -> str:
@@ -124,7 +126,7 @@ def explore(shape: Shape, boundaries: bool = True, timeout_ms: int = CHECK_TIMEO
     out = allocate(A, sr.request)
     valid = precondition(sr, out)
     atoms = _atoms(A)
-    found = ShapeRegions(shape=shape, atoms=[])
+    found = ShapeRegions(shape=shape, atoms=[], valid=valid, symbolic=sr)
 
     # Atoms decided by validity alone split nothing: keep the live ones.
     s = _solver(timeout_ms)
@@ -154,13 +156,8 @@ def explore(shape: Shape, boundaries: bool = True, timeout_ms: int = CHECK_TIMEO
                                     witness=w if w is not None else _values(m, sr)))
         s.add(z3.Not(region))
 
-    # The proof: no valid request lies outside every region.
     if not found.coverage.startswith("unknown"):
-        p = _solver(timeout_ms)
-        p.add(valid, z3.Not(z3.Or(*[z3.And(*r.literals) if r.literals else z3.BoolVal(True)
-                                    for r in found.regions])))
-        r = p.check()
-        found.coverage = "proved" if r == z3.unsat else f"not proved: z3 says {r}"
+        found.coverage = prove_cover(valid, found.regions, timeout_ms)
 
     if boundaries:
         for a in live:
@@ -173,6 +170,14 @@ def explore(shape: Shape, boundaries: bool = True, timeout_ms: int = CHECK_TIMEO
             found.boundaries.append(Boundary(atom_key=_key(a.sexpr()), region_key=region_of(found, sr, w),
                                              witness=w))
     return found
+
+
+def prove_cover(valid: z3.BoolRef, regions: list[Region], timeout_ms: int = CHECK_TIMEOUT_MS) -> str:
+    """"proved" iff no valid request lies outside every region (valid and not any region is unsat)."""
+    p = _solver(timeout_ms)
+    p.add(valid, z3.Not(z3.Or(*[z3.And(*r.literals) if r.literals else z3.BoolVal(True) for r in regions])))
+    r = p.check()
+    return "proved" if r == z3.unsat else f"not proved: z3 says {r}"
 
 
 def region_of(found: ShapeRegions, sr: SymbolicRequest, values: dict[str, int]) -> str:

@@ -89,8 +89,15 @@ def main(argv: list[str]) -> int:
         return 0
     out = sys.stdout
     features = opts.get("features", "core,sixty_day,designated_roth,pre1987_basis,rmd,regime_2009,form_1099r")
+    from spec.errors import RequestError
+    from spec.parse import parse_json
     for line in sys.stdin:
-        msg = json.loads(line)
+        try:
+            msg = parse_json(line)
+        except RequestError as e:
+            out.write(json.dumps({"seq": None, **e.to_wire()}) + "\n")
+            out.flush()
+            continue
         if msg.get("cmd") == "start":
             mode = opts.get("handshake")
             if mode == "exit":

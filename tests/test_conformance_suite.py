@@ -1,0 +1,157 @@
+"""The conformance suite checks itself, covers the contract, and is exported reproducibly with stable ids."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import z3
+
+from conformance import export, suite, verify
+from solver.regions import explore, prove_cover, wire_request
+from solver.z3_backend import Shape
+from spec.errors import ERROR_CODES
+
+VECTORS = suite.load()
+
+
+def test_bundled_suite_verifies():
+    assert verify.verify() == []
+
+
+def test_every_error_code_and_topic_is_covered():
+    expected_codes = {v.expected["error"] for v in VECTORS if "error" in v.expected}
+    assert expected_codes == set(ERROR_CODES)
+    assert {v.topic for v in VECTORS} == set(export.TOPICS)
+    assert len(VECTORS) < 3000   # the suite stays fast to run
+
+
+def test_every_region_of_the_coverage_table_has_a_vector():
+    text = (suite.HERE / "COVERAGE.md").read_text()
+    region_tags = {t for v in VECTORS for t in v.tags if t.startswith("region:")}
+    lines = [l for l in text.splitlines() if l.startswith("| ") and "/notice_" in l]
+    assert len(lines) == len(export.SHAPES)
+    for line in lines:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[3] == cells[4], f"a region without a vector: {line}"
+        shape = cells[1]
+        assert int(cells[3]) == len({t for t in region_tags if t.startswith(f"region:{shape}#")})
+    assert "Error codes covered: 15 of 15." in text
+
+
+def test_worked_examples_state_the_figures_of_the_sources():
+    # DOMAIN.md figures, written here from the sources (not taken from the reference)
+    by_origin = {v.origin: v for v in VECTORS if v.topic == "examples"}
+    faq = by_origin["example:irs-faq-seed"].expected["result"]["distribution"]
+    assert (faq["pretax"], faq["aftertax"]) == (4_000_000, 1_000_000)
+    seed = by_origin["example:seed-004"].expected["result"]
+    assert (seed["distribution"]["aftertax"], seed["disbursements"][1]["taxable"]) == (1_600_000, 400_000)
+    ex1 = by_origin["example:irs-faq-example-1"].expected["result"]
+    assert ex1["taxable_income"] == 0 and [r["pretax"] for r in ex1["disbursements"]] == [8_000_000, 0, 0]
+
+
+def test_large_values_need_big_integers():
+    products = [v for v in VECTORS if "Overflow64" in v.flags]
+    assert any(v.request["disbursements"][0]["amount"] * v.request["basis"] > 2**64 for v in products)
+    assert any("Float53" in v.flags for v in VECTORS) and any("RoundingTie" in v.flags for v in VECTORS)
+
+
+@pytest.fixture
+def suite_copy(tmp_path) -> Path:
+    d = tmp_path / "vectors"
+    shutil.copytree(suite.VECTORS_DIR, d, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    return d
+
+
+def _edit(path: Path, change) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(suite.dump(data))
+
+
+def test_verify_catches_a_wrong_expected_answer(suite_copy):
+    def change(data):
+        data["vectors"][0]["expected"]["result"]["taxable_income"] += 1
+    _edit(suite_copy / "examples.json", change)
+    problems = verify.verify(suite_copy)
+    assert any("SHA-256" in p for p in problems)
+    assert any("examples-0001" in p and "not the reference's" in p for p in problems)
+
+
+def test_verify_catches_duplicate_ids_undefined_flags_and_bad_schema(suite_copy):
+    def change(data):
+        data["vectors"][1]["id"] = data["vectors"][0]["id"]
+        data["vectors"][2]["flags"] = ["NoSuchFlag"]
+        data["vectors"][0]["features"] = ["turbo"]
+    _edit(suite_copy / "rounding.json", change)
+    problems = verify.verify(suite_copy)
+    assert any("schema" in p for p in problems)
+    def change2(data):
+        data["vectors"][1]["id"] = data["vectors"][0]["id"]
+        data["vectors"][2]["flags"] = ["NoSuchFlag"]
+    _edit(suite_copy / "rounding.json", lambda d: d)  # keep the schema problem out of the next check
+    shutil.copy(suite.VECTORS_DIR / "rounding.json", suite_copy / "rounding.json")
+    _edit(suite_copy / "rounding.json", change2)
+    problems = verify.verify(suite_copy)
+    assert any("is also used" in p for p in problems)
+    assert any("NoSuchFlag" in p and "not defined" in p for p in problems)
+
+
+def test_verify_catches_a_missing_file(suite_copy):
+    (suite_copy / "rmd.json").unlink()
+    assert any("rmd.json, which is missing" in p for p in verify.verify(suite_copy))
+
+
+SMALL = [("prorata", Shape(directs=())), ("prorata", Shape(paid=False))]
+
+
+def _fresh_export(directory: Path) -> dict[str, bytes]:
+    # a new process each time: that is what a re-run is (z3 keeps state within one process)
+    code = ("import sys; from pathlib import Path; from conformance import export; "
+            "export.export(Path(sys.argv[1]), shapes=export.SHAPES[:1], log=lambda s: None)")
+    subprocess.run([sys.executable, "-c", code, str(directory)], check=True, capture_output=True, timeout=120)
+    return {p.name: p.read_bytes() for p in directory.glob("*.json")}
+
+
+def test_export_is_reproducible_byte_for_byte(tmp_path):
+    first = _fresh_export(tmp_path / "a")
+    assert first and first == _fresh_export(tmp_path / "b")
+
+
+def test_export_keeps_ids_stable(tmp_path):
+    a = tmp_path / "a"
+    export.export(a, shapes=SMALL[:1], log=lambda s: None)
+    # re-export over `a` with one more shape placed first: old ids keep their content, new ids come after
+    before = {v.origin: v for v in suite.load(a)}
+    export.export(a, shapes=[SMALL[1], SMALL[0]], log=lambda s: None)
+    after = {v.origin: v for v in suite.load(a)}
+    for origin, v in before.items():
+        assert after[origin] == v
+    top = max(int(v.id.rsplit("-", 1)[1]) for v in before.values() if v.topic == "prorata")
+    new = [v for o, v in after.items() if o not in before]
+    assert new and all(int(v.id.rsplit("-", 1)[1]) > top for v in new)
+    assert verify.verify(a) == []
+    # dropping the first shape retires its ids; they are never handed out again
+    export.export(a, shapes=[SMALL[1]], log=lambda s: None)
+    manifest = json.loads((a / suite.MANIFEST).read_text())
+    gone = {v.id for o, v in before.items() if o.startswith("region:") or o.startswith("boundary:")}
+    assert gone and gone <= set(manifest["retired_ids"])
+    export.export(a, shapes=SMALL, log=lambda s: None)
+    assert not gone & {v.id for v in suite.load(a)}
+
+
+def test_regions_cover_the_shape_and_the_proof_can_fail():
+    shape = Shape(directs=(("traditional_ira", True), ("roth_ira", True)))
+    found = explore(shape)
+    assert found.coverage == "proved" and len(found.regions) > 5
+    assert prove_cover(found.valid, found.regions[1:]).startswith("not proved")
+    sr = found.symbolic
+    for region in found.regions:
+        sub = [(sr.variables[k], z3.IntVal(v)) for k, v in region.witness.items()]
+        assert all(z3.is_true(z3.simplify(z3.substitute(x, *sub))) for x in region.literals)
+        assert wire_request(shape, region.witness)["disbursements"][0]["to"] == "traditional_ira"
+    assert found.boundaries, "each comparison gets a witness at equality"

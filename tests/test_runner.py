@@ -1,0 +1,192 @@
+"""The runner: the reference passes in both protocols, each classic mistake fails, faults are survived,
+skips are never passes, expected failures flag unexpected passes, and reports survive a crash."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conformance import runner, suite
+from conformance.adapter import OneShotAdapter, PersistentAdapter
+from conformance.suite import Vector
+from rollsplit.cli import main
+
+PY = sys.executable
+SERVE = [PY, "-m", "rollsplit", "serve"]
+FAKE = [PY, "-m", "conformance.testing.fake_adapter"]
+MUTANT = [PY, "-m", "conformance.testing.mutant_adapter"]
+CLASSIC_MISTAKES = ["old_rule_per_destination", "aftertax_first", "sixty_day_ignored", "floats", "truncation",
+                    "wrong_withholding_base", "untaxed_conversion", "ignored_election", "ignored_pre1987",
+                    "aftertax_into_457b"]
+VECTORS = suite.load()
+
+
+def _run(command, oneshot=False, **options):
+    adapter = OneShotAdapter(command, timeout=20) if oneshot else PersistentAdapter(command, timeout=20)
+    with adapter:
+        return runner.run(adapter, VECTORS, runner.Options(**options))
+
+
+def test_reference_passes_every_vector_persistent():
+    summary = _run(SERVE)
+    assert summary.line() == f"{len(VECTORS)} passed, 0 failed, 0 errored, 0 skipped"
+    assert summary.ok and summary.level() == "extended"
+
+
+def test_reference_passes_one_shot():
+    # one process per vector costs ~0.1 s, so CI runs the topics that exercise the one-shot path hardest
+    # (malformed JSON, every error code, big numbers); the full one-shot run is in the vendor guide.
+    summary = _run([PY, "-m", "rollsplit", "allocate", "--json"], oneshot=True,
+                   only={"examples", "validation"})
+    ran = [o for o in summary.outcomes if o.status != runner.SKIPPED]
+    assert len(ran) > 40 and all(o.status == runner.PASSED for o in ran), \
+        [(o.vector.id, o.reason) for o in ran if o.status != runner.PASSED]
+
+
+def test_python_example_adapter_passes_every_vector():
+    summary = _run([PY, str(suite.HERE / "examples" / "adapter.py")])
+    assert summary.ok and summary.count(runner.PASSED) == len(VECTORS)
+
+
+@pytest.mark.parametrize("mutant", CLASSIC_MISTAKES)
+def test_each_classic_mistake_fails_the_suite(mutant):
+    summary = _run(MUTANT + [mutant])
+    assert not summary.ok and summary.count(runner.FAILED) > 0
+    assert summary.count(runner.ERRORED) == 0   # wrong answers, not faults
+    assert summary.level() != "extended"
+
+
+def test_mutant_one_shot_fails_too():
+    summary = _run(MUTANT + ["floats", "--oneshot"], oneshot=True, only={"large_values"})
+    assert summary.count(runner.FAILED) > 0
+
+
+def test_failure_report_has_diff_and_broken_invariants_with_citations():
+    summary = _run(MUTANT + ["aftertax_first"], only={"examples"})
+    text = runner.render(summary)
+    assert "FAILED examples-0002" in text
+    assert "disbursements[0].pretax: expected 6000000, got" in text
+    assert "breaks DIRECT-FIRST" in text and "Notice 2014-54 §III ¶2" in text
+    assert text.splitlines()[-1].endswith("0 errored, 0 skipped")
+
+
+def test_undeclared_features_are_skipped_never_passed():
+    summary = _run(FAKE + ["--features=core"])
+    skipped = [o for o in summary.outcomes if o.status == runner.SKIPPED]
+    assert skipped and all("not declared by the adapter" in o.reason for o in skipped)
+    assert all(set(o.vector.features) - {"core"} for o in skipped)
+    assert summary.ok and summary.level() == "core"
+    assert summary.count(runner.PASSED) == len(VECTORS) - len(skipped)
+
+
+def _vector(id, request, expected=None):
+    from reference import calculate
+    answer = calculate({k: v for k, v in request.items() if k != "fault"})
+    return Vector(id=id, topic="t", description=id, features=("core",), tags=(), flags=(), request=request,
+                  request_text=None, expected=expected or ({"error": answer["error"]["code"]} if "error" in answer
+                                                          else {"result": answer}),
+                  acceptable=(), citations=(), origin=id)
+
+
+GOOD = VECTORS[0].request
+
+
+def test_adapter_faults_during_a_run_are_errored_and_the_run_goes_on():
+    faults = ["crash", "garbage", "wrong_seq", "huge", "partial_exit", "array"]
+    vectors = []
+    for f in faults:
+        vectors += [_vector(f"t-{f}", {**GOOD, "fault": f}), _vector(f"t-after-{f}", GOOD)]
+    with PersistentAdapter(FAKE, timeout=5) as adapter:
+        summary = runner.run(adapter, vectors, runner.Options())
+    status = {o.vector.id: o for o in summary.outcomes}
+    for f in faults:
+        assert status[f"t-{f}"].status == runner.ERRORED, f
+        assert status[f"t-after-{f}"].status == runner.PASSED, f
+    assert "crashing on purpose" in status["t-crash"].stderr_tail
+    assert summary.line() == f"{len(faults)} passed, 0 failed, {len(faults)} errored, 0 skipped"
+    assert not summary.ok
+
+
+def test_expected_failures_and_unexpected_passes(tmp_path):
+    summary = _run(MUTANT + ["ignored_pre1987"])
+    failing = {o.vector.id for o in summary.outcomes if o.status == runner.FAILED}
+    listed = tmp_path / "xfail.txt"
+    listed.write_text("# known bugs\n" + "\n".join(sorted(failing)) + "\n")
+    assert runner.read_expected_failures(listed) == failing
+    summary = _run(MUTANT + ["ignored_pre1987"], expected_failures=failing)
+    assert summary.ok
+    summary = _run(MUTANT + ["ignored_pre1987"], expected_failures=failing | {"examples-0001"})
+    assert not summary.ok and any(o.unexpected_pass for o in summary.outcomes)
+    assert "UNEXPECTED PASS examples-0001" in runner.render(summary)
+
+
+class _DiesAfter:
+    """An adapter wrapper that kills the runner itself after n vectors."""
+
+    def __init__(self, inner, n):
+        self.inner, self.n, self.handshake = inner, n, None
+
+    def start(self):
+        self.handshake = self.inner.start()
+        return self.handshake
+
+    def allocate(self, request):
+        self.n -= 1
+        if self.n < 0:
+            raise KeyboardInterrupt
+        return self.inner.allocate(request)
+
+    allocate_text = allocate
+
+
+def test_reports_are_written_as_the_run_goes(tmp_path):
+    jl, xml = tmp_path / "r.jsonl", tmp_path / "r.xml"
+    reporters = [runner.JsonLinesReporter(jl), runner.JUnitReporter(xml)]
+    with PersistentAdapter(SERVE) as inner:
+        with pytest.raises(KeyboardInterrupt):
+            runner.run(_DiesAfter(inner, 7), VECTORS, runner.Options(), reporters)
+    lines = jl.read_text().splitlines()
+    assert len(lines) == 1 + 7 and all(json.loads(l)["status"] == "passed" for l in lines[1:])
+    assert xml.read_text().count("<testcase") == 7
+
+
+def test_cli_run_writes_json_lines_and_junit(tmp_path, capsys):
+    jl, xml = tmp_path / "r.jsonl", tmp_path / "r.xml"
+    code = main(["conformance", "run", "--only", "examples,rounding", "--skip", "rounding-0001",
+                 "--report-json", str(jl), "--junit", str(xml), "--"] + MUTANT + ["truncation"])
+    out = capsys.readouterr().out
+    assert code == 1
+    last = out.strip().splitlines()[-1]
+    assert last.endswith("skipped") and " failed" in last
+    rows = [json.loads(l) for l in jl.read_text().splitlines()]
+    assert rows[0]["implementation"]["name"] == "mutant:truncation"
+    assert rows[-1]["summary"]["failed"] >= 1 and rows[-1]["ok"] is False
+    failed = [r for r in rows[1:-1] if r["status"] == "failed"]
+    assert failed and failed[0]["broken_invariants"][0]["citation"]
+    suite_el = ET.parse(xml).getroot().find("testsuite")
+    assert int(suite_el.get("failures")) == len(failed)
+    assert int(suite_el.get("tests")) == len(rows) - 2
+
+
+def test_cli_exit_codes_and_clear_messages(capsys, tmp_path):
+    assert main(["conformance", "run"]) == 2
+    assert "give the adapter command after --" in capsys.readouterr().err
+    assert main(["conformance", "run", "--", "/nonexistent/adapter"]) == 2
+    assert "cannot run" in capsys.readouterr().err
+    assert main(["conformance", "run", "--features", "core,turbo", "--", "x"]) == 2
+    assert "unknown feature turbo" in capsys.readouterr().err
+    assert main(["conformance", "run", "--expected-failures", str(tmp_path / "none"), "--", "x"]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert main(["conformance", "run", "--only", "examples", "--"] + SERVE) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "3 passed, 0 failed, 0 errored, 0 skipped"
+
+
+def test_cli_verify(capsys):
+    assert main(["conformance", "verify"]) == 0
+    assert "verifies" in capsys.readouterr().out
