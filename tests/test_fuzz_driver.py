@@ -91,3 +91,18 @@ def test_a_failure_becomes_a_vector_with_the_reference_answer():
     assert v["expected"] == {"result": calculate(report.failure.request)}
     assert "invariant:TAXABLE-ROW" in v["tags"]
     assert any(c["pinpoint"] == "§408A(d)(3)(A)" for c in v["citations"])
+
+
+def test_a_flaky_calculator_is_still_reported():
+    calls = []
+
+    def flaky(req):
+        calls.append(1)
+        answer = calculate(req)
+        if len(calls) % 7 == 0 and "error" not in answer:
+            return dict(answer, taxable_income=answer["taxable_income"] + 1)
+        return answer
+    report = fuzz(flaky, examples=300, seed=3)
+    assert report.failure is not None
+    assert "TAXABLE-SUM" in {inv.id for inv in report.failure.verdict.broken}
+    assert any("did not reproduce" in n for n in report.notes)
