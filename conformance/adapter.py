@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import selectors
 import signal
 import subprocess
@@ -400,7 +401,14 @@ class OneShotAdapter:
         self.handshake: dict | None = None
 
     def start(self) -> dict:
-        """A synthetic handshake: one-shot adapters declare no features, so the caller says which."""
+        """A synthetic handshake: one-shot adapters declare no features, so the caller says which.
+        A command that cannot be started at all stops the run here, as a persistent adapter's would."""
+        program = self.command[0]
+        found = shutil.which(program) if os.sep not in program else (program if os.path.exists(program) else None)
+        if found is None:
+            raise AdapterStartError(f"cannot run {program!r}: no such program")
+        if os.path.isdir(found) or not os.access(found, os.X_OK):
+            raise AdapterStartError(f"cannot run {program!r}: it is not an executable file")
         self.handshake = {"protocol": PROTOCOL, "features": self.features,
                           "implementation": {"name": os.path.basename(self.command[0]), "version": "unknown",
                                              "language": "unknown"}}

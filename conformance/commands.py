@@ -10,6 +10,8 @@ import importlib
 import sys
 from pathlib import Path
 
+from rollsplit.args import count, seconds
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -27,7 +29,7 @@ def register(subparsers) -> None:
         epilog="example: rollsplit conformance run -- rollsplit serve")
     r.add_argument("--oneshot", action="store_true",
                    help="one-shot protocol: spawn COMMAND per vector, request on stdin, one JSON on stdout")
-    r.add_argument("--timeout", type=_seconds, default=10.0, metavar="S", help="seconds per vector (default 10)")
+    r.add_argument("--timeout", type=seconds, default=10.0, metavar="S", help="seconds per vector (default 10)")
     r.add_argument("--only", action="append", default=[], metavar="TAGS",
                    help="run only vectors matching one of these comma-separated ids, topics, tags, flags or features")
     r.add_argument("--skip", action="append", default=[], metavar="TAGS",
@@ -39,7 +41,7 @@ def register(subparsers) -> None:
     r.add_argument("--report-json", type=Path, metavar="F", help="write a JSON-lines report, one line per vector")
     r.add_argument("--junit", type=Path, metavar="F", help="write a JUnit XML report")
     r.add_argument("--vectors", type=Path, metavar="DIR", help="vector directory (default: the bundled suite)")
-    r.add_argument("--show", type=int, default=50, metavar="N", help="show at most N failures in full (default 50)")
+    r.add_argument("--show", type=count, default=50, metavar="N", help="show at most N failures in full (default 50)")
     r.add_argument("adapter", nargs=argparse.REMAINDER, metavar="-- COMMAND ARGS",
                    help="the adapter command and its arguments, after --")
     r.set_defaults(func=run_command)
@@ -66,7 +68,7 @@ def register(subparsers) -> None:
         "bench", help="vectors per second through the adapter protocols, and the runner's own overhead",
         description="Time the whole suite against `rollsplit serve` (persistent) and a sample one-shot, the raw "
                     "protocol round trip, and the runner against a trivial echo adapter; print a table.")
-    b.add_argument("--repeat", type=int, default=3, metavar="N", help="passes over the suite per cell (default 3)")
+    b.add_argument("--repeat", type=count, default=3, metavar="N", help="passes over the suite per cell (default 3)")
     b.set_defaults(func=bench_command)
 
     try:
@@ -78,16 +80,6 @@ def register(subparsers) -> None:
         fuzzing.register(sub)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)  # a duration, not money
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError("the timeout must be more than 0 and at most 3600 seconds")
-    return value
-
-
 def _tags(values: list[str]) -> set[str]:
     return {t.strip() for v in values for t in v.split(",") if t.strip()}
 
@@ -97,8 +89,12 @@ def _load_vectors(directory: Path | None, prog: str):
     d = directory or suite.VECTORS_DIR
     try:
         vectors = suite.load(d)
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        print(f"{prog}: cannot read the vectors in {d}: {e}", file=sys.stderr)
+    except OSError as e:
+        print(f"{prog}: cannot read the vectors in {d}: {e.strerror or e}.", file=sys.stderr)
+        return None
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+        print(f"{prog}: the vector files in {d} are malformed ({type(e).__name__}: {e}); "
+              f"`rollsplit conformance verify --dir {d}` lists every problem.", file=sys.stderr)
         return None
     if not vectors:
         print(f"{prog}: no vectors found in {d}.", file=sys.stderr)
@@ -127,6 +123,9 @@ def run_command(args: argparse.Namespace) -> int:
             expected_failures = runner.read_expected_failures(args.expected_failures)
         except OSError as e:
             print(f"{prog}: cannot read {args.expected_failures}: {e.strerror or e}.", file=sys.stderr)
+            return EXIT_USAGE
+        except ValueError as e:
+            print(f"{prog}: cannot read the expected failures: {e}.", file=sys.stderr)
             return EXIT_USAGE
     vectors = _load_vectors(args.vectors, prog)
     if vectors is None:
@@ -158,6 +157,10 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         adapter.close()
     print(runner.render(summary, verbose_limit=args.show))
+    ran = len(summary.outcomes) - summary.count(runner.SKIPPED)
+    if ran == 0:   # skipped never counts as passed: a run that tested nothing is not a green run
+        print(f"{prog}: no vector ran (check --only, --skip and --features); nothing was tested.", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK if summary.ok else EXIT_FAILED
 
 
@@ -165,6 +168,15 @@ def export_command(args: argparse.Namespace) -> int:
     from conformance import export, suite
     directory = args.dir or suite.VECTORS_DIR
     coverage = args.coverage or (suite.HERE / "COVERAGE.md" if args.dir is None else directory / "COVERAGE.md")
+    # the outputs are checked before the exploration (tens of seconds of z3), not after it
+    for path, what in ((directory, "a directory"), (coverage, "a file")):
+        if path.exists() and path.is_dir() != (what == "a directory"):
+            print(f"rollsplit conformance export: {path} exists and is not {what}.", file=sys.stderr)
+            return EXIT_USAGE
+    if not coverage.parent.is_dir():
+        print(f"rollsplit conformance export: {coverage.parent} does not exist (for the coverage table).",
+              file=sys.stderr)
+        return EXIT_USAGE
     try:
         n = export.export(directory, coverage_md=coverage)
     except export.ExportError as e:
@@ -180,6 +192,13 @@ def export_command(args: argparse.Namespace) -> int:
 def verify_command(args: argparse.Namespace) -> int:
     from conformance import suite, verify
     directory = args.dir or suite.VECTORS_DIR
+    if not directory.is_dir():
+        print(f"rollsplit conformance verify: {directory} is not a directory of vector files.", file=sys.stderr)
+        return 2
+    if not suite.vector_files(directory):
+        print(f"rollsplit conformance verify: {directory} holds no vector files (*.json besides the manifest).",
+              file=sys.stderr)
+        return 2
     problems = verify.verify(directory, progress=True)
     for p in problems:
         print(p)

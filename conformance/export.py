@@ -14,15 +14,16 @@ the manifest and never reused. The same inputs give the same files byte for byte
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from conformance import handwritten, suite
 from conformance.handwritten import Candidate
+from conformance.suite import progress as _progress
 from conformance.oracle import judge
 from reference import calculate, calculate_text
+from reference.explain import money
 from solver.z3_backend import Shape
 from spec import invariants as inv_module
 from spec import law
@@ -130,12 +131,8 @@ class CoverageRow:
     coverage: str = ""
 
 
-def _progress(msg: str) -> None:
-    print(f"\r\033[K{msg}", end="", file=sys.stderr, flush=True)
-
-
 def _fmt(cents: int) -> str:
-    return f"${cents / 100:,.2f}" if cents < 10**15 else f"{cents} cents"
+    return money(cents) if cents < 10**15 else f"{cents} cents"
 
 
 def _kind(pre: int, after: int) -> str:
@@ -156,32 +153,37 @@ def behaviour(request: dict, result: dict) -> str:
     return "; ".join(parts)
 
 
-def region_candidates(shapes=SHAPES) -> tuple[list[Candidate], list[CoverageRow]]:
-    from solver.regions import error_witnesses, explore, wire_request
+def region_candidates(shapes=SHAPES, jobs: int = 2) -> tuple[list[Candidate], list[CoverageRow]]:
+    from solver.regions import explore_isolated, wire_request
+    done = []
+
+    def tick(shape: Shape) -> None:
+        done.append(shape)
+        _progress(f"export: explored shape {len(done)}/{len(shapes)} {shape.name()}")
+
+    summaries = explore_isolated([shape for _, shape in shapes], jobs=jobs, progress=tick)
+    _progress("")
     out: list[Candidate] = []
     rows: list[CoverageRow] = []
-    for n, (topic, shape) in enumerate(shapes, 1):
+    for (topic, shape), found in zip(shapes, summaries):
         name = shape.name()
-        _progress(f"export: regions of shape {n}/{len(shapes)} {name}")
-        found = explore(shape)
-        row = CoverageRow(topic, name, len(found.atoms), boundaries=len(found.boundaries), coverage=found.coverage)
+        row = CoverageRow(topic, name, found["atoms"], boundaries=len(found["boundaries"]),
+                          coverage=found["coverage"])
         rows.append(row)
         cites = TOPIC_CITATIONS.get(topic, [])
-        for r in found.regions:
-            tag = f"region:{name}#{r.key}"
+        for r in found["regions"]:
+            tag = f"region:{name}#{r['key']}"
             row.regions.append(tag)
-            request = wire_request(shape, r.witness)
-            out.append(Candidate(topic, f"region:{name}#{r.key}", "", ["Region"], request, tags=[tag],
+            out.append(Candidate(topic, tag, "", ["Region"], wire_request(shape, r["witness"]), tags=[tag],
                                  citations=cites))
-        for b in found.boundaries:
-            request = wire_request(shape, b.witness)
-            tags = [f"region:{name}#{b.region_key}"] if b.region_key else []
-            out.append(Candidate(topic, f"boundary:{name}@{b.atom_key}", "", ["Boundary"], request,
-                                 tags=tags + [f"boundary:{b.atom_key}"], citations=cites))
-        for code, w in error_witnesses(shape).items():
+        for b in found["boundaries"]:
+            tags = [f"region:{name}#{b['region_key']}"] if b["region_key"] else []
+            out.append(Candidate(topic, f"boundary:{name}@{b['atom_key']}", "", ["Boundary"],
+                                 wire_request(shape, b["witness"]), tags=tags + [f"boundary:{b['atom_key']}"],
+                                 citations=cites))
+        for code, w in found["errors"].items():
             out.append(Candidate(topic, f"value-check:{name}:{code}", "", ["ValueCheck"], wire_request(shape, w),
                                  tags=[f"error:{code}"], citations=cites + ["CONTRACT"]))
-    _progress("")
     return out, rows
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from spec import law
+from spec.arith import INT
 from spec.errors import ERROR_CODES
 
 MAX = law.MAX_CENTS
@@ -246,7 +247,7 @@ def _float_breakers() -> list[tuple[str, dict, list[str]]]:
         balance = MAX - 7919 * k
         basis = (balance // 3) + 1 + 104729 * k
         D = balance // 2 + 15485863 * k
-        exact = (2 * D * basis + balance) // (2 * balance)
+        exact = INT.round_half_up(D, basis, balance)
         flt = int(float(D) * basis / balance + 0.5)
         if flt != exact:
             out.append((f"Floating point misses the cent: {D} * {basis} / {balance} is {exact} cents rounded half up "

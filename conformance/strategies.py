@@ -68,8 +68,11 @@ def _feature_ok(features: set[str] | None, name: str) -> bool:
 
 @st.composite
 def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_directs: int = 4,
-                   max_sixty: int = 3) -> dict[str, Any]:
-    """A wire request the reference accepts; with `features`, one needing only those features."""
+                   max_sixty: int = 3, with_sixty_day: bool = False) -> dict[str, Any]:
+    """A wire request the reference accepts; with `features`, one needing only those features.
+
+    `with_sixty_day=True` draws only requests holding at least one 60-day rollover (so a property about them
+    needs no `assume`, which would filter most draws away)."""
     from reference import calculate, compute_outcome
     from spec.parse import parse_request
 
@@ -96,9 +99,11 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     if roth and draw(st.booleans()):
         req["qualified_roth"] = draw(st.booleans())
 
-    hardship = _feature_ok(features, "rmd") and draw(st.integers(0, 9)) == 0
+    if with_sixty_day and not _feature_ok(features, "sixty_day"):
+        raise ValueError("with_sixty_day=True needs the sixty_day feature")
+    hardship = not with_sixty_day and _feature_ok(features, "rmd") and draw(st.integers(0, 9)) == 0
     n_direct = 0 if hardship else draw(st.integers(0, max_directs))
-    paid = hardship or n_direct == 0 or draw(st.booleans())
+    paid = hardship or with_sixty_day or n_direct == 0 or draw(st.booleans())
     D = draw(st.integers(1, balance) | st.just(balance))
     amounts = draw(split(D, n_direct + (1 if paid else 0)))
     dests = _ROTH_DIRECT if roth else _PRETAX_DIRECT
@@ -118,7 +123,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     if paid and _feature_ok(features, "rmd") and draw(st.booleans()):
         rmd = draw(st.integers(0, paid_amount))
         req["rmd"] = rmd
-    if paid and not hardship and _feature_ok(features, "sixty_day") and draw(st.booleans()):
+    if paid and not hardship and _feature_ok(features, "sixty_day") and (with_sixty_day or draw(st.booleans())):
         n = draw(st.integers(1, max_sixty))
         total = draw(st.integers(0, paid_amount - rmd))
         req["rollovers_60_day"] = [{"id": f"s{j}", "to": draw(st.sampled_from(_ROTH_SIXTY if roth else _PRETAX_SIXTY)),

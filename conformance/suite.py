@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -130,3 +131,12 @@ def manifest_for(directory: Path) -> dict:
 
 def load_schema(name: str) -> dict:
     return json.loads((SCHEMAS_DIR / name).read_text(encoding="utf-8"))
+
+
+def progress(msg: str) -> None:
+    """A progress line on stderr: rewritten in place on a terminal, one plain line per message otherwise
+    (an empty message clears the line)."""
+    if sys.stderr.isatty():
+        print(f"\r\033[K{msg}", end="", file=sys.stderr, flush=True)
+    elif msg:
+        print(msg, file=sys.stderr, flush=True)

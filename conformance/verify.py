@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 from conformance import suite
+from conformance.suite import progress as _progress
 from spec.errors import ERROR_CODES
 from spec.model import CONTRACT_VERSION
 
@@ -54,6 +54,9 @@ def verify(directory: Path = suite.VECTORS_DIR, progress: bool = False) -> list[
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         problems.append(f"{mpath}: cannot read the manifest: {e}")
+    if not isinstance(manifest, dict):
+        problems.append(f"{mpath}: the manifest must be a JSON object, not {type(manifest).__name__}")
+        manifest = {}
     if manifest:
         problems += _schema_problems(manifest_validator, manifest, mpath.name)
         if not SEMVER.fullmatch(str(manifest.get("suite_version", ""))):
@@ -77,7 +80,17 @@ def verify(directory: Path = suite.VECTORS_DIR, progress: bool = False) -> list[
     descriptions: dict[str, str] = {}
     codes: set[str] = set()
     count = 0
-    files = list(suite.iter_files(directory)) if directory.exists() else []
+    files = []
+    for path in (suite.vector_files(directory) if directory.exists() else []):
+        try:
+            data = suite.load_file(path)
+        except (OSError, ValueError) as e:   # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            problems.append(f"{path.name}: cannot read the file: {e}")
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("vectors", []), list):
+            problems.append(f"{path.name}: a vector file must be a JSON object with a \"vectors\" array")
+            continue
+        files.append((path, data))
     total = sum(len(d.get("vectors", [])) for _, d in files)
     retired = set(manifest.get("retired_ids", []))
     for path, data in files:
@@ -95,7 +108,7 @@ def verify(directory: Path = suite.VECTORS_DIR, progress: bool = False) -> list[
         for v in data["vectors"]:
             count += 1
             if progress and count % 50 == 0:
-                print(f"\r\033[Kverify: {count}/{total} vectors", end="", file=sys.stderr, flush=True)
+                _progress(f"verify: {count}/{total} vectors")
             vid = v["id"]
             at = f"{where}: {vid}"
             if not vid.startswith(data["topic"] + "-"):
@@ -130,7 +143,7 @@ def verify(directory: Path = suite.VECTORS_DIR, progress: bool = False) -> list[
         for f in sorted(set(data["notes"]) - used_flags):
             problems.append(f"{where}: the note {f!r} defines a flag no vector uses")
     if progress and total:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
+        _progress("")
     if manifest and manifest.get("vector_count") != count:
         problems.append(f"{suite.MANIFEST}: vector_count {manifest.get('vector_count')} but the files hold {count}")
     for code in sorted(set(ERROR_CODES) - codes):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reference.algorithm import Outcome, allocate
+from reference.compiled import allocate_wire
 from spec.arith import INT
 from spec.errors import VALUE_CHECK_ORDER, RequestError
 from spec.model import Request, Result
@@ -12,14 +13,16 @@ from spec.parse import parse_json, parse_request
 
 __all__ = ["calculate", "calculate_text", "compute", "compute_outcome", "RequestError"]
 
+_RANK = {code: i for i, code in enumerate(VALUE_CHECK_ORDER)}
+
 
 def compute_outcome(req: Request) -> Outcome:
     """Run the algorithm on integers; raise the first violated value check as a RequestError."""
     outcome = allocate(INT, req)
-    for code in VALUE_CHECK_ORDER:
-        for check in outcome.checks:
-            if check.code == code and check.violated:
-                raise RequestError(check.code, check.message(), check.field)
+    failed = [check for check in outcome.checks if check.violated]
+    if failed:  # the first code in VALUE_CHECK_ORDER, then the first check of it in list order
+        check = min(failed, key=lambda c: _RANK[c.code])
+        raise RequestError(check.code, check.message(), check.field)
     return outcome
 
 
@@ -30,7 +33,9 @@ def compute(req: Request) -> Result:
 def calculate(obj: Any) -> dict:
     """A parsed JSON value in, the Result JSON or the Error JSON (as a dict) out."""
     try:
-        return compute(parse_request(obj)).to_wire()
+        req = parse_request(obj)
+        wire = allocate_wire(req)   # the same algorithm, compiled for the request's shape (reference.compiled)
+        return wire if wire is not None else compute(req).to_wire()
     except RequestError as e:
         return e.to_wire()
 

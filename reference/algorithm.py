@@ -11,16 +11,15 @@ the rules of the contract (issue 2) and DOMAIN.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from spec import law
 from spec.arith import Arith, Cond, Num, total
-from spec.model import (DisbursementResult, Form1099R, Request, Result, Rollover60Result)
+from spec.model import (DisbursementResult, Form1099R, Request, Result, Rollover60Result, frozen)
 from spec.orders import direct_fill_order, sixty_day_fill_order
 
 
-@dataclass(frozen=True)
+@frozen
 class Check:
     """The request must be rejected with `code` when `violated` holds (checked in list order)."""
     code: str
@@ -29,7 +28,7 @@ class Check:
     message: Callable[[], str]   # only called on concrete values
 
 
-@dataclass(frozen=True)
+@frozen
 class Outcome:
     checks: tuple[Check, ...]
     result: Result

@@ -9,6 +9,8 @@ import argparse
 import json
 import sys
 
+from rollsplit.args import seconds
+
 EXIT_OK, EXIT_REJECTED = 0, 2
 
 
@@ -30,19 +32,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "bench", help="allocations per second for 1-, 3- and 8-destination requests",
         description="Time the reference on three requests and print a table with the machine it ran on.")
-    p.add_argument("--seconds", type=_positive_seconds, default=1.0, metavar="S",
+    p.add_argument("--seconds", type=seconds, default=1.0, metavar="S",
                    help="seconds to time each cell (default 1)")
     p.set_defaults(func=bench_command)
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)  # a duration, not money
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError("the seconds must be more than 0 and at most 3600")
-    return value
 
 
 def _read(path: str | None) -> bytes | None:
@@ -72,13 +64,19 @@ def allocate_command(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(e.to_wire(), separators=(",", ":")), flush=True)
         else:
-            sys.stdout.write(error_report(e))
+            _write_text(error_report(e))
         return EXIT_REJECTED
     if args.json:
         print(json.dumps(outcome.result.to_wire(), separators=(",", ":")), flush=True)
     else:
-        sys.stdout.write(report(req, outcome))
+        _write_text(report(req, outcome))
     return EXIT_OK
+
+
+def _write_text(text: str) -> None:
+    """Tables and explanations for people: an id that is not valid Unicode (a lone surrogate, which JSON
+    allows) is shown escaped instead of failing to print."""
+    sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 def serve_command(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 from reference import calculate
 from rollsplit import __version__
 from spec.errors import RequestError
-from spec.parse import parse_json
+from spec.parse import LONG_INT, parse_json
 
 PROTOCOL = 1
 FEATURES = ("core", "sixty_day", "designated_roth", "pre1987_basis", "rmd", "regime_2009", "form_1099r")
@@ -53,6 +53,10 @@ def reply(line: bytes) -> dict | None:
     if not isinstance(msg, dict):
         return _error(None, "invalid_request", "A message must be a JSON object with a \"cmd\" field.")
     seq = msg.get("seq")
+    if _is_int(seq) and abs(seq) >= LONG_INT:
+        # the strict reader keeps only the sign of integers past 40 digits, so such a seq cannot be echoed
+        return _error(None, "invalid_request", f"The seq has more than {len(str(LONG_INT)) - 1} digits; use a "
+                      "smaller integer (the answer echoes it exactly).", "seq")
     seq = seq if _is_int(seq) else None
     cmd = msg.get("cmd")
     if cmd == "stop":

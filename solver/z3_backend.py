@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import z3
 
 from spec import law
-from spec.model import Disbursement, Elections, Request, Rollover60
+from spec.invariants import box7_for
+from spec.model import (Disbursement, DisbursementResult, Elections, Form1099R, Request, Result,
+                        Rollover60, Rollover60Result)
 
 
 class Z3Arith:
@@ -158,3 +160,36 @@ def symbolic_request(shape: Shape, prefix: str = "") -> SymbolicRequest:
         qualified_roth=shape.qualified_roth, rmd=money("rmd") if shape.rmd else 0, hardship=shape.hardship,
         regime=shape.regime, rollovers_60_day=sixty, elections=Elections(**e))
     return sr
+
+
+def fresh_result(req: Request, tag: str = "X") -> tuple[Result, list[z3.ArithRef]]:
+    """A Result of `req`'s structure whose every money field is a fresh z3 Int (named by position, so
+    any row id is safe); box 7 codes and the regime are the strings the request fixes (the invariants REGIME
+    and FORM-1099R compare them as constants). Also returns the fresh Ints in creation order. Used for the
+    determinacy obligations (two such results) and by z3 as an independent executor."""
+    names: list[z3.ArithRef] = []
+
+    def v(path: str) -> z3.ArithRef:
+        x = z3.Int(f"{tag}.{path}")
+        names.append(x)
+        return x
+
+    rows = []
+    for i, d in enumerate(req.disbursements):
+        p = f"disbursements[{i}]"
+        rows.append(DisbursementResult(
+            id=d.id, pretax=v(f"{p}.pretax"), aftertax=v(f"{p}.aftertax"), taxable=v(f"{p}.taxable"),
+            withholding=v(f"{p}.withholding"),
+            form_1099r=Form1099R(box1=v(f"{p}.box1"), box2a=v(f"{p}.box2a"), box4=v(f"{p}.box4"),
+                                 box5=v(f"{p}.box5"), box7=box7_for(req.contract, d.method, d.to))))
+    sixty = []
+    for j, x in enumerate(req.rollovers_60_day):
+        p = f"rollovers_60_day[{j}]"
+        sixty.append(Rollover60Result(id=x.id, pretax=v(f"{p}.pretax"), aftertax=v(f"{p}.aftertax"),
+                                      taxable=v(f"{p}.taxable")))
+    res = Result(regime=req.regime, amount=v("amount"), pretax=v("pretax"), aftertax=v("aftertax"),
+                 basis_recovered=v("basis_recovered"), disbursements=tuple(rows), rollovers_60_day=tuple(sixty),
+                 taxable_income=v("taxable_income"), withholding=v("withholding"),
+                 remaining_balance=v("remaining.balance"), remaining_basis=v("remaining.basis"),
+                 remaining_pre1987_basis=v("remaining.pre1987_basis"))
+    return res, names

@@ -40,7 +40,7 @@ VALUE_CHECK_ORDER: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)   # not frozen: Python sets __traceback__ and __context__ on an exception as it travels
 class RequestError(Exception):
     code: str
     message: str

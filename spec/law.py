@@ -7,6 +7,7 @@ the conformance generator import them from here.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 
 MAX_CENTS = 2**53 - 1  # wire contract v1: money is a JSON integer in [0, 2^53 - 1]
 
@@ -25,6 +26,7 @@ EMPLOYER_PLANS = ("qualified_plan", "403b", "457b_gov")
 WITHHOLDING_RATE = (20, 100)
 
 
+@functools.cache  # pure function of a few strings, called per row of every allocation
 def may_receive(contract: str, method: str, to: str, accepts_aftertax: bool, kind: str) -> bool:
     """May money of `kind` ('pretax' or 'aftertax') of this contract go to `to` by `method`?
 
@@ -58,15 +60,18 @@ def may_receive(contract: str, method: str, to: str, accepts_aftertax: bool, kin
     return False  # 457b_gov
 
 
+@functools.cache  # pure function of a few strings, called per row of every allocation
 def receives_nothing(contract: str, method: str, to: str, accepts_aftertax: bool) -> bool:
     return not any(may_receive(contract, method, to, accepts_aftertax, k) for k in ("pretax", "aftertax"))
 
 
+@functools.cache  # pure function of a few strings, called per row of every allocation
 def is_conversion(contract: str, to: str) -> bool:
     """§408A(d)(3)(A): pre-tax money rolled into a Roth IRA is includible in gross income."""
     return contract == "pretax_aftertax" and to == "roth_ira"
 
 
+@functools.cache  # pure function of a few strings, called per row of every allocation
 def direct_default_rank(contract: str, to: str, accepts_aftertax: bool) -> int:
     """Rule 4 default order for pre-tax among direct rollovers (ties in request order).
 
@@ -85,6 +90,7 @@ def direct_default_rank(contract: str, to: str, accepts_aftertax: bool) -> int:
     return 3  # designated_roth: ineligible for this contract anyway
 
 
+@functools.cache  # pure function of a few strings, called per row of every allocation
 def sixty_day_default_rank(contract: str, to: str) -> int:
     """Rule 6 default order for 60-day rollovers: employer plans and designated Roth, traditional IRA, Roth IRA."""
     if to in EMPLOYER_PLANS or to == "designated_roth":

@@ -12,9 +12,12 @@ from spec.model import Request
 
 
 def _order(listed: tuple[str, ...] | None, ids: list[str], ranks: list[int]) -> list[int]:
-    position = {x: i for i, x in enumerate(listed or ())}
+    # sorted() is stable, so equal ranks keep request order
+    if not listed:
+        return sorted(range(len(ids)), key=ranks.__getitem__)
+    position = {x: i for i, x in enumerate(listed)}
     first = sorted((i for i, x in enumerate(ids) if x in position), key=lambda i: position[ids[i]])
-    rest = sorted((i for i, x in enumerate(ids) if x not in position), key=lambda i: (ranks[i], i))
+    rest = sorted((i for i, x in enumerate(ids) if x not in position), key=ranks.__getitem__)
     return first + rest
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 from spec import law
 from spec.errors import RequestError
@@ -29,6 +29,9 @@ _REQUEST_FIELDS = {
     "pre1987_basis": False, "qualified_roth": False, "rmd": False, "hardship": False, "regime": False,
     "rollovers_60_day": False, "elections": False,
 }
+_DIRECT_FIELDS = {"id": True, "method": True, "amount": True, "to": True, "accepts_aftertax": False}
+_PAID_FIELDS = {"id": True, "method": True, "amount": True}
+_SIXTY_FIELDS = {"id": True, "to": True, "amount": True}
 _ELECTION_FIELDS = ("direct_pretax_order", "direct_pretax_amounts", "sixty_day_pretax_order", "sixty_day_pretax_amounts")
 
 
@@ -45,7 +48,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
     return out
 
 
-_HUGE = 10**40  # stands for any integer too long to convert: still out of every money range
+LONG_INT = 10**40  # integers this long or longer are not kept exactly (any one may stand for them): out of every range
 
 
 def _parse_int(text: str) -> int:
@@ -53,11 +56,11 @@ def _parse_int(text: str) -> int:
     digits = text.lstrip("-")
     if len(digits) <= 40:
         return int(text)
-    return -_HUGE if text.startswith("-") else _HUGE
+    return -LONG_INT if text.startswith("-") else LONG_INT
 
 
 def _cents_text(v: int) -> str:
-    return f"{v} cents" if abs(v) < _HUGE else ("a number of more than 40 digits" if v > 0 else "a negative number of more than 40 digits")
+    return f"{v} cents" if abs(v) < LONG_INT else ("a number of more than 40 digits" if v > 0 else "a negative number of more than 40 digits")
 
 
 def parse_json(data: str | bytes) -> Any:
@@ -68,8 +71,13 @@ def parse_json(data: str | bytes) -> Any:
         except UnicodeDecodeError as e:
             raise RequestError("invalid_json", f"The input is not UTF-8 text (byte {e.start}).") from None
     try:
-        return json.loads(data, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys,
-                          parse_int=_parse_int)
+        try:   # integers in C; only text with an integer too long for Python to convert needs the hook
+            return json.loads(data, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+        except ValueError as e:
+            if "integer string conversion" not in str(e):
+                raise
+            return json.loads(data, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys,
+                              parse_int=_parse_int)
     except RecursionError:
         raise RequestError("invalid_json", "The input nests too deeply to be a request.") from None
     except ValueError as e:  # JSONDecodeError, our hooks, and ints beyond the digit limit
@@ -101,46 +109,70 @@ class _Shape:
     def fail(self, path: str | None, message: str) -> RequestError:
         return RequestError("invalid_request", message, path)
 
-    def obj(self, v: Any, path: str, fields: dict[str, bool], what: str) -> dict:
+    def obj(self, v: Any, path: Path, fields: dict[str, bool], what: str | Callable[[], str]) -> dict:
         if not isinstance(v, dict):
-            raise self.fail(path or None, f"The {what} must be a JSON object, not {_type_name(v)}.")
+            raise self.fail(_text(path) or None, f"The {_what(what)} must be a JSON object, not {_type_name(v)}.")
         for k in v:
             if k not in fields:
-                raise self.fail(_join(path, k), f"The {what} has an unknown field {k!r}; "
+                raise self.fail(_join(_text(path), k), f"The {_what(what)} has an unknown field {k!r}; "
                                 f"allowed fields are {', '.join(sorted(fields))}.")
         for k, required in fields.items():
             if required and k not in v:
-                raise self.fail(_join(path, k), f"The {what} is missing the required field {k!r}.")
+                raise self.fail(_join(_text(path), k), f"The {_what(what)} is missing the required field {k!r}.")
         return v
 
-    def money_value(self, v: Any, path: str) -> int:
-        if isinstance(v, bool) or not isinstance(v, int):
+    def money_value(self, v: Any, path: Path) -> int:
+        if type(v) is not int:   # bool is a subclass of int, and is not money
+            path = _text(path)
             raise self.fail(path, f"{path} must be an integer number of cents, not {_type_name(v)}.")
         self.money.append((path, v))
         return v
 
-    def enum(self, v: Any, path: str, allowed: tuple[str, ...]) -> str:
+    def enum(self, v: Any, path: Path, allowed: tuple[str, ...]) -> str:
         if not isinstance(v, str) or v not in allowed:
+            path = _text(path)
             shown = json.dumps(v) if isinstance(v, (str, int, bool)) or v is None else _type_name(v)
             raise self.fail(path, f"{path} is {shown}; it must be one of {', '.join(allowed)}.")
         return v
 
-    def boolean(self, v: Any, path: str) -> bool:
+    def boolean(self, v: Any, path: Path) -> bool:
         if not isinstance(v, bool):
+            path = _text(path)
             raise self.fail(path, f"{path} must be true or false, not {_type_name(v)}.")
         return v
 
-    def ident(self, v: Any, path: str) -> str:
+    def ident(self, v: Any, path: Path) -> str:
         if not isinstance(v, str) or not v:
+            path = _text(path)
             raise self.fail(path, f"{path} must be a non-empty string.")
         return v
 
-    def array(self, v: Any, path: str) -> list:
+    def array(self, v: Any, path: Path) -> list:
         if not isinstance(v, list):
+            path = _text(path)
             raise self.fail(path, f"{path} must be an array, not {_type_name(v)}.")
         if len(v) > MAX_ROWS:
+            path = _text(path)
             raise self.fail(path, f"{path} has {len(v)} entries; this calculator accepts at most {MAX_ROWS}.")
         return v
+
+
+# A path is a JSON path string, or a tuple of its parts (a string and keys or indices) that is joined
+# only when it is needed for an error: most requests are valid, and formatting paths was a third of parsing.
+Path = str | tuple
+
+
+def _text(path: Path) -> str:
+    if isinstance(path, str):
+        return path
+    out = path[0]
+    for key in path[1:]:
+        out = _join(out, key)
+    return out
+
+
+def _what(what: str | Callable[[], str]) -> str:
+    return what if isinstance(what, str) else what()
 
 
 def _join(path: str, key: str | int) -> str:
@@ -175,31 +207,30 @@ def parse_request(obj: Any) -> Request:
 
     disbursements = []
     for i, d in enumerate(s.array(r["disbursements"], "disbursements")):
-        p = _join("disbursements", i)
         if not isinstance(d, dict):
+            p = _join("disbursements", i)
             raise s.fail(p, f"{p} must be a JSON object, not {_type_name(d)}.")
-        method = s.enum(d.get("method"), _join(p, "method"), law.METHODS) if "method" in d else None
-        if method is None:
+        if "method" not in d:
+            p = _join("disbursements", i)
             raise s.fail(_join(p, "method"), f"{p} is missing the required field 'method'.")
-        fields = {"id": True, "method": True, "amount": True}
-        if method == "direct":
-            fields.update({"to": True, "accepts_aftertax": False})
-        s.obj(d, p, fields, f"{'direct rollover' if method == 'direct' else 'payment'} {p}")
+        method = s.enum(d["method"], ("disbursements", i, "method"), law.METHODS)
+        direct = method == "direct"
+        s.obj(d, ("disbursements", i), _DIRECT_FIELDS if direct else _PAID_FIELDS,
+              lambda i=i, direct=direct: f"{'direct rollover' if direct else 'payment'} disbursements[{i}]")
         disbursements.append(Disbursement(
-            id=s.ident(d["id"], _join(p, "id")),
+            id=s.ident(d["id"], ("disbursements", i, "id")),
             method=method,
-            amount=s.money_value(d["amount"], _join(p, "amount")),
-            to=s.enum(d["to"], _join(p, "to"), law.DESTINATIONS) if method == "direct" else None,
-            accepts_aftertax=s.boolean(d.get("accepts_aftertax", True), _join(p, "accepts_aftertax")),
+            amount=s.money_value(d["amount"], ("disbursements", i, "amount")),
+            to=s.enum(d["to"], ("disbursements", i, "to"), law.DESTINATIONS) if direct else None,
+            accepts_aftertax=s.boolean(d.get("accepts_aftertax", True), ("disbursements", i, "accepts_aftertax")),
         ))
 
     rollovers = []
     for i, x in enumerate(s.array(r.get("rollovers_60_day", []), "rollovers_60_day")):
-        p = _join("rollovers_60_day", i)
-        s.obj(x, p, {"id": True, "to": True, "amount": True}, f"60-day rollover {p}")
-        rollovers.append(Rollover60(id=s.ident(x["id"], _join(p, "id")),
-                                    to=s.enum(x["to"], _join(p, "to"), law.DESTINATIONS),
-                                    amount=s.money_value(x["amount"], _join(p, "amount"))))
+        s.obj(x, ("rollovers_60_day", i), _SIXTY_FIELDS, lambda i=i: f"60-day rollover rollovers_60_day[{i}]")
+        rollovers.append(Rollover60(id=s.ident(x["id"], ("rollovers_60_day", i, "id")),
+                                    to=s.enum(x["to"], ("rollovers_60_day", i, "to"), law.DESTINATIONS),
+                                    amount=s.money_value(x["amount"], ("rollovers_60_day", i, "amount"))))
 
     raw_elections = s.obj(r.get("elections", {}), "elections", {k: False for k in _ELECTION_FIELDS}, "elections object")
     elections: dict[str, Any] = {}
@@ -218,18 +249,20 @@ def parse_request(obj: Any) -> Request:
     # pass 3: ranges
     for path, v in s.money:
         if not 0 <= v <= law.MAX_CENTS:
+            path = _text(path)
             raise RequestError("amount_out_of_range",
                                f"{path} is {_cents_text(v)}; money must be between 0 and {law.MAX_CENTS} cents.", path)
 
     # pass 4: structure of the distribution
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple] = {}
     for kind, rows in (("disbursements", disbursements), ("rollovers_60_day", rollovers)):
         for i, row in enumerate(rows):
-            p = _join(_join(kind, i), "id")
             if row.id in seen:
-                raise RequestError("duplicate_id", f"The id {row.id!r} at {p} is already used at {seen[row.id]}; "
-                                   "ids must be unique across disbursements and 60-day rollovers.", p)
-            seen[row.id] = p
+                p = _text((kind, i, "id"))
+                raise RequestError("duplicate_id", f"The id {row.id!r} at {p} is already used at "
+                                   f"{_text(seen[row.id])}; ids must be unique across disbursements and 60-day "
+                                   "rollovers.", p)
+            seen[row.id] = (kind, i, "id")
     payments = [i for i, d in enumerate(disbursements) if d.method == "paid"]
     if len(payments) > 1:
         p = _join("disbursements", payments[1])

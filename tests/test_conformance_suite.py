@@ -155,3 +155,90 @@ def test_regions_cover_the_shape_and_the_proof_can_fail():
         assert all(z3.is_true(z3.simplify(z3.substitute(x, *sub))) for x in region.literals)
         assert wire_request(shape, region.witness)["disbursements"][0]["to"] == "traditional_ira"
     assert found.boundaries, "each comparison gets a witness at equality"
+
+
+# ---- old rule: the cover proved by abstraction (largest remainder is nonlinear) ----------------------
+OLD_SHAPE = Shape(regime="notice_2009_68")                                    # 1 direct + paid: 2 rows
+OLD_SHAPE_3 = Shape(regime="notice_2009_68", directs=(("traditional_ira", True), ("roth_ira", True)))
+
+
+@pytest.fixture(scope="module")
+def old_regions():
+    found = explore(OLD_SHAPE, boundaries=False, complete=False)
+    assert found.regions and found.valid is not None
+    return found
+
+
+def _forced_unknown(found, regions):
+    import copy
+    f = copy.copy(found)
+    f.regions = list(regions)
+    f.coverage, f.cover_proof = "unknown while enumerating (forced by the test)", ""
+    return f
+
+
+def test_old_rule_cover_is_proved_by_abstraction_with_the_same_regions(old_regions):
+    from solver.regions import complete_cover
+    f = _forced_unknown(old_regions, old_regions.regions)
+    complete_cover(f)
+    assert f.coverage == "proved"
+    assert f.cover_proof.startswith("abstracted") and "LR2-CONTRACT" in f.cover_proof
+    assert [r.key for r in f.regions] == [r.key for r in old_regions.regions]   # nothing added, nothing moved
+
+
+def test_old_rule_abstract_cover_finds_a_missing_region_instead_of_proving(old_regions):
+    from solver.regions import complete_cover
+    sr = old_regions.symbolic
+    for drop in (0, len(old_regions.regions) - 1):
+        kept = [r for i, r in enumerate(old_regions.regions) if i != drop]
+        f = _forced_unknown(old_regions, kept)
+        assert prove_cover(f.valid, kept).startswith("not proved")   # sat or unknown: a region is missing
+        complete_cover(f)
+        missing = old_regions.regions[drop]
+        assert f.coverage == "proved"
+        assert sorted(r.key for r in f.regions) == sorted(r.key for r in old_regions.regions)
+        found_again = next(r for r in f.regions if r.key == missing.key)
+        sub = [(sr.variables[k], z3.IntVal(v)) for k, v in found_again.witness.items()]
+        assert all(z3.is_true(z3.simplify(z3.substitute(x, *sub))) for x in found_again.literals)
+        assert z3.is_true(z3.simplify(z3.substitute(f.valid, *sub)))
+
+
+def test_old_rule_abstract_cover_is_not_proved_without_the_lemmas(old_regions, monkeypatch):
+    # With no facts about the products the abstraction admits requests in no region (a remainder
+    # ordering the real split cannot have); one round, short timeouts: it must not say proved.
+    from solver import regions
+    monkeypatch.setattr(regions, "abstraction_facts", lambda sr, calls: ([], set()))
+    monkeypatch.setattr(regions, "ABSTRACT_ROUNDS", 1)
+    f = _forced_unknown(old_regions, old_regions.regions)
+    regions.complete_cover(f, timeout_ms=2_000)
+    assert f.coverage != "proved" and f.coverage.startswith("unknown while enumerating (forced by the test); ")
+    assert f.regions == old_regions.regions
+
+
+@pytest.mark.parametrize("shape", [OLD_SHAPE, OLD_SHAPE_3], ids=["2 rows", "3 rows"])
+def test_abstraction_facts_hold_at_concrete_requests(shape):
+    """The facts the abstract cover proof assumes are instances of lemmas valid for all integers: at any
+    concrete money values (in range or not, valid request or not) each one evaluates to true."""
+    from hypothesis import given, settings, strategies as st
+
+    import reference.algorithm as alg
+    from solver.regions import _recording_largest_remainder, abstraction_facts
+    from solver.z3_backend import Z3Arith, symbolic_request
+
+    sr = symbolic_request(shape)
+    calls: list = []
+    with _recording_largest_remainder(calls):
+        alg.allocate(Z3Arith(record=False), sr.request)
+    facts, used = abstraction_facts(sr, calls)
+    rows = len(sr.request.disbursements)
+    assert {"PRORATA-BOUNDS", "LR-ROW", f"LR{rows}-SUM", f"LR{rows}-K", f"LR{rows}-CONTRACT"} <= used
+    names = sorted(sr.variables)
+    money = st.one_of(st.integers(0, 3), st.integers(0, 10**6), st.integers(0, 2**53 - 1))
+
+    @settings(max_examples=25, deadline=None, derandomize=True)
+    @given(st.lists(money, min_size=len(names), max_size=len(names)))
+    def check(values):
+        sub = [(sr.variables[n], z3.IntVal(v)) for n, v in zip(names, values)]
+        for fact in facts:
+            assert z3.is_true(z3.simplify(z3.substitute(fact, *sub))), fact
+    check()

@@ -71,11 +71,11 @@ def test_direct_first(req):
 
 
 @SETTINGS
-@given(valid_requests())
+@given(valid_requests(with_sixty_day=True))
 def test_sixty_day_second(req):
     a = calculate(req)
     _, sixty, paid, _ = facts(req, a)
-    assume(sixty)
+    assert sixty and paid is not None
     _, p = paid
     rmd_pretax = max(0, req.get("rmd", 0) - p["aftertax"])
     rollable = p["pretax"] - rmd_pretax

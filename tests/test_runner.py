@@ -121,6 +121,10 @@ def test_expected_failures_and_unexpected_passes(tmp_path):
     assert runner.read_expected_failures(listed) == failing
     summary = _run(MUTANT + ["ignored_pre1987"], expected_failures=failing)
     assert summary.ok
+    # a level is earned by passing: listed failures keep the run green but never count towards a level
+    assert summary.level() != "extended"
+    assert summary.level() == ("none" if any(set(o.vector.features) <= {"core"} for o in summary.outcomes
+                                             if o.vector.id in failing) else "core")
     summary = _run(MUTANT + ["ignored_pre1987"], expected_failures=failing | {"examples-0001"})
     assert not summary.ok and any(o.unexpected_pass for o in summary.outcomes)
     assert "UNEXPECTED PASS examples-0001" in runner.render(summary)
@@ -190,3 +194,32 @@ def test_cli_exit_codes_and_clear_messages(capsys, tmp_path):
 def test_cli_verify(capsys):
     assert main(["conformance", "verify"]) == 0
     assert "verifies" in capsys.readouterr().out
+
+
+def test_cli_skip_is_listed_and_never_passes(tmp_path, capsys):
+    jl = tmp_path / "r.jsonl"
+    assert main(["conformance", "run", "--skip", "rounding", "--report-json", str(jl), "--"] + SERVE) == 0
+    out = capsys.readouterr().out
+    rounding = sum(1 for v in VECTORS if v.topic == "rounding")
+    assert out.strip().splitlines()[-1] == \
+        f"{len(VECTORS) - rounding} passed, 0 failed, 0 errored, {rounding} skipped"
+    assert "skipped (skipped by --skip (rounding)): rounding-0001," in out
+    rows = [json.loads(l) for l in jl.read_text().splitlines()]
+    skipped = [r for r in rows[1:-1] if r["status"] == "skipped"]
+    assert len(skipped) == rounding and all(r["reason"].startswith("skipped by --skip") for r in skipped)
+    assert rows[-1]["summary"]["passed"] == len(VECTORS) - rounding
+    assert rows[-1]["conformance_level"] != "extended"   # a skip keeps the run from the extended level
+
+
+def test_cli_one_shot_and_an_unexpected_pass_in_junit(tmp_path, capsys):
+    listed, xml = tmp_path / "xfail.txt", tmp_path / "r.xml"
+    listed.write_text("examples-0001   # wrongly listed: the reference passes it\n")
+    code = main(["conformance", "run", "--oneshot", "--only", "examples", "--expected-failures", str(listed),
+                 "--junit", str(xml), "--", PY, "-m", "rollsplit", "allocate", "--json"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "UNEXPECTED PASS examples-0001" in out and out.strip().endswith("3 passed, 0 failed, 0 errored, 0 skipped")
+    suite_el = ET.parse(xml).getroot().find("testsuite")
+    assert suite_el.get("failures") == "1" and suite_el.get("tests") == "3"
+    case = suite_el.find("testcase[@name='examples-0001']/failure")
+    assert case is not None and "unexpected pass" in case.get("message")

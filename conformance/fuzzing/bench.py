@@ -9,12 +9,12 @@ Target (issue 5): every mutant found within 2,000 examples and 10 s; shrunk requ
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import sys
 import time
 from functools import partial
+
+from rollsplit.machine import machine
 
 TARGET_EXAMPLES = 2000
 TARGET_SECONDS = 10.0
@@ -23,11 +23,6 @@ TARGET_DISBURSEMENTS = 3
 
 def mutant_command(name: str) -> list[str]:
     return [sys.executable, "-m", "conformance.testing.mutant_adapter", name]
-
-
-def machine() -> str:
-    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
 
 
 def _median(xs: list[float]) -> float | None:

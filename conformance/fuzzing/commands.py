@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
-import time
 from typing import Any
 
+from rollsplit.args import count, seconds
 from spec.features import FEATURES
 
 
@@ -52,10 +51,10 @@ def register(conformance_subparsers: Any) -> None:
         description="Fuzz every mutant of reference.mutants through the persistent adapter "
                     "(conformance.testing.mutant_adapter) with several seeds; print, for each, the median examples "
                     "and seconds until the first failure and the size of the shrunk request.")
-    b.add_argument("--seeds", type=int, default=5, metavar="N", help="seeds per mutant (default 5)")
+    b.add_argument("--seeds", type=count, default=5, metavar="N", help="seeds per mutant (default 5)")
     b.add_argument("--first-seed", type=int, default=1, metavar="S", help="first seed (default 1)")
-    b.add_argument("--examples", type=int, default=5000, metavar="N", help="give up after N examples (default 5000)")
-    b.add_argument("--max-seconds", type=float, default=30.0, metavar="T", help="give up after T s (default 30)")
+    b.add_argument("--examples", type=count, default=5000, metavar="N", help="give up after N examples (default 5000)")
+    b.add_argument("--max-seconds", type=seconds, default=30.0, metavar="T", help="give up after T s (default 30)")
     b.add_argument("--mutants", nargs="+", metavar="NAME", help="only these mutants")
     b.add_argument("--in-process", action="store_true",
                    help="call the mutants in-process instead of through the adapter (measures the kit alone)")

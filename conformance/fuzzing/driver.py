@@ -208,7 +208,7 @@ def fuzz(allocate: Callable[[Any], Any], *, examples: int = 1000, seed: int = 0,
         test()
     except _Found as e:
         report.failure = e.failure
-    except _Stop as e:
+    except _Stop:
         if st_["last"] is not None:   # shrinking ran out of time: the smallest failure so far
             report.failure = st_["last"]
             report.shrink_complete = False

@@ -1,0 +1,301 @@
+"""Faults: each turns a valid wire request into a near-valid one with exactly one thing wrong, for every
+error code of the contract. A fault returns the changed request (raw text for `invalid_json`), or None when
+it does not apply; `near_valid_requests` keeps it only if the reference rejects it with that code."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Callable, Iterable
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from conformance.fuzzing._wire import (_BOOL, _PLUS_MINUS_ONE, MAX, _calc, _D, _directs, _paid, _safe,
+                                       _set_basis_parts)
+from conformance.strategies import valid_requests
+from spec import law
+from spec.errors import ERROR_CODES
+from spec.features import FEATURES, required_features
+
+ALL_FEATURES = frozenset(FEATURES)
+
+Fault = Callable[[Any, dict], "dict | str | None"]
+
+
+def _f_invalid_json(draw, req):
+    text = json.dumps(req)
+    how = draw(st.sampled_from(["truncate", "trailing_comma", "nan", "duplicate_key", "two_values"]))
+    if how == "truncate":
+        return text[:draw(st.integers(0, len(text) - 1))]
+    if how == "trailing_comma":
+        return text[:-1] + ",}"
+    if how == "nan":
+        return text.replace('"balance": ', '"balance": NaN, "x": ', 1)
+    if how == "duplicate_key":
+        return text[:-1] + f', "date": {json.dumps(req["date"])}}}'
+    return text + " " + text  # two JSON values, not one
+
+
+def _f_invalid_request(draw, req):
+    how = draw(st.sampled_from(["missing", "unknown", "type", "enum", "date", "empty_id", "method",
+                                "qualified_pretax"]))
+    if how == "missing":
+        req.pop(draw(st.sampled_from(["date", "plan", "contract", "balance", "basis", "disbursements"])))
+    elif how == "unknown":
+        req["note"] = "unknown field"
+    elif how == "type":
+        key = draw(st.sampled_from(["balance", "basis"]))
+        req[key] = draw(st.sampled_from([str(req[key]), float(req[key]) + 0.5, None, True]))
+    elif how == "enum":
+        req[draw(st.sampled_from(["plan", "contract"]))] = "roth_401k"
+    elif how == "date":
+        req["date"] = draw(st.sampled_from(["2025-02-30", "2025-6-30", "30/06/2025", ""]))
+    elif how == "empty_id":
+        req["disbursements"][0]["id"] = ""
+    elif how == "method":
+        req["disbursements"][0]["method"] = "check"
+    elif req["contract"] == "pretax_aftertax":
+        req["qualified_roth"] = True
+    else:
+        return None
+    return req
+
+
+def _f_amount_out_of_range(draw, req):
+    bad = draw(st.sampled_from([-1, MAX + 1, 2**64, -(2**63)]))
+    where = draw(st.sampled_from(["balance", "basis", "row", "rmd"]))
+    if where == "row":
+        req["disbursements"][draw(st.integers(0, len(req["disbursements"]) - 1))]["amount"] = bad
+    else:
+        req[where] = bad
+    return req
+
+
+def _f_basis_exceeds_balance(draw, req):
+    if draw(st.booleans()) and req["contract"] == "pretax_aftertax" and req["basis"] < MAX:
+        req["pre1987_basis"] = req["basis"] + draw(st.integers(1, 3))
+        return req if req["pre1987_basis"] <= MAX else None
+    if req["balance"] >= MAX:
+        return None
+    req["basis"] = req["balance"] + draw(st.integers(1, 3))
+    return req
+
+
+def _f_distribution_exceeds_balance(draw, req):
+    D = _D(req)
+    req["balance"] = D - draw(st.integers(1, min(D, 3)))
+    _set_basis_parts(req, min(req["basis"], req["balance"]))
+    return req
+
+
+def _f_empty_distribution(draw, req):
+    if draw(st.booleans()) or req.get("rollovers_60_day") or req.get("rmd") or req.get("elections"):
+        for row in req["disbursements"]:
+            row["amount"] = 0
+        for key in ("rollovers_60_day", "rmd", "elections"):
+            req.pop(key, None)
+    else:
+        req["disbursements"] = []
+    return req
+
+
+def _f_duplicate_id(draw, req):
+    rows = req["disbursements"] + req.get("rollovers_60_day", [])
+    if len(rows) < 2:   # a second row of zero cents, under the first row's id
+        req["disbursements"].append({"id": rows[0]["id"], "method": "direct", "to": _safe(req), "amount": 0})
+        return req
+    i, j = sorted(draw(st.lists(st.integers(0, len(rows) - 1), min_size=2, max_size=2, unique=True)))
+    rows[j]["id"] = rows[i]["id"]
+    return req
+
+
+def _f_more_than_one_payment(draw, req):
+    rows = req["disbursements"]
+    if _paid(req) is None:
+        rows.append({"id": "cash1", "method": "paid", "amount": 0})
+    i = draw(st.integers(0, len(rows)))
+    rows.insert(i, {"id": "cash2", "method": "paid", "amount": 0})
+    return req
+
+
+def _f_sixty_day_without_payment(draw, req):
+    if req.get("hardship"):
+        return None
+    safe = "roth_ira" if req["contract"] == "designated_roth" else "traditional_ira"
+    paid = _paid(req)
+    if paid is not None:
+        paid.update({"method": "direct", "to": safe})
+    req.pop("rmd", None)
+    if not req.get("rollovers_60_day"):
+        req["rollovers_60_day"] = [{"id": "s9", "to": safe, "amount": 0}]
+    return req
+
+
+def _f_sixty_day_exceeds_payment(draw, req):
+    if req.get("hardship"):
+        return None
+    paid = _paid(req)
+    if paid is None:
+        paid = {"id": "cash9", "method": "paid", "amount": 0}
+        req["disbursements"].append(paid)
+    sixty = req.setdefault("rollovers_60_day", [{"id": "s9", "to": _safe(req), "amount": 0}])
+    sixty[-1]["amount"] = paid["amount"] - req.get("rmd", 0) - sum(x["amount"] for x in sixty[:-1]) + 1
+    return req if sixty[-1]["amount"] <= MAX else None
+
+
+def _f_rmd_exceeds_payment(draw, req):
+    paid = _paid(req)
+    amount = paid["amount"] if paid else 0
+    if amount >= MAX:
+        return None
+    req["rmd"] = amount + draw(st.integers(1, 3))
+    return req
+
+
+def _f_ineligible_destination(draw, req):
+    """Send a row's money where its kind may not go. The base may first be made all after-tax (basis ==
+    balance), so that even a direct rollover, which takes pre-tax first, carries after-tax money."""
+    roth = req["contract"] == "designated_roth"
+    if draw(_BOOL):
+        _set_basis_parts(req, req["balance"])
+    directs, sixty = _directs(req), req.get("rollovers_60_day", [])
+    if directs and (not sixty or draw(_BOOL)):
+        row = directs[draw(st.integers(0, len(directs) - 1))]
+        bad = _BAD_DIRECT_ROTH if roth else _BAD_DIRECT
+    elif sixty:
+        row = sixty[draw(st.integers(0, len(sixty) - 1))]
+        bad = _BAD_SIXTY_ROTH if roth else _BAD_SIXTY
+    elif req.get("hardship"):
+        return None
+    else:   # a direct rollover of zero cents to a destination that takes nothing of this contract
+        req["disbursements"].append({"id": "x9", "method": "direct", "amount": 0,
+                                     "to": "traditional_ira" if roth else "designated_roth"})
+        return req
+    row["to"] = draw(bad)
+    row.pop("accepts_aftertax", None)
+    if row["to"] in ("qualified_plan", "403b") and row.get("method") == "direct":
+        row["accepts_aftertax"] = False
+    return req
+
+
+_BAD_DIRECT = st.sampled_from(["457b_gov", "qualified_plan", "403b", "designated_roth"])
+_BAD_DIRECT_ROTH = st.sampled_from(["qualified_plan", "403b", "457b_gov", "traditional_ira"])
+_BAD_SIXTY = st.sampled_from(["457b_gov", "qualified_plan", "403b", "designated_roth"])
+_BAD_SIXTY_ROTH = st.sampled_from(["qualified_plan", "403b", "457b_gov", "traditional_ira", "designated_roth"])
+
+
+def _f_not_eligible_rollover_distribution(draw, req):
+    if not (_directs(req) or req.get("rollovers_60_day")):
+        req["disbursements"].append({"id": "x9", "method": "direct", "to": _safe(req), "amount": 0})
+    req["hardship"] = True
+    return req
+
+
+def _f_invalid_election(draw, req):
+    directs, sixty = _directs(req), req.get("rollovers_60_day", [])
+    kinds = ([("direct", [d["id"] for d in directs])] if directs and req.get("regime") != law.OLD else []) \
+        + ([("sixty_day", [x["id"] for x in sixty])] if sixty else [])
+    if not kinds:
+        if req.get("hardship"):
+            return None
+        req["disbursements"].append({"id": "x9", "method": "direct", "to": _safe(req), "amount": 0})
+        kinds = [("direct", ["x9"])]
+    kind, ids = kinds[draw(st.integers(0, len(kinds) - 1))]
+    el = req.setdefault("elections", {})
+    order_key, amounts_key = f"{kind}_pretax_order", f"{kind}_pretax_amounts"
+    how = draw(st.sampled_from(["unknown_id", "both", "not_adding_up", "twice"]))
+    if how == "unknown_id":
+        if amounts_key in el:
+            el[amounts_key]["nobody"] = 0
+        else:
+            el[order_key] = list(el.get(order_key, [])) + ["nobody"]
+    elif how == "both":
+        el.setdefault(order_key, [ids[0]])
+        el.setdefault(amounts_key, {ids[0]: 0})
+    elif how == "twice":
+        el.pop(amounts_key, None)
+        el[order_key] = [ids[0], ids[0]]
+    else:
+        el.pop(order_key, None)
+        el.pop(amounts_key, None)
+        answer = _calc(req)
+        if "error" in answer:
+            return None
+        rows = answer["disbursements"] if kind == "direct" else answer["rollovers_60_day"]
+        want = sum(r["pretax"] for r in rows if r["id"] in ids)
+        el[amounts_key] = {ids[0]: want + draw(_PLUS_MINUS_ONE)}
+        if el[amounts_key][ids[0]] < 0:
+            return None
+    return req
+
+
+def _f_regime_not_permitted(draw, req):
+    if req["contract"] == "pretax_aftertax":
+        req["date"] = draw(st.sampled_from(["2015-01-01", "2025-06-30"]))
+        req["regime"] = law.OLD
+    else:
+        req["date"] = draw(st.sampled_from(["2014-09-17", "2016-01-01"]))
+        req["regime"] = law.NEW if req["date"] < "2014-09-18" else law.OLD
+    req.get("elections", {}).pop("direct_pretax_order", None)
+    req.get("elections", {}).pop("direct_pretax_amounts", None)
+    return req
+
+
+FAULTS: dict[str, Fault] = {
+    "invalid_json": _f_invalid_json,
+    "invalid_request": _f_invalid_request,
+    "amount_out_of_range": _f_amount_out_of_range,
+    "basis_exceeds_balance": _f_basis_exceeds_balance,
+    "distribution_exceeds_balance": _f_distribution_exceeds_balance,
+    "empty_distribution": _f_empty_distribution,
+    "duplicate_id": _f_duplicate_id,
+    "more_than_one_payment": _f_more_than_one_payment,
+    "sixty_day_without_payment": _f_sixty_day_without_payment,
+    "sixty_day_exceeds_payment": _f_sixty_day_exceeds_payment,
+    "rmd_exceeds_payment": _f_rmd_exceeds_payment,
+    "ineligible_destination": _f_ineligible_destination,
+    "not_eligible_rollover_distribution": _f_not_eligible_rollover_distribution,
+    "invalid_election": _f_invalid_election,
+    "regime_not_permitted": _f_regime_not_permitted,
+}
+assert set(FAULTS) == set(ERROR_CODES), "every error code of the contract has a fault"
+
+# the feature a fault's request needs beyond its base (a calculator without it is not asked)
+_FAULT_FEATURE = {
+    "sixty_day_without_payment": "sixty_day",
+    "sixty_day_exceeds_payment": "sixty_day",
+    "rmd_exceeds_payment": "rmd",
+    "not_eligible_rollover_distribution": "rmd",
+    "regime_not_permitted": "regime_2009",
+}
+
+
+def _codes_for(features: frozenset[str], codes: Iterable[str] | None) -> list[str]:
+    chosen = list(codes) if codes is not None else list(FAULTS)
+    return [c for c in chosen if _FAULT_FEATURE.get(c, "core") in features]
+
+
+@st.composite
+def near_valid_requests(draw, features: Iterable[str] | None = None, codes: Iterable[str] | None = None,
+                        ) -> tuple[dict | str, str]:
+    """(request, expected_error_code): a valid request with exactly one fault, which the reference rejects
+    with that code. `codes` limits the codes drawn; `invalid_json` requests are raw text (a `str`)."""
+    feats = frozenset(features) if features is not None else ALL_FEATURES
+    allowed = _codes_for(feats, codes)
+    if not allowed:
+        raise ValueError(f"no error code can be drawn for features {sorted(feats)} and codes {codes}")
+    code = draw(st.sampled_from(allowed))
+    base = draw(valid_requests(features=None if features is None else set(feats)))
+    req = FAULTS[code](draw, copy.deepcopy(base))
+    assume(req is not None)
+    answer = _calc_text(req) if isinstance(req, str) else _calc(req)
+    assume(answer.get("error", {}).get("code") == code)
+    if not isinstance(req, str):
+        assume(required_features(req) <= feats | {"form_1099r"})
+    return req, code
+
+
+def _calc_text(text: str) -> dict:
+    from reference import calculate_text
+    return calculate_text(text)

@@ -1,0 +1,324 @@
+"""The reference algorithm compiled per request shape: the same code, traced once, run as straight-line Python.
+
+`reference.algorithm.allocate` never branches in Python on a money value, only on the request's shape
+(which rows exist, where they go, which elections name which rows). So for one shape it performs the
+same sequence of `Arith` operations whatever the amounts are. This module runs `allocate` once per
+shape on a *tracing* backend (`TraceArith`) whose money values are placeholders: each operation the
+algorithm performs (`+ - *`, `le`, `min`, `ite`, `floordiv`, `round_half_up`, ...) is written down as
+one line of Python with exactly `spec.arith.IntArith`'s meaning, and the result and value checks become
+a function of the request's money. That function is compiled with `compile`/`exec` and cached by shape.
+
+Why this cannot differ from the algorithm that is proved:
+- the lines are produced by running `allocate` itself, the code z3 runs on (`solver.z3_backend`);
+- each traced operation evaluates exactly as `IntArith` does (same expressions, unbounded ints);
+- a placeholder refuses to be used as a Python truth value (`__bool__` raises), so if the algorithm
+  ever branched on money the trace would fail and that shape would use the generic path for good;
+- when any value check is violated the compiled function returns None and the caller runs the
+  generic path, which raises the error with its message (errors never come from compiled code);
+- tests/test_compiled.py compares the two paths on Hypothesis requests of every feature.
+
+Ids are not part of the cache key: the trace uses stand-in ids and the compiled function takes the
+request's ids as an argument, so requests that differ only in ids and amounts share one function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import OrderedDict
+from typing import Any, Callable
+
+import reference.algorithm as alg
+from spec.arith import INT
+from spec.model import Elections, Request
+
+CACHE_SIZE = 1024
+
+
+class _Branch(Exception):
+    """The algorithm used a money value as a Python truth value: not traceable."""
+
+
+class _Tape:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def emit(self, expr: str) -> "_E":
+        name = f"t{len(self.lines)}"
+        self.lines.append(f"{name} = {expr}")
+        return _E(name, self)
+
+
+def _c(x: Any) -> str:
+    """Source text of an operand: a traced value's name or a literal."""
+    if isinstance(x, _E):
+        return x.n
+    if isinstance(x, (bool, int)):
+        return repr(x)
+    raise _Branch(f"cannot trace a {type(x).__name__}")
+
+
+class _E:
+    """A traced value (money or condition); arithmetic emits a line on the tape."""
+    __slots__ = ("n", "tape")
+
+    def __init__(self, n: str, tape: _Tape) -> None:
+        self.n = n
+        self.tape = tape
+
+    def _op(self, op: str, a: Any, b: Any) -> "_E":
+        return self.tape.emit(f"{_c(a)} {op} {_c(b)}")
+
+    def __add__(self, o):
+        return self if (type(o) is int and o == 0) else self._op("+", self, o)
+
+    def __radd__(self, o):
+        return self if (type(o) is int and o == 0) else self._op("+", o, self)
+
+    def __sub__(self, o):
+        return self if (type(o) is int and o == 0) else self._op("-", self, o)
+
+    def __rsub__(self, o):
+        return self._op("-", o, self)
+
+    def __mul__(self, o):
+        return self._op("*", self, o)
+
+    def __rmul__(self, o):
+        return self._op("*", o, self)
+
+    def __neg__(self):
+        return self.tape.emit(f"-{self.n}")
+
+    def __bool__(self):
+        raise _Branch("the algorithm branched on a money value")
+
+    def _compare(self, o):  # comparisons of money go through A.le / A.lt / A.eq, never Python operators
+        raise _Branch("the algorithm compared a money value with a Python operator")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _compare
+
+    __hash__ = object.__hash__
+
+
+def _any_traced(*xs: Any) -> _Tape | None:
+    for x in xs:
+        if isinstance(x, _E):
+            return x.tape
+    return None
+
+
+class TraceArith:
+    """`spec.arith.Arith` that records IntArith's expression for each operation on traced values."""
+
+    true = True
+    false = False
+
+    # Operations on plain ints (nothing traced) are IntArith's own; traced ones emit IntArith's expression.
+    def _cmp(self, op: str, a, b, concrete):
+        tape = _any_traced(a, b)
+        return concrete(a, b) if tape is None else tape.emit(f"{_c(a)} {op} {_c(b)}")
+
+    def le(self, a, b):
+        return self._cmp("<=", a, b, INT.le)
+
+    def lt(self, a, b):
+        return self._cmp("<", a, b, INT.lt)
+
+    def eq(self, a, b):
+        return self._cmp("==", a, b, INT.eq)
+
+    @staticmethod
+    def _junction(word: str, absorbing: bool, cs):
+        """`and` (absorbing False) or `or` (absorbing True) of conditions, folding Python bools."""
+        if any(c is absorbing for c in cs):
+            return absorbing
+        rest = [c for c in cs if c is not (not absorbing)]
+        if not rest:
+            return not absorbing
+        return rest[0] if len(rest) == 1 else rest[0].tape.emit("(" + f" {word} ".join(_c(c) for c in rest) + ")")
+
+    def and_(self, *cs):
+        return self._junction("and", False, cs)
+
+    def or_(self, *cs):
+        return self._junction("or", True, cs)
+
+    def not_(self, c):
+        return (not c) if isinstance(c, bool) else c.tape.emit(f"not {c.n}")
+
+    def implies(self, a, b):
+        return self.or_(self.not_(a), b)
+
+    def ite(self, c, a, b):
+        if isinstance(c, bool):
+            return a if c else b
+        return c.tape.emit(f"{_c(a)} if {c.n} else {_c(b)}")
+
+    def min(self, a, b):
+        tape = _any_traced(a, b)
+        if tape is None:
+            return INT.min(a, b)
+        return tape.emit(f"{_c(a)} if {_c(a)} <= {_c(b)} else {_c(b)}")
+
+    def max(self, a, b):
+        tape = _any_traced(a, b)
+        if tape is None:
+            return INT.max(a, b)
+        return tape.emit(f"{_c(a)} if {_c(a)} >= {_c(b)} else {_c(b)}")
+
+    def floordiv(self, a, b):
+        tape = _any_traced(a, b)
+        if tape is None:
+            return INT.floordiv(a, b)
+        if type(b) is int:
+            return tape.emit(f"{_c(a)} // {b}") if b > 0 else 0
+        return tape.emit(f"{_c(a)} // {_c(b)} if {_c(b)} > 0 else 0")
+
+    def round_half_up(self, x, y, z):
+        tape = _any_traced(x, y, z)
+        if tape is None:
+            return INT.round_half_up(x, y, z)
+        if type(z) is int:
+            return tape.emit(f"(2 * {_c(x)} * {_c(y)} + {z}) // {2 * z}") if z > 0 else 0
+        return tape.emit(f"(2 * {_c(x)} * {_c(y)} + {_c(z)}) // (2 * {_c(z)}) if {_c(z)} > 0 else 0")
+
+
+TRACE = TraceArith()
+
+
+# ---- shapes ---------------------------------------------------------------------------------------
+def _positions(ids, pos: dict[str, int]) -> tuple[int, ...] | None:
+    return None if ids is None else tuple(pos[x] for x in ids)
+
+
+def shape_key(req: Request) -> tuple | None:
+    """Everything `allocate` may branch on, with ids replaced by positions; None if not compilable."""
+    rows, sixty, e = req.disbursements, req.rollovers_60_day, req.elections
+    ids = [d.id for d in rows] + [x.id for x in sixty]
+    pos = {x: i for i, x in enumerate(ids)}
+    if len(pos) != len(ids):
+        return None
+    try:
+        elections = (_positions(e.direct_pretax_order, pos), _positions(e.direct_pretax_amounts, pos),
+                     _positions(e.sixty_day_pretax_order, pos), _positions(e.sixty_day_pretax_amounts, pos))
+    except KeyError:
+        return None
+    return (req.plan, req.contract, req.regime, req.qualified_roth, req.hardship,
+            tuple((d.method, d.to, d.accepts_aftertax) for d in rows), tuple(x.to for x in sixty), elections)
+
+
+def money_of(req: Request) -> list:
+    """The request's money in the order the compiled function takes it."""
+    e = req.elections
+    m = [req.balance, req.basis, req.pre1987_basis, req.rmd]
+    m += [d.amount for d in req.disbursements]
+    m += [x.amount for x in req.rollovers_60_day]
+    if e.direct_pretax_amounts is not None:
+        m += e.direct_pretax_amounts.values()
+    if e.sixty_day_pretax_amounts is not None:
+        m += e.sixty_day_pretax_amounts.values()
+    return m
+
+
+_ID = "\x00rollsplit-id-{}\x00"   # stand-in ids of the trace (cannot collide with the stand-ins' text)
+
+
+def _literal(obj: Any, id_index: dict[str, int]) -> str:
+    if isinstance(obj, _E):
+        return obj.n
+    if isinstance(obj, dict):
+        return "{" + ", ".join(f"{k!r}: {_literal(v, id_index)}" for k, v in obj.items()) + "}"
+    if isinstance(obj, list):
+        return "[" + ", ".join(_literal(v, id_index) for v in obj) + "]"
+    if isinstance(obj, str) and obj in id_index:
+        return f"I[{id_index[obj]}]"
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return repr(obj)
+    raise _Branch(f"cannot write a {type(obj).__name__} into the result")
+
+
+def compile_shape(req: Request) -> Callable[[list, list], dict | None]:
+    """Trace `allocate` on a request of `req`'s shape and compile it: f(money, ids) -> wire Result, or None
+    when a value check is violated. Raises `_Branch` (or anything `allocate` raises) if not traceable."""
+    tape = _Tape()
+    n = len(money_of(req))
+    names = [f"m{i}" for i in range(n)]
+    var = iter(_E(x, tape) for x in names)
+    rows, sixty, e = req.disbursements, req.rollovers_60_day, req.elections
+    stand_in = {x: _ID.format(i) for i, x in enumerate([d.id for d in rows] + [x.id for x in sixty])}
+    balance, basis, pre1987, rmd = next(var), next(var), next(var), next(var)
+    t_rows = tuple(dataclasses.replace(d, id=stand_in[d.id], amount=next(var)) for d in rows)
+    t_sixty = tuple(dataclasses.replace(x, id=stand_in[x.id], amount=next(var)) for x in sixty)
+
+    def ids(xs):
+        return None if xs is None else tuple(stand_in[x] for x in xs)
+
+    def amounts(d):
+        return None if d is None else {stand_in[k]: next(var) for k in d}
+    t_elections = Elections(direct_pretax_order=ids(e.direct_pretax_order),
+                            direct_pretax_amounts=amounts(e.direct_pretax_amounts),
+                            sixty_day_pretax_order=ids(e.sixty_day_pretax_order),
+                            sixty_day_pretax_amounts=amounts(e.sixty_day_pretax_amounts))
+    t_req = dataclasses.replace(req, date=None, balance=balance, basis=basis, pre1987_basis=pre1987, rmd=rmd,
+                                disbursements=t_rows, rollovers_60_day=t_sixty, elections=t_elections)
+    outcome = alg.allocate(TRACE, t_req)
+    violated = TRACE.or_(*[c.violated for c in outcome.checks])
+    index = {s: i for i, s in enumerate(stand_in.values())}
+    result = _literal(outcome.result.to_wire(), index)
+    unpack = f"    {', '.join(names)}, = M\n" if names else ""
+    guard = ("    return None\n" if violated is True else "" if violated is False
+             else f"    if {_c(violated)}:\n        return None\n")
+    source = ("def compiled(M, I):\n" + unpack + "".join(f"    {line}\n" for line in tape.lines) + guard
+              + f"    return {result}\n")
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<rollsplit compiled shape>", "exec"), namespace)
+    fn = namespace["compiled"]
+    fn.source = source
+    return fn
+
+
+# ---- the cache ------------------------------------------------------------------------------------
+_cache: OrderedDict[tuple, Callable | None] = OrderedDict()
+_lock = threading.Lock()
+_GENERIC = None   # a shape that cannot be compiled: use the generic path
+
+
+def _reference_unpatched() -> bool:
+    """`reference.mutants` swaps helpers of `reference.algorithm` for one call: never compile a mutant."""
+    return all(getattr(alg, k) is v for k, v in _ORIGINALS.items())
+
+
+_ORIGINALS = {k: getattr(alg, k) for k in ("allocate", "fill", "basis_recovered", "direct_pretax_total",
+                                         "largest_remainder", "law", "direct_fill_order", "sixty_day_fill_order")}
+
+
+def lookup(req: Request) -> Callable | None:
+    key = shape_key(req)
+    if key is None:
+        return None
+    with _lock:
+        fn = _cache.get(key, False)
+        if fn is not False:
+            _cache.move_to_end(key)
+            return fn
+    if not _reference_unpatched():
+        return None
+    try:
+        fn = compile_shape(req)
+    except Exception:  # not traceable: this shape answers through the generic path
+        fn = _GENERIC
+    with _lock:
+        _cache[key] = fn
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return fn
+
+
+def allocate_wire(req: Request) -> dict | None:
+    """The Result JSON of a valid request by the compiled path; None when the generic path must answer
+    (a value check is violated, or the shape is not compilable)."""
+    fn = lookup(req)
+    if fn is None:
+        return None
+    return fn(money_of(req), [d.id for d in req.disbursements] + [x.id for x in req.rollovers_60_day])

@@ -1,0 +1,268 @@
+"""`rollsplit prove` and `rollsplit recheck`: argument parsing and tables only.
+
+Exit status: 0 when every obligation is proved (unsat), every witness found (sat) and, with --mutants, every
+mutant refuted; 1 otherwise (refuted, unknown/timeout, missing witness, surviving mutant, recheck mismatch);
+2 for a usage error (unknown shape, unwritable directory, unreadable bundle).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from rollsplit.args import count, jobs, seconds
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+FULL_TABLE_MAX = 300   # above this many obligations, a per-invariant summary (every failure is still listed)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "prove", help="prove every invariant of the reference with z3 and write the audit bundle",
+        description="Run the reference algorithm on z3 terms for every request shape and prove each invariant, "
+                    "determinacy, the lemmas and non-vacuity; write one SMT-LIB2 file per obligation, results.json "
+                    "and REPORT.md. Only unsat counts as proved: a timeout or unknown is a failure. Exit status 0 "
+                    "when everything is proved, 1 otherwise, 2 on a usage error.")
+    p.add_argument("--out", default="audit", metavar="DIR", help="bundle directory (default: audit)")
+    p.add_argument("--shapes", nargs="+", default=["all"], metavar="SHAPE",
+                   help="'all' (default), 'small', 'old-large' (the old-rule shapes with 4-5 disbursements) "
+                        "or shape names as printed by --list-shapes")
+    p.add_argument("--list-shapes", action="store_true", help="print the selected shapes and exit")
+    p.add_argument("--jobs", type=jobs, default=os.cpu_count() or 1, metavar="N",
+                   help="worker processes (default: the number of cores)")
+    p.add_argument("--timeout", type=seconds, default=20.0, metavar="S",
+                   help="seconds z3 may spend on one obligation (default 20); running out is a failure")
+    p.add_argument("--mutants", action="store_true",
+                   help="also run the seeded mutants of the reference; each must be refuted by a replayed "
+                        "counterexample (written under DIR/mutants/)")
+    p.add_argument("--no-bundle", action="store_true", help="check only: write no files")
+    p.add_argument("--verbose", action="store_true", help="print every obligation, however many")
+    p.set_defaults(func=prove_command)
+
+    r = subparsers.add_parser(
+        "recheck", help="re-run every SMT-LIB2 file of an audit bundle with z3 and/or cvc5 in fresh processes",
+        description="Check each file's sha256 against results.json, then run every obligations/*.smt2 (expected "
+                    "unsat) and witnesses/*.smt2 (expected sat) in a fresh solver process that reads only the "
+                    "file. Exit status 1 on any mismatch, tampered, missing or unlisted file, or z3 not "
+                    "confirming; cvc5 'unknown' is listed but fails only with --strict.")
+    r.add_argument("dir", metavar="DIR", help="the bundle directory written by `rollsplit prove`")
+    r.add_argument("--solver", choices=("z3", "cvc5", "all"), default="z3", help="which solver(s) (default z3)")
+    r.add_argument("--timeout", type=seconds, default=60.0, metavar="S",
+                   help="seconds per file and solver (default 60)")
+    r.add_argument("--jobs", type=jobs, default=os.cpu_count() or 1, metavar="N",
+                   help="files checked at once (default: the number of cores)")
+    r.add_argument("--strict", action="store_true", help="an 'unknown' from any solver is a failure")
+    r.set_defaults(func=recheck_command)
+
+    f = subparsers.add_parser(
+        "formulas", help="closed forms of every output in each behaviour region (the reference on sympy symbols)",
+        description="Run the reference algorithm on sympy symbols for representative shapes and print, for each "
+                    "behaviour region z3 finds, the region's conditions and every output's formula (the section "
+                    "REPORT.md includes). --check N evaluates the formulas on N points per shape and compares them "
+                    "with the reference: exit 1 on any mismatch.")
+    f.add_argument("--check", type=count, metavar="N", help="compare with the reference on N points per shape")
+    f.set_defaults(func=lambda a: _formulas_main(["--check", str(a.check)] if a.check else []))
+
+    x = subparsers.add_parser(
+        "execute", help="answer a request with z3 from the invariants alone (no reference code for the result)",
+        description="z3 as an independent executor: every money field of the result is a fresh unknown, every "
+                    "applicable invariant of spec.invariants is asserted with the request's values, and the model "
+                    "is the answer; a second solve proves it is the only one. Validation (which error a rejected "
+                    "request gets) uses the parser and the reference's value checks. --bench runs it over the "
+                    "conformance suite and compares with the reference. Exit 0 on a result, 2 on a rejected "
+                    "request or unreadable file, 1 when z3 finds no unique answer or the benchmark disagrees.")
+    x.add_argument("file", nargs="?", default="-", metavar="FILE", help="request JSON (default: standard input)")
+    x.add_argument("--bench", action="store_true", help="run over every conformance vector: ms, uniqueness, agreement")
+    x.set_defaults(func=lambda a: _executor_main(["--bench"] if a.bench else [a.file]))
+
+
+def _formulas_main(argv: list[str]) -> int:
+    from solver.formulas import main
+    return main(argv)
+
+
+def _executor_main(argv: list[str]) -> int:
+    from solver.executor import main
+    return main(argv)
+
+
+def _err(prog: str, text: str) -> int:
+    print(f"rollsplit {prog}: {text}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _writable(out: Path) -> str | None:
+    """None when `out` can hold the bundle, else the reason in words."""
+    if out.exists() and not out.is_dir():
+        return f"{out} exists and is not a directory"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".rollsplit-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        return f"cannot write to {out}: {e.strerror or e}"
+    return None
+
+
+def prove_command(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from solver import prove as P
+    from solver import shapes as S
+
+    try:
+        shapes = S.select(args.shapes)
+    except KeyError as e:
+        return _err("prove", str(e.args[0]) + ".")
+    if not shapes:
+        return _err("prove", f"the selection {' '.join(args.shapes)!r} holds no shapes.")
+    if args.list_shapes:
+        rejecting = set(S.rejecting_shapes())
+        rows = [[s.name(), S.size(s), "rejects" if s in rejecting else "proofs"] for s in shapes]
+        print(tabulate(rows, ["shape", "destinations", "obligations"]))
+        print(f"{len(shapes)} shapes")
+        return EXIT_OK
+    out = None if args.no_bundle else Path(args.out)
+    if out is not None:
+        why = _writable(out)
+        if why:
+            return _err("prove", why + ".")
+        try:
+            P.prepare_bundle(out, subdirs=("obligations", "witnesses", "counterexamples", "mutants"))
+        except OSError as e:
+            return _err("prove", f"cannot prepare {out}: {e.strerror or e}.")
+
+    t0 = time.perf_counter()
+    background = _start_formulas() if out is not None else None
+    results = P.run_all(shapes, jobs=args.jobs, timeout=args.timeout, out_dir=out)
+    wall = time.perf_counter() - t0
+    mutants = None
+    if args.mutants:
+        mutants = P.run_mutants(jobs=args.jobs, timeout=args.timeout, out_dir=out)
+    mutant_wall = time.perf_counter() - t0 - wall
+
+    _print_obligations(results, args.verbose)
+    print()
+    print("Time against the number of destinations (direct + paid + 60-day):")
+    print(tabulate(P.growth_table(results), P.GROWTH_HEADERS))
+    if mutants is not None:
+        print()
+        print("Mutants (each must be refuted by a counterexample replayed on the concrete mutant):")
+        print(tabulate(mutant_rows(mutants), MUTANT_HEADERS))
+
+    report_wall = 0.0
+    if out is not None:
+        data = P.write_results(out, results, wall, args.jobs, shapes, mutants=mutants, timeout=args.timeout)
+        from solver.report import write_report
+        t1 = time.perf_counter()
+        write_report(out, data, formulas=_finish(background))
+        report_wall = time.perf_counter() - t1
+    total_wall = time.perf_counter() - t0
+    bad = [r for r in results if not r.ok]
+    survived = [m for m in mutants or () if not m["refuted"]]
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(P._summary(results).items()))
+    line = f"{len(results)} obligations over {len(shapes)} shapes: {counts}; proofs {wall:.1f} s wall with {args.jobs} jobs"
+    if mutants is not None:
+        line += f"; {len(mutants) - len(survived)}/{len(mutants)} mutants refuted in {mutant_wall:.1f} s"
+    if out is not None:
+        line += f"; REPORT.md {report_wall:.1f} s"
+    line += f"; total {total_wall:.1f} s."
+    if out is not None:
+        line += f" Bundle: {out}/ (REPORT.md, results.json)."
+    print(line)
+    if bad:
+        print(f"NOT PROVED: {len(bad)} obligation(s) (unknown and timeout count as not proved).")
+    if survived:
+        print(f"SURVIVED: {', '.join(m['mutant'] for m in survived)}.")
+    return EXIT_FAILED if bad or survived else EXIT_OK
+
+
+def _start_formulas():
+    """REPORT.md's sympy section takes a while and needs nothing from the proofs: compute it in one more
+    process while the proofs run (the proofs' pool leaves a core idle in its tail)."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    pool = ctx.Pool(1)
+    from solver import report
+    return pool, pool.apply_async(report.formulas_section)
+
+
+def _finish(background) -> str | None:
+    if background is None:
+        return None
+    pool, pending = background
+    try:
+        return pending.get()
+    finally:
+        pool.close()
+        pool.join()
+
+
+OBLIGATION_HEADERS = ["obligation", "invariant", "shape", "result", "seconds"]
+MUTANT_HEADERS = ["mutant", "refuted by (invariant)", "shape", "counterexample request", "how"]
+
+
+def _row(r) -> list:
+    return [r.kind, r.invariant, r.shape, r.status, r.seconds]
+
+
+def _why(r) -> str:
+    d = r.detail or {}
+    if "error" in d:
+        return d["error"]
+    if "counterexample" in d:
+        c = d["counterexample"]
+        return ("counterexample confirmed on the concrete reference" if c.get("confirmed")
+                else f"z3 model not confirmed concretely: {c.get('why', '')}")
+    if "replay" in d and not d["replay"].get("ok"):
+        return d["replay"].get("why", "")
+    if r.status == "unknown":
+        return "z3 said unknown (timeout or incomplete): not proved"
+    return ""
+
+
+def _print_obligations(results, verbose: bool) -> None:
+    from tabulate import tabulate
+    if verbose or len(results) <= FULL_TABLE_MAX:
+        print(tabulate([_row(r) for r in results], OBLIGATION_HEADERS))
+    else:
+        print(tabulate(summary_rows(results), SUMMARY_HEADERS))
+    bad = [r for r in results if not r.ok]
+    if bad:
+        print()
+        print("Not proved:")
+        print(tabulate([[*_row(r), r.file, _why(r)] for r in bad], OBLIGATION_HEADERS + ["file", "why"]))
+
+
+SUMMARY_HEADERS = ["invariant", "kind", "obligations", "shapes", "proved/sat", "not proved", "solver s", "slowest s"]
+
+
+def summary_rows(results) -> list[list]:
+    by: dict[tuple[str, str], list] = {}
+    for r in results:
+        by.setdefault((r.invariant, r.kind), []).append(r)
+    rows = []
+    for (inv, kind), rs in by.items():
+        ok = sum(r.ok for r in rs)
+        rows.append([inv, kind, len(rs), len({r.shape for r in rs}), ok, len(rs) - ok,
+                     round(sum(r.seconds for r in rs), 2), round(max(r.seconds for r in rs), 3)])
+    return rows
+
+
+def mutant_rows(mutants: list[dict]) -> list[list]:
+    return [[m["mutant"], ", ".join(m["refuted_by"]) if m["refuted"] else "SURVIVED", m["shape"],
+             m.get("counterexample", ""), m.get("how", "")] for m in mutants]
+
+
+def recheck_command(args: argparse.Namespace) -> int:
+    from solver.recheck import BundleError, recheck, print_report
+    try:
+        report = recheck(Path(args.dir), solvers=args.solver, timeout=args.timeout, jobs=args.jobs,
+                         strict=args.strict)
+    except BundleError as e:
+        return _err("recheck", str(e))
+    return print_report(report)

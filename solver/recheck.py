@@ -1,0 +1,354 @@
+"""Re-check an audit bundle without trusting this project's Python.
+
+Every `obligations/*.smt2` (expected unsat), `witnesses/*.smt2` and `mutants/*.smt2` (expected sat) is first
+checked against the sha256 recorded in `results.json` (a changed, missing or unlisted file is a failure), then
+given to a solver in a fresh process that reads nothing but the file:
+  - z3: the `z3` binary (`z3 -T:S FILE`) when it is on PATH or next to this Python (z3-solver ships it),
+    else a worker process that only imports z3's own Python API;
+  - cvc5: the `cvc5` binary when on PATH, else a worker that only imports cvc5's Python API (`pip install
+    cvc5`, the `audit` extra).
+The workers are the short script `WORKER` below: no import of rollsplit, so they cannot inherit our formulas.
+A file agrees when the solver answers what the file's header expects. `sat` where `unsat` was expected (or
+the reverse) is a mismatch. z3 proved every claim of the bundle, so a z3 `unknown` is a failure; cvc5 lacks
+some of z3's nonlinear integer reasoning, so its `unknown` is listed and fails only with --strict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import math
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EXPECTED_BY_DIR = {"obligations": "unsat", "witnesses": "sat", "mutants": "sat"}
+
+WORKER = r'''
+import json, sys, time
+solver, timeout_ms = sys.argv[1], int(sys.argv[2])
+
+def run_z3(path):
+    import z3
+    s = z3.Solver()
+    s.set("timeout", timeout_ms)
+    s.from_file(path)
+    return str(s.check())
+
+def run_cvc5(path):
+    import cvc5
+    tm = cvc5.TermManager() if hasattr(cvc5, "TermManager") else None
+    s = cvc5.Solver(tm) if tm is not None else cvc5.Solver()
+    s.setOption("tlimit-per", str(timeout_ms))
+    sm = cvc5.SymbolManager(tm if tm is not None else s)
+    p = cvc5.InputParser(s, sm)
+    p.setFileInput(cvc5.InputLanguage.SMT_LIB_2_6, path)
+    answers = []
+    while True:
+        cmd = p.nextCommand()
+        if cmd.isNull():
+            break
+        out = cmd.invoke(s, sm).strip()
+        if out:
+            answers.append(out)
+    return answers[-1] if answers else "no answer"
+
+for line in sys.stdin:
+    path = line.rstrip("\n")
+    t = time.perf_counter()
+    try:
+        answer = (run_z3 if solver == "z3" else run_cvc5)(path)
+    except Exception as e:
+        answer = "error: %s: %s" % (type(e).__name__, e)
+    print(json.dumps({"file": path, "answer": answer, "seconds": round(time.perf_counter() - t, 3)}), flush=True)
+'''
+
+
+class Progress:
+    """One progress line: rewritten in place on a terminal; elsewhere (logs, CI) a plain line every
+    `every` seconds and at the end, so a log is not one huge line."""
+
+    def __init__(self, stream, every: float = 5.0) -> None:
+        self.stream, self.every = stream, every
+        self.tty = stream is not None and getattr(stream, "isatty", lambda: False)()
+        self.last = 0.0
+        self.text = ""
+
+    def update(self, text: str) -> None:
+        if self.stream is None:
+            return
+        self.text = text
+        if self.tty:
+            self.stream.write("\r" + text + " ")
+            self.stream.flush()
+        elif time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is None:
+            return
+        self.stream.write("\n" if self.tty else (self.text + "\n" if self.text else ""))
+        self.stream.flush()
+
+
+class BundleError(Exception):
+    """The bundle cannot be re-checked at all (no results.json, solver missing): a usage error."""
+
+
+@dataclass
+class Check:
+    file: str
+    solver: str
+    expected: str
+    answer: str
+    seconds: float
+
+    @property
+    def verdict(self) -> str:
+        a = self.answer
+        if a == self.expected:
+            return "agrees"
+        if a in ("sat", "unsat"):
+            return "MISMATCH"
+        if a.startswith("unknown") or a == "timeout":
+            return "unknown"
+        return "error"
+
+
+@dataclass
+class Report:
+    directory: Path
+    files: int
+    integrity: list[tuple[str, str]] = field(default_factory=list)   # (file, problem)
+    checks: list[Check] = field(default_factory=list)
+    solvers: dict[str, str] = field(default_factory=dict)            # name -> how it was run
+    notes: list[str] = field(default_factory=list)
+    strict: bool = False
+    seconds: float = 0.0
+
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks
+                if c.verdict in ("MISMATCH", "error")
+                or (c.verdict == "unknown" and (self.strict or c.solver == "z3"))]
+
+    @property
+    def ok(self) -> bool:
+        return not self.integrity and not self.failures()
+
+
+def z3_binary() -> str | None:
+    found = shutil.which("z3")
+    if found:
+        return found
+    sibling = Path(sys.executable).parent / "z3"
+    return str(sibling) if sibling.is_file() else None
+
+
+def _normalize(text: str) -> str:
+    first = (text.strip().splitlines() or [""])[0].strip()
+    if first.startswith("unknown") or first == "timeout":
+        return "unknown"
+    return first or "no answer"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def listed_files(data: dict) -> dict[str, tuple[str, str]]:
+    """file -> (expected, sha256) from results.json (obligations, witnesses and mutants)."""
+    out = {}
+    for ob in data.get("obligations", []):
+        if ob.get("file"):
+            out[ob["file"]] = (ob.get("expected", ""), ob.get("sha256", ""))
+    for m in data.get("mutants") or []:
+        if m.get("file"):
+            out[m["file"]] = ("sat", m.get("sha256", ""))
+    return out
+
+
+def integrity(directory: Path, data: dict) -> tuple[list[str], list[tuple[str, str]]]:
+    """The files that may be solved, and every integrity problem (missing, tampered, unlisted, wrong expectation)."""
+    listed = listed_files(data)
+    on_disk = {str(p.relative_to(directory)) for sub in EXPECTED_BY_DIR for p in (directory / sub).glob("*.smt2")}
+    problems, good = [], []
+    for f, (expected, digest) in sorted(listed.items()):
+        sub = f.split("/", 1)[0]
+        if f not in on_disk:
+            problems.append((f, "missing: listed in results.json but not in the bundle"))
+        elif not digest:
+            problems.append((f, "no sha256 in results.json"))
+        elif _sha256(directory / f) != digest:
+            problems.append((f, "tampered: sha256 differs from results.json"))
+        elif EXPECTED_BY_DIR.get(sub) != expected:
+            problems.append((f, f"results.json expects {expected} of a file under {sub}/"))
+        else:
+            good.append(f)
+    for f in sorted(on_disk - set(listed)):
+        problems.append((f, "unlisted: in the bundle but not in results.json"))
+    return good, problems
+
+
+def _binary_check(cmd: list[str], directory: Path, f: str, timeout: float) -> tuple[str, float]:
+    t = time.perf_counter()
+    try:
+        p = subprocess.run([*cmd, str(directory / f)], capture_output=True, text=True, timeout=timeout + 10)
+        answer = _normalize(p.stdout) if p.stdout.strip() else f"error: exit {p.returncode}: {p.stderr.strip()[:200]}"
+    except subprocess.TimeoutExpired:
+        answer = "unknown"
+    return answer, time.perf_counter() - t
+
+
+def _worker_checks(solver: str, directory: Path, files: list[str], timeout: float, jobs: int,
+                   progress) -> dict[str, tuple[str, float]]:
+    """Run files through `jobs` fresh worker processes; a worker that dies marks its current file as an
+    error and a new worker takes the rest."""
+    results: dict[str, tuple[str, float]] = {}
+    lock = threading.Lock()
+    queue = list(files)
+
+    def take() -> str | None:
+        with lock:
+            return queue.pop(0) if queue else None
+
+    def lane():
+        while True:
+            f = take()
+            if f is None:
+                return
+            proc = subprocess.Popen([sys.executable, "-c", WORKER, solver, str(int(timeout * 1000))],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                    text=True, cwd=str(directory))
+            while f is not None:
+                try:
+                    proc.stdin.write(f + "\n")
+                    proc.stdin.flush()
+                    line = proc.stdout.readline()
+                except (BrokenPipeError, OSError):
+                    line = ""
+                if not line:
+                    with lock:
+                        results[f] = (f"error: the {solver} worker died on this file", 0.0)
+                    proc.kill()
+                    break
+                rec = json.loads(line)
+                with lock:
+                    results[f] = (_normalize(rec["answer"]) if not rec["answer"].startswith("error")
+                                  else rec["answer"], rec["seconds"])
+                    progress(len(results))
+                f = take()
+            else:
+                proc.stdin.close()
+                proc.wait()
+
+    threads = [threading.Thread(target=lane) for _ in range(max(1, jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def recheck(directory: Path, solvers: str = "z3", timeout: float = 60.0, jobs: int = 2, strict: bool = False,
+            progress="stderr") -> Report:
+    progress = sys.stderr if progress == "stderr" else progress   # the stream of the call, not of the import
+    if not directory.is_dir():
+        raise BundleError(f"{directory} is not a directory; write a bundle with `rollsplit prove --out {directory}`.")
+    try:
+        data = json.loads((directory / "results.json").read_text())
+    except OSError:
+        raise BundleError(f"{directory} has no readable results.json; write a bundle with "
+                          f"`rollsplit prove --out {directory}`.") from None
+    except ValueError:
+        raise BundleError(f"{directory}/results.json is not valid JSON.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("obligations", []), list) \
+            or not all(isinstance(o, dict) for o in data.get("obligations", [])):
+        raise BundleError(f"{directory}/results.json is not the results of `rollsplit prove` (it must be an object "
+                          "with a list of obligations).")
+    t0 = time.perf_counter()
+    good, problems = integrity(directory, data)
+    report = Report(directory, files=len(good) + len(problems), integrity=problems, strict=strict)
+    wanted = ["z3", "cvc5"] if solvers == "all" else [solvers]
+    for solver in wanted:
+        if solver == "cvc5" and not shutil.which("cvc5") and importlib.util.find_spec("cvc5") is None:
+            if solvers == "cvc5":
+                raise BundleError("cvc5 is not installed: `pip install cvc5` (or the audit extra, "
+                                  "`pip install 'rollsplit[audit]'`).")
+            report.notes.append("cvc5 is not installed (pip install cvc5): only z3 re-checked the bundle.")
+            continue
+        if solver == "z3" and z3_binary() is None and importlib.util.find_spec("z3") is None:
+            raise BundleError("z3 is not installed: `pip install z3-solver` or put the z3 binary on PATH.")
+        _run_solver(report, solver, good, directory, timeout, jobs, progress)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _run_solver(report: Report, solver: str, files: list[str], directory: Path, timeout: float, jobs: int,
+                progress) -> None:
+    expected = {f: EXPECTED_BY_DIR[f.split("/", 1)[0]] for f in files}
+    t0 = time.perf_counter()
+    line = Progress(progress)
+
+    def show(done: int) -> None:
+        line.update(f"[recheck {solver}] {done}/{len(files)} files, {time.perf_counter() - t0:.1f} s")
+
+    binary = z3_binary() if solver == "z3" else shutil.which("cvc5")
+    if binary:
+        cmd = ([binary, f"-T:{math.ceil(timeout)}"] if solver == "z3"
+               else [binary, f"--tlimit={int(timeout * 1000)}"])
+        report.solvers[solver] = f"{' '.join([Path(binary).name, *cmd[1:]])} FILE (one process per file)"
+        done = [0]
+        lock = threading.Lock()
+
+        def one(f):
+            r = _binary_check(cmd, directory, f, timeout)
+            with lock:
+                done[0] += 1
+                show(done[0])
+            return f, r
+        with ThreadPoolExecutor(max(1, jobs)) as ex:
+            answers = dict(ex.map(one, files))
+    else:
+        report.solvers[solver] = f"{solver} Python API in fresh worker processes (solver.recheck.WORKER)"
+        answers = _worker_checks(solver, directory, files, timeout, jobs, show)
+    line.close()
+    for f in files:
+        answer, secs = answers[f]
+        report.checks.append(Check(f, solver, expected[f], answer, round(secs, 3)))
+
+
+def print_report(report: Report) -> int:
+    from tabulate import tabulate
+    rows = []
+    for solver, how in report.solvers.items():
+        cs = [c for c in report.checks if c.solver == solver]
+        count = {v: sum(c.verdict == v for c in cs) for v in ("agrees", "MISMATCH", "unknown", "error")}
+        rows.append([solver, how, len(cs), count["agrees"], count["MISMATCH"], count["unknown"], count["error"],
+                     round(sum(c.seconds for c in cs), 1)])
+    print(tabulate(rows, ["solver", "run as", "files", "agree", "mismatch", "unknown", "error", "solver s"]))
+    if report.integrity:
+        print()
+        print("Integrity (sha256 against results.json):")
+        print(tabulate(report.integrity, ["file", "problem"]))
+    odd = [c for c in report.checks if c.verdict != "agrees"]
+    if odd:
+        print()
+        print("Disagreements (answers other than expected):")
+        failures = set(id(c) for c in report.failures())
+        print(tabulate([[c.file, c.solver, c.expected, c.answer, c.verdict, c.seconds,
+                         "FAIL" if id(c) in failures else "listed (cvc5 unknown; --strict fails it)"]
+                        for c in odd], ["file", "solver", "expected", "answer", "verdict", "seconds", "counts as"]))
+    for n in report.notes:
+        print(n)
+    n_fail = len(report.failures()) + len(report.integrity)
+    print(f"{report.files} files in {report.directory}/, {len(report.checks)} solver runs in {report.seconds:.1f} s: "
+          + ("every file re-checked as expected." if report.ok else f"{n_fail} FAILED."))
+    return 0 if report.ok else 1

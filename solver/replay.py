@@ -1,0 +1,73 @@
+"""From a z3 model back to a concrete request, run on the code that answers requests.
+
+Every witness and every counterexample is replayed before it is reported: the model's money values
+become a wire-contract JSON request (`solver.regions.wire_request`), which goes through `spec.parse`
+and the concrete reference (or a mutant), and the answer is judged by `spec.invariants.violated`.
+"""
+
+from __future__ import annotations
+
+import z3
+
+from reference import calculate, compute
+from solver.regions import wire_request
+from solver.z3_backend import Shape
+from spec.errors import RequestError
+from spec.invariants import violated
+from spec.parse import parse_request
+
+
+def model_values(model: z3.ModelRef, variables: dict[str, z3.ArithRef]) -> dict[str, int]:
+    return {k: model.eval(v, model_completion=True).as_long() for k, v in variables.items()}
+
+
+def replay_witness(shape: Shape, values: dict[str, int], symbolic_result=None, model=None) -> dict:
+    """The witness must be a request the concrete reference accepts; where the symbolic result is given,
+    its value in the model must equal the concrete answer field for field (the z3 run and the int run agree)."""
+    request = wire_request(shape, values)
+    out = {"request": request}
+    try:
+        res = compute(parse_request(request))
+    except RequestError as e:
+        out.update(ok=False, why=f"the reference rejects the witness: {e}")
+        return out
+    out["answer"] = res.to_wire()
+    if symbolic_result is not None and model is not None:
+        def ev(x):
+            return x if isinstance(x, (int, str)) or x is None else model.eval(x, model_completion=True).as_long()
+        sym = _map(symbolic_result.to_wire(), ev)
+        if sym != out["answer"]:
+            out.update(ok=False, why="the z3 model of the symbolic result differs from the concrete reference")
+            out["symbolic_answer"] = sym
+            return out
+    bad = [inv.id for inv in violated(parse_request(request), res)]
+    out.update(ok=not bad, why="" if not bad else f"the concrete answer breaks {', '.join(bad)}")
+    return out
+
+
+def replay_counterexample(shape: Shape, values: dict[str, int], invariant: str, mutant: str | None = None) -> dict:
+    """A counterexample is real when the calculator (reference or mutant) answers the request with a result
+    that `spec.invariants.violated` says breaks `invariant`."""
+    from reference.mutants import compute_with
+    request = wire_request(shape, values)
+    out = {"request": request, "reference_answer": calculate(request)}
+    try:
+        req = parse_request(request)
+        res = compute(req) if mutant is None else compute_with(mutant, req)
+    except RequestError as e:
+        out.update(confirmed=False, why=f"rejected concretely: {e}")
+        return out
+    out["answer"] = res.to_wire()
+    broken = [inv.id for inv in violated(req, res)]
+    out["broken"] = broken
+    out.update(confirmed=invariant in broken,
+               why="" if invariant in broken else "the concrete answer does not break the invariant")
+    return out
+
+
+def _map(obj, f):
+    if isinstance(obj, dict):
+        return {k: _map(v, f) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_map(v, f) for v in obj]
+    return f(obj)

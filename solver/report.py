@@ -1,0 +1,396 @@
+"""REPORT.md of the audit bundle: what is proved, under which assumptions, what is not, and how to re-check it.
+
+Everything stated as a result is read from the run's results (results.json's data); the invariants, their
+citations and predicates come from `spec.invariants` itself, so the report cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+from pathlib import Path
+
+from tabulate import tabulate
+
+from solver import obligations as O
+from solver import shapes as S
+from solver.z3_backend import fresh_result
+from spec import invariants as I
+from spec import law
+
+SMT_SNIPPET_MAX = 4000   # characters of an invariant's SMT-LIB statement printed inline (the files hold it all)
+
+
+def write_report(out_dir: Path, data: dict, formulas: str | None = None) -> Path:
+    """`formulas`: the sympy section if it was computed already (prove computes it beside the proofs)."""
+    path = out_dir / "REPORT.md"
+    path.write_text(render(data, formulas))
+    return path
+
+
+def _by(obs: list[dict], key: str) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for o in obs:
+        out.setdefault(o[key], []).append(o)
+    return out
+
+
+def _ok(o: dict) -> bool:
+    return o["status"] in ("proved", "satisfiable")
+
+
+def render(data: dict, formulas: str | None = None) -> str:
+    obs = data["obligations"]
+    bad = [o for o in obs if not _ok(o)]
+    mutants = data.get("mutants")
+    survived = [m for m in mutants or () if not m["refuted"]]
+    shapes = sorted({o["shape"] for o in obs if o["shape"] != "-"})
+    verdict = ("every obligation is proved (unsat) and every witness found (sat)" if not bad
+               else f"**{len(bad)} obligation(s) are NOT proved** (listed below)")
+    out = [
+        "# rollsplit audit bundle",
+        "",
+        f"Result: {verdict}"
+        + ("" if mutants is None else f"; {len(mutants) - len(survived)} of {len(mutants)} seeded mutants refuted")
+        + ".",
+        "",
+        tabulate([["obligations", len(obs)], ["shapes", len(shapes)],
+                  ["statuses", ", ".join(f"{n} {k}" for k, n in sorted(data["summary"].items()))],
+                  ["solver", f"{data['solver']['name']} {data['solver']['version']}"],
+                  ["per-obligation timeout", f"{data.get('timeout_seconds')} s (a timeout is a failure)"],
+                  ["wall time", f"{data['wall_seconds']} s with {data['jobs']} jobs on {data['machine']}, "
+                                f"Python {data['python']}"],
+                  ["spec hash", f"`{data.get('spec_sha256', '')}` (sha256 over spec/*.py, see results.json)"]],
+                 tablefmt="github", headers=["", ""]),
+        "",
+        _recheck_section(obs),
+        _proved_section(data, shapes),
+        _not_proved_section(data, obs, shapes),
+        _invariants_section(obs),
+        _determinacy_section(obs, shapes),
+        _witness_section(obs),
+        _lemma_section(obs),
+    ]
+    if mutants is not None:
+        out.append(_mutant_section(mutants))
+    out.append(_growth_section(data))
+    out.append(_shape_section(obs))
+    out.append(_formulas_section() if formulas is None else formulas)
+    out.append(_sources_section(data))
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _recheck_section(obs: list[dict]) -> str:
+    example = next((o["file"] for o in obs if o["kind"] == "invariant" and o["file"]), "obligations/FILE.smt2")
+    return "\n".join([
+        "## How to re-check this bundle",
+        "",
+        "Every obligation is a self-contained SMT-LIB2 file; its header names the invariant, the citation, the "
+        "shape and the expected answer. No file needs this project's code.",
+        "",
+        "```sh",
+        "rollsplit recheck audit                 # sha256 of every file against results.json, then z3 on each file",
+        "rollsplit recheck audit --solver all    # and cvc5 too (pip install cvc5, or the `audit` extra)",
+        f"z3 {example}    # any one file: prints unsat",
+        "for f in obligations/*.smt2; do printf '%s ' \"$f\"; z3 -T:60 \"$f\"; done | grep -v ' unsat$'   # prints nothing",
+        "for f in witnesses/*.smt2; do printf '%s ' \"$f\"; z3 -T:60 \"$f\"; done | grep -v ' sat$'       # prints nothing",
+        "```",
+        "",
+        "Files under `obligations/` must be `unsat` (no valid request breaks the claim); files under `witnesses/` "
+        "and `mutants/` must be `sat` (the precondition is satisfiable; the mutant is wrong on some request).",
+        "",
+    ])
+
+
+def _class_rows() -> list[list]:
+    rows = []
+    for contract in law.CONTRACTS:
+        for method in ("direct", "sixty_day"):
+            for sig, members in S.classes(contract, method).items():
+                rep = members[0]
+                fmt = lambda m: m[0] + ("" if m[1] else " (refuses after-tax)") if method == "direct" else m[0]  # noqa: E731
+                rows.append([contract, method, fmt(rep), ", ".join(fmt(m) for m in members[1:]) or "-",
+                             "receives nothing: rejects obligation" if sig[2] else "proofs"])
+    return rows
+
+
+def _proved_section(data: dict, shapes: list[str]) -> str:
+    doc = inspect.cleandoc(S.__doc__ or "")
+    return "\n".join([
+        "## What is proved, and under which assumptions",
+        "",
+        "**The code that runs.** `reference.algorithm.allocate` is written once over the arithmetic interface of "
+        "`spec/arith.py` (min, max, if-then-else, floor division). The calculator runs it on Python ints; the "
+        "prover runs the same function on z3 integer terms (`solver/z3_backend.py`), so the formulas in the "
+        "obligations are the running code, branch for branch. Each witness is additionally replayed: the z3 "
+        "model's request goes through the concrete parser and calculator, and the z3 value of every result "
+        "field must equal the concrete answer. For speed, the calculator answers valid requests through "
+        "`reference/compiled.py`: the same `allocate` run once per shape on a tracing backend that writes each "
+        "operation down with its int meaning, compiled to straight-line Python (a shape whose trace would branch "
+        "on money is refused; errors always come from the plain run on ints). That translation is tested "
+        "against the plain run (`tests/test_compiled.py`), not proved.",
+        "",
+        "**Claim per obligation.** For every request of the shape whose money lies in the wire contract's "
+        f"range (every money field an integer in 0..2^53-1 = 0..{law.MAX_CENTS}) and that passes every value "
+        "check of the reference (otherwise the request is rejected with an error code, which is its correct "
+        "answer), the reference's result satisfies the invariant. Arithmetic is unbounded integer arithmetic "
+        "(z3 `Int`), which is what Python ints compute, so no overflow is assumed away.",
+        "",
+        "**Shapes.** A shape is everything the algorithm branches on in Python: the number of direct rollovers "
+        "and their destination classes, a payment or not, the number of 60-day rollovers and their classes, the "
+        "contract kind, the regime, qualified Roth, hardship, RMD and pre-1987 basis present, and the kind of "
+        "election. Money stays symbolic. The default bundle covers every count up to "
+        f"{S.MAX_DIRECTS} direct + 1 paid + {S.MAX_SIXTY} sixty-day rollovers with representative mixes "
+        f"({len(shapes)} shapes in this run). Why destination classes suffice (from `solver/shapes.py`):",
+        "",
+        "> " + doc.replace("\n", "\n> "),
+        "",
+        "The destination classes (the representative is the one used in the shapes):",
+        "",
+        tabulate(_class_rows(), ["contract", "method", "representative", "same class", "used for"],
+                 tablefmt="github"),
+        "",
+        "**Lemmas.** Facts about unbounded integers that z3 proves once (section *Lemmas*) are assumed in the "
+        "shape obligations only as instances at the code's own terms; every obligation that assumes one names it "
+        "in its header (`; assumes ...`) and in results.json (`assumes`).",
+        "",
+    ])
+
+
+def _not_proved_section(data: dict, obs: list[dict], shapes: list[str]) -> str:
+    out = ["## What is NOT proved", ""]
+    bad = [o for o in obs if not _ok(o)]
+    if bad:
+        out += [f"These {len(bad)} obligation(s) of this run did not come out as expected. `unknown` means z3 "
+                "ran out of time or gave up: it is a failure, never a proof.", "",
+                tabulate([[o["kind"], o["invariant"], o["shape"], o["status"], o["file"]] for o in bad],
+                         ["kind", "invariant", "shape", "status", "file"], tablefmt="github"), ""]
+    else:
+        out += ["Every obligation of this run is proved. What lies outside the run:", ""]
+    no_det = sorted({o["shape"] for o in obs if o["kind"] == "invariant"}
+                    - {o["shape"] for o in obs if o["kind"] == "determinacy"})
+    if no_det:
+        out.append(f"- Determinacy is not proved for {len(no_det)} shape(s) (old-rule shapes with more than "
+                   f"{O.OLD_DETERMINACY_MAX_ROWS} disbursements: `LRn-UNIQUE` is proved only up to that many rows): "
+                   + ", ".join(f"`{s}`" for s in no_det[:10]) + (" ..." if len(no_det) > 10 else "") + ".")
+    out += [
+        f"- Requests larger than {S.MAX_DIRECTS} direct + 1 paid + {S.MAX_SIXTY} sixty-day rollovers, and "
+        "destination mixes other than the listed ones at those counts (classes make many mixes equal; the "
+        "offsets rotate every class through every position, not every combination).",
+        "- The step from JSON text to a `Request` (`spec/parse.py`: structure, types, dates, ids, the structural "
+        "error codes) is tested (conformance vectors, hypothesis), not proved; the proofs start from a parsed "
+        "request and cover the value checks.",
+        "- The law itself: the invariants encode our reading of the statute and the Notice; citations marked "
+        "*secondary* below come from a treatise or practitioner source, not the primary text.",
+        "- The solver: the proofs trust z3 (and the re-check trusts z3 or cvc5) to be sound.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _helpers(fn, seen: set) -> list:
+    """`fn` and the spec.invariants functions it calls, in first-use order (for the formal statement)."""
+    out = []
+    if fn in seen or not isinstance(fn, types.FunctionType) or fn.__module__ != I.__name__:
+        return out
+    seen.add(fn)
+    out.append(fn)
+    for name in fn.__code__.co_names:
+        g = getattr(I, name, None)
+        if isinstance(g, types.FunctionType):
+            out += _helpers(g, seen)
+    return out
+
+
+def _shape_pool() -> dict:
+    return {s.name(): s for s in S.select(["all"]) + S.small_shapes()}
+
+
+def _representative(rows: list[dict], pool: dict) -> dict:
+    """A shape that shows the rule at work: a direct row, a payment and a 60-day row where possible, about
+    three destinations (the smallest shapes make most rules trivially true)."""
+    def key(o):
+        s = pool.get(o["shape"])
+        full = s is not None and bool(s.directs) and s.paid and bool(s.sixty)
+        return (not full, abs(o["destinations"] - 3), o["shape"])
+    return min(rows, key=key)
+
+
+def _smt_statement(inv, shape_name: str, pool: dict) -> str | None:
+    """The invariant over a symbolic request of the shape and a symbolic result (fresh z3 Ints), as SMT-LIB."""
+    try:
+        shape = pool[shape_name]
+        r = O.run(shape)
+        res, _ = fresh_result(r.sr.request, "R")
+        return inv.holds(r.A, r.sr.request, res).sexpr()
+    except Exception:  # noqa: BLE001 - the python source is still given
+        return None
+
+
+def _invariants_section(obs: list[dict]) -> str:
+    out = ["## Invariants", "",
+           "Each invariant is one predicate in `spec/invariants.py`, evaluated on ints (the conformance oracle) and "
+           "on z3 terms (these proofs). Status counts the shapes it applies to.", ""]
+    by_inv = _by([o for o in obs if o["kind"] == "invariant"], "invariant")
+    pool = _shape_pool()
+    summary = []
+    for inv in I.INVARIANTS:
+        rs = by_inv.get(inv.id, [])
+        ok = sum(_ok(o) for o in rs)
+        summary.append([f"[{inv.id}](#{inv.id.lower()})", inv.statement, inv.citation(),
+                        f"{ok}/{len(rs)} proved" if rs else "not in this run"])
+    out += [tabulate(summary, ["id", "statement", "citation", "status"], tablefmt="github"), ""]
+    for inv in I.INVARIANTS:
+        rs = sorted(by_inv.get(inv.id, []), key=lambda o: (o["destinations"], o["shape"]))
+        ok = sum(_ok(o) for o in rs)
+        out += [f"### {inv.id}", "", inv.statement, ""]
+        for c in inv.citations:
+            out.append(f"- {c.source} {c.pinpoint}: \"{c.quote}\"" + ("" if c.confirmed else " *(secondary source)*"))
+        out.append("")
+        if rs:
+            failed = [o for o in rs if not _ok(o)]
+            out.append(f"**Status:** {ok} of {len(rs)} shapes proved"
+                       + ("" if not failed else f"; NOT proved on {', '.join(o['shape'] + ' (' + o['status'] + ')' for o in failed)}")
+                       + f"; z3 time {sum(o['seconds'] for o in rs):.2f} s in all.")
+            rep = _representative(rs, pool)
+            out += ["", "**Re-check:**", "", "```sh", f"z3 {rep['file']}",
+                    f"for f in obligations/inv__{inv.id}__*.smt2; do z3 -T:60 \"$f\"; done | sort | uniq -c",
+                    "```", ""]
+        else:
+            out += ["**Status:** no shape of this run is one it applies to.", ""]
+        out += ["**Formal statement** (the predicate; `A` is the arithmetic backend, so the same code judges ints "
+                "and builds z3 terms):", "", "```python"]
+        out.append("\n\n".join(inspect.getsource(f).rstrip() for f in _helpers(inv.holds, set())))
+        out += ["```", ""]
+        if rs:
+            sexpr = _smt_statement(inv, rep["shape"], pool)
+            if sexpr is not None:
+                out += [f"As SMT-LIB, over a symbolic request of the shape `{rep['shape']}` and a symbolic "
+                        "result `R.*` (the obligation asserts the negation of this with the reference's result terms "
+                        f"in place of `R.*`; see `{rep['file']}`):", "", "```smt2"]
+                out.append(sexpr if len(sexpr) <= SMT_SNIPPET_MAX
+                           else sexpr[:SMT_SNIPPET_MAX] + f"\n; ... {len(sexpr) - SMT_SNIPPET_MAX} more characters")
+                out += ["```", ""]
+    return "\n".join(out)
+
+
+def _determinacy_section(obs: list[dict], shapes: list[str]) -> str:
+    det = [o for o in obs if o["kind"] == "determinacy"]
+    ok = sum(_ok(o) for o in det)
+    uses = sorted({u for o in det for u in o.get("assumes", [])})
+    return "\n".join([
+        "## Determinacy", "",
+        "For each shape: two results that both satisfy every applicable invariant are equal in every money field "
+        "(`valid ∧ inv(R1) ∧ inv(R2) ∧ R1 ≠ R2` is unsat, with R1 and R2 fresh, not the reference's). So a "
+        "conformance vector's expected answer is forced by the invariants, not chosen by our implementation.",
+        "",
+        f"Proved for {ok} of {len(det)} shapes that have a determinacy obligation"
+        f" (of {len(shapes)} shapes in the run; rejecting shapes have no result). "
+        f"Lemma instances assumed: {', '.join(uses) or 'none'}.",
+        "",
+    ])
+
+
+def _witness_section(obs: list[dict]) -> str:
+    wit = [o for o in obs if o["kind"] == "witness"]
+    ok = [o for o in wit if _ok(o)]
+    rej = [o for o in obs if o["kind"] == "rejects"]
+    lines = ["## Non-vacuity", "",
+             "An obligation `valid ∧ ¬inv` is trivially unsat if `valid` is. For each shape, the witness file asserts "
+             "`valid` (with every amount and the basis positive where possible) and must be sat. Each model was "
+             "turned into a wire-contract request (in the witness file's header), accepted by the concrete parser "
+             "and calculator, and the z3 value of the symbolic result equalled the concrete answer field for field.",
+             "",
+             f"Witnesses found and replayed: {len(ok)} of {len(wit)} shapes.",
+             ""]
+    if rej:
+        lines += [f"{len(rej)} shape(s) send money where none may go; for them the claim is the opposite: no request "
+                  f"of the shape is valid (`rejects__*`, expected unsat): {sum(_ok(o) for o in rej)} proved.", ""]
+    if len(ok) < len(wit):
+        lines += ["Missing or unreplayed witnesses:", "",
+                  tabulate([[o["shape"], o["status"], (o.get("detail") or {}).get("replay", {}).get("why", "")]
+                            for o in wit if not _ok(o)], ["shape", "status", "why"], tablefmt="github"), ""]
+    return "\n".join(lines)
+
+
+def _lemma_section(obs: list[dict]) -> str:
+    lemmas = [o for o in obs if o["kind"] == "lemma"]
+    uses: dict[str, int] = {}
+    for o in obs:
+        for u in o.get("assumes", []):
+            uses[u] = uses.get(u, 0) + 1
+    rows = [[o["invariant"], o["status"], o["seconds"], uses.get(o["invariant"], 0), o["file"]] for o in lemmas]
+    pre = [o for o in obs if o["kind"] == "lemma-use"]
+    statements = {o["invariant"]: o for o in lemmas}
+    lines = ["## Lemmas", "",
+             "Proved once on free unbounded integers (no range bounds), over the code of the reference "
+             "(`basis_recovered`, `largest_remainder`) where they speak about it.", "",
+             tabulate(rows, ["lemma", "status", "seconds", "assumed by (obligations)", "file"], tablefmt="github"), ""]
+    for lid in sorted(statements):
+        lines.append(f"- `{lid}`: " + _statement_of(statements[lid]))
+    lines.append("")
+    if pre:
+        lines += [f"Where a shape replaces a call by a lemma's conclusion, a `lemma-use` obligation proves the lemma's "
+                  f"precondition at the call: {sum(_ok(o) for o in pre)} of {len(pre)} proved.", ""]
+    return "\n".join(lines)
+
+
+def _statement_of(o: dict) -> str:
+    f = o.get("file")
+    return o.get("statement") or (f"see `{f}`" if f else "")
+
+
+def _mutant_section(mutants: list[dict]) -> str:
+    rows = [[m["mutant"], m.get("description", ""), ", ".join(m["refuted_by"]) if m["refuted"] else "**SURVIVED**",
+             m["shape"], m.get("counterexample", ""), m.get("how", "")] for m in mutants]
+    return "\n".join([
+        "## Mutants: evidence that the proofs can fail", "",
+        "Each seeded mistake of `reference/mutants.py` runs through the same obligations. A mutant is refuted when "
+        "z3 finds a request where it breaks an invariant (sat) and that request, replayed on the concrete mutant, "
+        "really breaks it. The float mutant does not run on z3 terms; it is refuted by its recorded request, "
+        "replayed concretely.", "",
+        tabulate(rows, ["mutant", "mistake", "refuted by", "shape", "counterexample", "how"], tablefmt="github"), ""])
+
+
+def _growth_section(data: dict) -> str:
+    g = data.get("growth") or {}
+    return "\n".join(["## Time against the number of destinations", "",
+                      "Solver seconds summed over the obligations of all shapes with that many destinations "
+                      "(direct + paid + 60-day); lemmas excluded.", "",
+                      tabulate(g.get("rows", []), g.get("headers", []), tablefmt="github"), ""])
+
+
+def _shape_section(obs: list[dict]) -> str:
+    rows = []
+    for shape, rs in sorted(_by([o for o in obs if o["shape"] != "-"], "shape").items(),
+                            key=lambda kv: (kv[1][0]["destinations"], kv[0])):
+        ok = sum(_ok(o) for o in rs)
+        rows.append([f"`{shape}`", rs[0]["destinations"], len(rs), ok, len(rs) - ok,
+                     round(sum(o["seconds"] for o in rs), 2)])
+    return "\n".join(["## Shapes", "",
+                      tabulate(rows, ["shape", "destinations", "obligations", "proved/sat", "not", "solver s"],
+                               tablefmt="github"), ""])
+
+
+def formulas_section() -> str:
+    """The closed-form formulas of solver.formulas, if that module is there (looked up at call time)."""
+    return _formulas_section()
+
+
+def _formulas_section() -> str:
+    try:
+        from solver import formulas
+    except ImportError:
+        return ""
+    section = getattr(formulas, "report_section", None)
+    if section is None:
+        return ""
+    return section().rstrip() + "\n"
+
+
+def _sources_section(data: dict) -> str:
+    rows = sorted(data.get("sources_sha256", {}).items())
+    return "\n".join(["## Sources", "",
+                      "sha256 of the sources the obligations were built from (results.json holds the same, and the "
+                      "sha256 of every bundle file).", "",
+                      tabulate(rows, ["file", "sha256"], tablefmt="github"), ""])

@@ -1,0 +1,186 @@
+"""Which request shapes the proofs cover, and why covering destination classes is enough.
+
+The reference algorithm and the invariants look at a destination (`to`, `accepts_aftertax`) only
+through `spec.law`: `may_receive`, `receives_nothing`, the default ranks, `is_conversion`, and the
+Form 1099-R code `spec.invariants.box7_for`. Two destinations with the same `signature` therefore give
+the same z3 formulas (tests/test_solver_shapes.py checks this formula for formula), so we enumerate
+one representative per class instead of the cartesian product of destinations.
+
+Classes that can receive nothing (e.g. a designated Roth account from a pre-tax contract) make every
+request of the shape invalid; they get a "rejects" obligation (no request of the shape is accepted)
+instead of invariant proofs.
+
+Money fields that may be zero (rmd, pre1987_basis) are symbolic in every shape that allows them: the
+shape with a symbolic RMD contains the one without (rmd = 0), because the algorithm never branches in
+Python on a money value.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+from solver.z3_backend import Shape
+from spec import law
+from spec.invariants import box7_for
+
+MAX_DIRECTS, MAX_SIXTY = 4, 3
+
+
+def signature(contract: str, method: str, to: str, accepts: bool) -> tuple:
+    ranks = (law.direct_default_rank(contract, to, accepts) if method == "direct"
+             else law.sixty_day_default_rank(contract, to))
+    return (law.may_receive(contract, method, to, accepts, "pretax"),
+            law.may_receive(contract, method, to, accepts, "aftertax"),
+            law.receives_nothing(contract, method, to, accepts), ranks, law.is_conversion(contract, to),
+            box7_for(contract, "direct" if method == "direct" else "paid", to))
+
+
+def classes(contract: str, method: str) -> dict[tuple, list[tuple[str, bool]]]:
+    """signature -> members (to, accepts_aftertax), in `law.DESTINATIONS` order; the first is the representative."""
+    out: dict[tuple, list[tuple[str, bool]]] = {}
+    accepts_values = (True, False) if method == "direct" else (True,)
+    for to, acc in product(law.DESTINATIONS, accepts_values):
+        out.setdefault(signature(contract, method, to, acc), []).append((to, acc))
+    return out
+
+
+def live(contract: str, method: str) -> list[tuple[str, bool]]:
+    """Representatives of the classes that can receive money, in default fill order (then law order)."""
+    reps = [m[0] for sig, m in classes(contract, method).items() if not sig[2]]
+    return sorted(reps, key=lambda r: signature(contract, method, r[0], r[1])[3])
+
+
+def dead(contract: str, method: str) -> list[tuple[str, bool]]:
+    return [m[0] for sig, m in classes(contract, method).items() if sig[2]]
+
+
+def _mix(reps: list, n: int, offset: int) -> list:
+    return [reps[(offset + i) % len(reps)] for i in range(n)]
+
+
+def _partial_reversed(n: int) -> tuple[int, ...]:
+    """An order election listing all but the first row, last first: exercises 'listed, then the rest'."""
+    return tuple(range(n - 1, 0, -1)) or tuple(range(n))
+
+
+def _counts():
+    for nd in range(MAX_DIRECTS + 1):
+        for paid in (False, True):
+            for ns in range(MAX_SIXTY + 1 if paid else 1):
+                if nd == 0 and not paid:
+                    continue   # no disbursement: parse rejects the request
+                yield nd, paid, ns
+
+
+def default_shapes() -> list[Shape]:
+    """The default bundle: for every count up to 4 direct + 1 paid + 3 sixty-day, representative mixes of
+    every contract kind, regime, qualified Roth, election kind (none / order / amounts), and hardship."""
+    shapes: list[Shape] = []
+    pta, roth = "pretax_aftertax", "designated_roth"
+    for nd, paid, ns in _counts():
+        dr, sr = live(pta, "direct"), [to for to, _ in live(pta, "sixty_day")]
+        # pre-tax/after-tax contract, new rule, default order: every class in every position over the offsets
+        offsets = range(len(dr)) if (nd or ns) else range(1)
+        for o in offsets:
+            shapes.append(Shape(contract=pta, directs=tuple(_mix(dr, nd, o)), paid=paid,
+                                sixty=tuple(_mix(sr, ns, o)), rmd=True, pre1987=True))
+        if nd or ns:
+            # elections: order for one kind with amounts for the other, and the reverse
+            for de, se in (("order", "amounts"), ("amounts", "order")):
+                shapes.append(Shape(contract=pta, directs=tuple(_mix(dr, nd, 1)), paid=paid,
+                                    sixty=tuple(_mix(sr, ns, 1)), rmd=True, pre1987=True,
+                                    direct_election=de if nd else None, direct_order=_partial_reversed(nd),
+                                    sixty_election=se if ns else None, sixty_order=_partial_reversed(ns)))
+        # Notice 2009-68 (old rule): no direct election; 60-day elections still apply
+        shapes.append(Shape(contract=pta, regime=law.OLD, directs=tuple(_mix(dr, nd, 0)), paid=paid,
+                            sixty=tuple(_mix(sr, ns, 0)), rmd=True, pre1987=True))
+        if ns:
+            shapes.append(Shape(contract=pta, regime=law.OLD, directs=tuple(_mix(dr, nd, 2)), paid=paid,
+                                sixty=tuple(_mix(sr, ns, 2)), rmd=True, pre1987=True,
+                                sixty_election="order", sixty_order=_partial_reversed(ns)))
+        # designated Roth contract: new rule (qualified or not) and the old rule
+        rdr, rsr = live(roth, "direct"), [to for to, _ in live(roth, "sixty_day")]
+        for regime, qualified, o in ((law.NEW, False, 0), (law.NEW, True, 1), (law.OLD, False, 1)):
+            shapes.append(Shape(contract=roth, regime=regime, qualified_roth=qualified,
+                                directs=tuple(_mix(rdr, nd, o)), paid=paid, sixty=tuple(_mix(rsr, ns, o)), rmd=True))
+        if nd > 1 or ns > 1:
+            shapes.append(Shape(contract=roth, directs=tuple(_mix(rdr, nd, 0)), paid=paid,
+                                sixty=tuple(_mix(rsr, ns, 0)), rmd=True,
+                                direct_election="amounts" if nd else None,
+                                sixty_election="order" if ns else None, sixty_order=_partial_reversed(ns)))
+    # hardship: nothing may be rolled over, so only a payment
+    shapes.append(Shape(contract=pta, directs=(), paid=True, hardship=True, rmd=True, pre1987=True))
+    shapes.append(Shape(contract=roth, directs=(), paid=True, hardship=True, rmd=True))
+    shapes.append(Shape(contract=roth, directs=(), paid=True, hardship=True, rmd=True, qualified_roth=True))
+    return _unique(shapes)
+
+
+# Every old-rule shape of the bound (up to 4 direct + 1 paid = 5 rows) is in the bundle: the largest-remainder
+# lemmas (LRn-CONTRACT, LRn-UNIQUE) are proved for every n up to solver.obligations.MAX_ROWS_OLD.
+
+
+def old_rule_rows(shape: Shape) -> int:
+    return len(shape.directs) + int(shape.paid) if shape.regime == law.OLD else 0
+
+
+def old_many_row_shapes() -> list[Shape]:
+    """The old-rule shapes of the default bundle with 4-5 disbursements (`--shapes old-large`): the ones
+    whose lemmas z3 could not prove before the lemmas were linearised."""
+    return [s for s in default_shapes() if old_rule_rows(s) > 3]
+
+
+def rejecting_shapes() -> list[Shape]:
+    """One row to a class that can receive nothing, next to a payment: every such request is rejected."""
+    out = []
+    for contract in law.CONTRACTS:
+        for to, acc in dead(contract, "direct"):
+            out.append(Shape(contract=contract, directs=((to, acc),), paid=True))
+        for to, _ in dead(contract, "sixty_day"):
+            out.append(Shape(contract=contract, directs=(), paid=True, sixty=(to,)))
+    return out
+
+
+def small_shapes() -> list[Shape]:
+    """A quick set for tests: a few shapes of each contract and regime, with elections."""
+    pta, roth = "pretax_aftertax", "designated_roth"
+    dr, sr = live(pta, "direct"), [to for to, _ in live(pta, "sixty_day")]
+    return [
+        Shape(contract=pta, directs=tuple(dr), paid=True, sixty=tuple(sr[:2]), rmd=True, pre1987=True),
+        Shape(contract=pta, directs=tuple(dr[:2]), paid=True, sixty=tuple(sr[1:]), rmd=True,
+              direct_election="amounts", sixty_election="order", sixty_order=(1,)),
+        Shape(contract=pta, directs=tuple(dr[1:]), paid=True, sixty=(sr[2],), direct_election="order",
+              direct_order=(1,), sixty_election="amounts", pre1987=True),
+        Shape(contract=pta, regime=law.OLD, directs=tuple(dr[:2]), paid=True, sixty=(sr[1],), rmd=True),
+        Shape(contract=roth, directs=tuple(live(roth, "direct")), paid=True, sixty=("designated_roth",), rmd=True),
+        Shape(contract=roth, qualified_roth=True, directs=(("roth_ira", True),), paid=True),
+        Shape(contract=pta, directs=(), paid=True, hardship=True, rmd=True),
+    ]
+
+
+def _unique(shapes: list[Shape]) -> list[Shape]:
+    seen, out = set(), []
+    for s in shapes:
+        if s not in seen:
+            seen.add(s)
+            out.append(s)
+    return out
+
+
+def select(spec: list[str] | None) -> list[Shape]:
+    """`all` (default bundle plus rejecting shapes), `small`, or shape names as printed by `Shape.name()`."""
+    if not spec or spec == ["all"]:
+        return default_shapes() + rejecting_shapes()
+    if spec == ["small"]:
+        return small_shapes()
+    if spec == ["old-large"]:
+        return old_many_row_shapes()
+    pool = {s.name(): s for s in default_shapes() + rejecting_shapes() + small_shapes()}
+    missing = [n for n in spec if n not in pool]
+    if missing:
+        raise KeyError(f"unknown shape {missing[0]!r}; use 'all', 'small' or a name listed by --list-shapes")
+    return [pool[n] for n in spec]
+
+
+def size(shape: Shape) -> int:
+    """Number of destinations (direct + paid + 60-day): the x-axis of the growth table."""
+    return len(shape.directs) + int(shape.paid) + len(shape.sixty)
