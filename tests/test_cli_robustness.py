@@ -128,3 +128,15 @@ def test_export_checks_its_outputs_before_exploring(tmp_path, capsys):
     code, out = run(["conformance", "export", "--dir", str(tmp_path / "f")], capsys)
     assert code == 2 and "is not a directory" in out.err
     assert not (tmp_path / "v").exists()
+
+
+@pytest.mark.parametrize("argv, usage", [
+    (["conformance", "export", "--bogus"], "usage: rollsplit conformance export"),
+    (["conformance", "verify", "extra"], "usage: rollsplit conformance verify"),
+    (["allocate", "a.json", "b.json"], "usage: rollsplit allocate"),
+    (["prove", "--bogus"], "usage: rollsplit prove"),
+])
+def test_an_unknown_argument_is_explained_by_the_subcommand_that_got_it(argv, usage, capsys):
+    code, out = run(argv, capsys)
+    assert code == 2
+    assert out.err.startswith(usage) and "unrecognized arguments: " + argv[-1] in out.err
