@@ -28,6 +28,7 @@ from solver.z3_backend import Shape
 from spec import invariants as inv_module
 from spec import law
 from spec.errors import ERROR_CODES
+from spec.invariants import ERROR_CITATIONS
 
 T, R, Q, B, G, DR = "traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth"
 
@@ -183,7 +184,8 @@ def region_candidates(shapes=SHAPES, jobs: int = 2) -> tuple[list[Candidate], li
                                  citations=cites))
         for code, w in found["errors"].items():
             out.append(Candidate(topic, f"value-check:{name}:{code}", "", ["ValueCheck"], wire_request(shape, w),
-                                 tags=[f"error:{code}"], citations=cites + ["CONTRACT"]))
+                                 tags=[f"error:{code}"],
+                                 citations=cites + [n for n in ERROR_CITATIONS[code] if n not in cites]))
     return out, rows
 
 
@@ -250,7 +252,8 @@ def _number(vid: str) -> int:
 
 
 def assign_ids(topic: str, fresh: list[dict], old: dict[str, dict], retired: set[str]) -> list[dict]:
-    """Keep the id and content of every origin already exported; number the new ones after the highest used."""
+    """Keep the id and content of every origin already exported (its citations follow the current code: a
+    patch release may correct them); number the new ones after the highest used."""
     used = [_number(v["id"]) for v in old.values()] + [_number(i) for i in retired if i.startswith(topic + "-")]
     nxt = max(used, default=0) + 1
     out = []
@@ -263,7 +266,8 @@ def assign_ids(topic: str, fresh: list[dict], old: dict[str, dict], retired: set
                 raise ExportError(f"the reference's answer to {prior['id']} ({prior['origin']}) is no longer the "
                                   "expected answer written in the suite; a vector never changes under its id: "
                                   "review the change, retire the id by hand and bump the suite version")
-            out.append(prior)
+            # citations are the one field a patch release may correct under an id (never the request or answer)
+            out.append({**prior, "citations": v["citations"]} if prior["citations"] != v["citations"] else prior)
         else:
             v["id"] = f"{topic}-{nxt:04d}"
             nxt += 1

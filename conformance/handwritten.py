@@ -13,6 +13,7 @@ from typing import Any, Callable
 from spec import law
 from spec.arith import INT
 from spec.errors import ERROR_CODES
+from spec.invariants import ERROR_CITATIONS
 
 MAX = law.MAX_CENTS
 
@@ -185,7 +186,7 @@ def invalid_candidates() -> list[Candidate]:
         out.append(Candidate("validation", f"invalid:{code}:{text}", f"{text} Expected error {code}.",
                              ["InvalidRequest"] + (["CheckOrder"] if text.startswith("Check order") else []),
                              request=request, request_text=request_text, tags=[f"error:{code}"],
-                             citations=["CONTRACT"]))
+                             citations=list(ERROR_CITATIONS[code])))
     return out
 
 

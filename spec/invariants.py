@@ -88,6 +88,51 @@ N2009_68 = Citation("Notice 2009-68 / IRS FAQ", "transition rules",
                     "distribution with its own pro rata share")
 CONTRACT = Citation("rollsplit", "wire contract v1",
                     "money is integer cents; round half up on the exact rational value")
+# The contract's own rules behind each validation error (quoted from the wire contract v1).
+CONTRACT_MONEY = Citation("rollsplit", "wire contract v1, Money",
+                          "Money: JSON integers in cents, 0 <= x <= 9007199254740991 (2^53-1)")
+CONTRACT_SHAPE = Citation("rollsplit", "wire contract v1, Error",
+                          "invalid_json, invalid_request (shape, type, missing field, unknown enum)")
+CONTRACT_BASIS = Citation("rollsplit", "wire contract v1, Error",
+                          "basis_exceeds_balance (also pre1987_basis > basis)")
+CONTRACT_RULE1 = Citation("rollsplit", "wire contract v1, rule 1",
+                          "D = sum of disbursement amounts; 0 < D <= balance")
+CONTRACT_ROWS = Citation("rollsplit", "wire contract v1, Request",
+                         "at most one \"paid\" ... Ids are unique across disbursements and 60-day rollovers")
+CONTRACT_RULE3 = Citation("rollsplit", "wire contract v1, rule 3",
+                          "The RMD part is paid to the participant and never rolled over ... rmd <= paid amount, "
+                          "else rmd_exceeds_payment")
+CONTRACT_RULE4 = Citation("rollsplit", "wire contract v1, rules 4 and 10",
+                          "amounts: exact, each <= its amount, must sum to that total, else invalid_election ... "
+                          "[old regime:] no direct pre-tax election (invalid_election)")
+CONTRACT_RULE6 = Citation("rollsplit", "wire contract v1, rule 6",
+                          "their sum <= paid amount - rmd (else sixty_day_exceeds_payment); they need a paid "
+                          "disbursement (else sixty_day_without_payment)")
+CONTRACT_RULE7 = Citation("rollsplit", "wire contract v1, rule 7",
+                          "after-tax money may go to IRAs (direct or 60-day) and to qualified_plan/403b only by direct "
+                          "rollover with accepts_aftertax ...; never to 457b_gov ... hardship with any rollover: "
+                          "not_eligible_rollover_distribution")
+CONTRACT_RULE10 = Citation("rollsplit", "wire contract v1, rule 10",
+                           "Asking for a regime that is not permitted: regime_not_permitted")
+
+# The rules each error code enforces: what a vector expecting that code cites.
+ERROR_CITATIONS: dict[str, tuple[str, ...]] = {
+    "invalid_json": ("CONTRACT_SHAPE",),
+    "invalid_request": ("CONTRACT_SHAPE",),
+    "amount_out_of_range": ("CONTRACT_MONEY",),
+    "basis_exceeds_balance": ("CONTRACT_BASIS",),
+    "distribution_exceeds_balance": ("CONTRACT_RULE1",),
+    "empty_distribution": ("CONTRACT_RULE1",),
+    "duplicate_id": ("CONTRACT_ROWS",),
+    "more_than_one_payment": ("CONTRACT_ROWS", "N2014_SINGLE"),
+    "sixty_day_without_payment": ("CONTRACT_RULE6",),
+    "sixty_day_exceeds_payment": ("CONTRACT_RULE6", "IRC_402C4"),
+    "rmd_exceeds_payment": ("CONTRACT_RULE3", "IRC_402C4"),
+    "ineligible_destination": ("CONTRACT_RULE7", "IRC_402C2_AT", "IRC_402A"),
+    "not_eligible_rollover_distribution": ("CONTRACT_RULE7", "IRC_402C4"),
+    "invalid_election": ("CONTRACT_RULE4", "N2014_CHOICE"),
+    "regime_not_permitted": ("CONTRACT_RULE10", "N2009_68"),
+}
 
 
 # ---- derived quantities of (request, result) --------------------------------------------------

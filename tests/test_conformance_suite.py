@@ -262,3 +262,16 @@ def test_abstraction_facts_hold_at_concrete_requests(shape):
         for fact in facts:
             assert z3.is_true(z3.simplify(z3.substitute(fact, *sub))), fact
     check()
+
+
+def test_every_error_vector_cites_the_rules_behind_its_code():
+    from spec import invariants
+    from spec.errors import ERROR_CODES
+    assert set(invariants.ERROR_CITATIONS) == set(ERROR_CODES)
+    errors = [v for v in suite.load() if "error" in v.expected]
+    assert {v.expected["error"] for v in errors} == set(ERROR_CODES)
+    for v in errors:
+        cited = {(c["source"], c["pinpoint"], c["quote"]) for c in v.citations}
+        for name in invariants.ERROR_CITATIONS[v.expected["error"]]:
+            c = getattr(invariants, name)
+            assert (c.source, c.pinpoint, c.quote) in cited, (v.id, name)
