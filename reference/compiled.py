@@ -15,7 +15,9 @@ Why this cannot differ from the algorithm that is proved:
   ever branched on money the trace would fail and that shape would use the generic path for good;
 - when any value check is violated the compiled function returns None and the caller runs the
   generic path, which raises the error with its message (errors never come from compiled code);
-- tests/test_compiled.py compares the two paths on Hypothesis requests of every feature.
+- solver/compiled_proof.py proves, for every shape of the proof bundle, that the compiled function equals
+  `allocate` on z3 terms for every money value (`rollsplit prove`, obligations `compiled__*`);
+- tests/test_compiled.py compares the two paths on Hypothesis requests of every feature (any shape).
 
 Ids are not part of the cache key: the trace uses stand-in ids and the compiled function takes the
 request's ids as an argument, so requests that differ only in ids and amounts share one function.

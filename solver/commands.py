@@ -55,6 +55,12 @@ def register(subparsers) -> None:
     r.add_argument("--jobs", type=jobs, default=os.cpu_count() or 1, metavar="N",
                    help="files checked at once (default: the number of cores)")
     r.add_argument("--strict", action="store_true", help="an 'unknown' from any solver is a failure")
+    r.add_argument("--only", action="append", metavar="GLOB",
+                   help="solve only the files whose path in the bundle matches (fnmatch, repeatable), e.g. "
+                        "'obligations/*DIRECT-FIRST*'; every file's sha256 is still checked")
+    r.add_argument("--sample", type=count, metavar="N",
+                   help="solve N files spread evenly over the (selected) bundle: a spot check, the same N files "
+                        "on every run")
     r.set_defaults(func=recheck_command)
 
     f = subparsers.add_parser(
@@ -262,7 +268,7 @@ def recheck_command(args: argparse.Namespace) -> int:
     from solver.recheck import BundleError, recheck, print_report
     try:
         report = recheck(Path(args.dir), solvers=args.solver, timeout=args.timeout, jobs=args.jobs,
-                         strict=args.strict)
+                         strict=args.strict, only=args.only, sample=args.sample)
     except BundleError as e:
         return _err("recheck", str(e))
     return print_report(report)

@@ -67,7 +67,7 @@ MAX_ROWS_OLD = 5   # 4 direct + 1 paid
 @dataclass
 class Obligation:
     name: str                     # unique, file-name safe
-    kind: str                     # invariant | determinacy | witness | rejects | lemma | lemma-use
+    kind: str                     # invariant | determinacy | witness | rejects | lemma | lemma-use | compiled
     invariant: str                # invariant or lemma id
     shape: str                    # Shape.name() or "-"
     expected: str                 # "unsat" or "sat"
@@ -410,7 +410,8 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
     if rejecting:
         return [Obligation(name=f"rejects__{key}", kind="rejects", invariant="ELIGIBILITY", expected="unsat",
                            statement="Every request of this shape is rejected (a row goes where no money may go).",
-                           citation=BY_ID["ELIGIBILITY"].citation(), assertions=[r.valid], **common)]
+                           citation=BY_ID["ELIGIBILITY"].citation(), assertions=[r.valid], **common),
+                compiled_obligation(shape)]
     obs: list[Obligation] = []
     lr_uses = tuple(f"LR{len(a)}-CONTRACT" for _, a, _ in r.lr_calls)
     nondegenerate = z3.And(*[v > 0 for k, v in r.sr.variables.items() if k.endswith(".amount") or k == "basis"])
@@ -435,7 +436,7 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
                               citation="rollsplit proof lemma", uses=lr_uses,
                               assertions=[r.valid, z3.Not(lr_pre(A, T, a))], **common))
     if old_rows(shape) > OLD_DETERMINACY_MAX_ROWS:
-        return obs
+        return obs + [compiled_obligation(shape)]
     # determinacy: two results satisfying every applicable invariant are equal
     (r1, _), (r2, _) = fresh_result(req, "R1"), fresh_result(req, "R2")
     hyps = [r.valid]
@@ -451,7 +452,18 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
                           "are equal in every money field.", citation="rollsplit determinacy",
                           assertions=[*hyps, z3.Or(*[x != y for x, y in zip(money_fields(r1), money_fields(r2))])],
                           uses=uses, **common))
-    return obs
+    return obs + [compiled_obligation(shape)]
+
+
+def compiled_obligation(shape: Shape) -> Obligation:
+    """The code that answers requests (reference.compiled) equals the algorithm proved here, on this shape."""
+    from solver import compiled_proof
+    f = compiled_proof.compiled_formula(shape)
+    statement = compiled_proof.STATEMENT + (f" NOT INTERPRETABLE AS IS: {f.problem}" if f.problem else "")
+    return Obligation(name=f"compiled__{slug(shape.name())}", kind="compiled", invariant="COMPILED-EQUALS-ALGORITHM",
+                      shape=shape.name(), expected="unsat", statement=statement,
+                      citation="rollsplit: what runs is what is proved", assertions=f.assertions,
+                      variables=f.variables)
 
 
 def mutant_obligations(shape: Shape, mutant) -> list[Obligation]:

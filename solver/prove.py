@@ -33,7 +33,8 @@ from solver.z3_backend import Shape
 
 SOURCES = ("spec/arith.py", "spec/law.py", "spec/model.py", "spec/orders.py", "spec/invariants.py",
            "spec/parse.py", "spec/errors.py", "reference/algorithm.py", "reference/__init__.py",
-           "solver/z3_backend.py", "solver/obligations.py", "solver/shapes.py", "reference/mutants.py")
+           "solver/z3_backend.py", "solver/obligations.py", "solver/shapes.py", "reference/mutants.py",
+           "reference/compiled.py", "solver/compiled_proof.py")
 ROOT = Path(__file__).resolve().parent.parent
 WITNESS_NICE_S = 3.0       # budget for a witness with positive amounts before settling for any valid request
 INCREMENTAL_BUDGET_S = 1.0   # incremental checks that take longer are redone from scratch (usually faster)
@@ -139,6 +140,9 @@ def _process(ob: O.Obligation, shape: Shape | None, timeout: float, out_dir: Pat
             if not rep["ok"]:
                 res.status = "witness-not-replayed"
             header = "witness request (replayed on the concrete reference):\n" + json.dumps(rep["request"])
+        elif ob.kind == "compiled":
+            from solver.compiled_proof import replay
+            res.detail = {"counterexample": replay(shape, values)}
         else:
             rep = replay_counterexample(shape, values, ob.invariant)
             res.detail = {"counterexample": rep}

@@ -68,7 +68,7 @@ def test_bundle_layout_and_results(bundle):
     assert {o["status"] for o in obs} <= {"proved", "satisfiable"}
     assert {o["shape"] for o in obs} - {"-"} == set(NAMES)
     kinds = {o["kind"] for o in obs}
-    assert {"invariant", "determinacy", "witness", "lemma"} <= kinds
+    assert {"invariant", "determinacy", "witness", "lemma", "compiled"} <= kinds
     for o in obs:
         f = bundle / o["file"]
         assert f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == o["sha256"]
@@ -118,6 +118,23 @@ def test_recheck_catches_tampering(bundle, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "tampered" in out and "missing" in out and "unlisted" in out
     assert files[0].name in out and files[1].name in out
+
+
+def test_recheck_only_and_sample_choose_the_files_solved_but_check_every_hash(bundle, tmp_path, capsys):
+    from solver.recheck import select
+    files = [f"obligations/o{i:02d}.smt2" for i in range(10)] + ["witnesses/w.smt2"]
+    assert select(files, ["witnesses/*"]) == ["witnesses/w.smt2"]
+    assert select(files, sample=3) == ["obligations/o00.smt2", "obligations/o03.smt2", "obligations/o07.smt2"]
+    assert select(files, ["obligations/*"], sample=20) == files[:10]
+    b = _copy(bundle, tmp_path)
+    witness = next(iter(sorted((b / "witnesses").glob("*.smt2"))))
+    witness.write_text(witness.read_text() + "\n")   # tampered, and not among the files solved
+    assert main(["recheck", str(b), "--only", "obligations/*", "--sample", "3"]) == 1
+    out = capsys.readouterr().out
+    assert "solved 3 of the" in out and "tampered" in out and witness.name in out
+    assert main(["recheck", str(b), "--only", "obligations/*inv__*", "--only", "nothing"]) == 1
+    assert main(["recheck", str(b), "--only", "no/such/*"]) == 2
+    assert "no file of" in capsys.readouterr().err
 
 
 def test_recheck_catches_a_changed_answer_even_with_a_matching_hash(bundle, tmp_path, capsys):

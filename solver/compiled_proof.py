@@ -1,0 +1,279 @@
+"""Proof that the compiled fast path (`reference.compiled`) computes what the proved algorithm computes.
+
+Requests are answered by `reference.compiled`: for each request shape, `allocate` is traced once into
+straight-line Python source, which is compiled and run. The proofs of `rollsplit prove` are about
+`allocate` run on z3 terms. This module closes the gap shape by shape:
+
+1. compile the shape with `reference.compiled.compile_shape` (the very function requests go through);
+2. read the generated source with Python's `ast` and give each statement its meaning as a z3 term
+   (`_Meaning`: a small interpreter of exactly the constructs the tracer writes: names, integer, string
+   and None constants, `+ - *`, `//` by a positive divisor, unary minus, `not`, `and`/`or` of booleans,
+   one comparison, `x if c else y`, dict and list displays, `I[k]` for the request's ids); any other
+   construct is refused, so the proof cannot pass by ignoring code;
+3. run `reference.algorithm.allocate` on z3 terms (`Z3Arith`) for the same symbolic request;
+4. prove with z3, for every money value in the contract's range (0..2^53-1 cents): the compiled guard
+   (`return None`, the caller then takes the generic path that raises the error) holds exactly when some
+   value check of the algorithm is violated, and otherwise every field of the compiled Result equals the
+   algorithm's (numbers by an unsat query; strings, ids and None must be identical).
+
+Python's `a // b` for b > 0 is floor division, as is SMT-LIB `div` for a positive divisor; the tracer
+writes `//` only under a `> 0` guard or with a positive literal, and `_Meaning` refuses any other `//`.
+What this does not cover: shapes outside the bundle's bounds (they are compiled the same way, and tested
+by tests/test_compiled.py), and the cache lookup itself (`shape_key`), which is tested.
+"""
+
+from __future__ import annotations
+
+import ast
+import time
+from dataclasses import dataclass
+
+import z3
+
+import reference.algorithm as alg
+from reference import compiled
+from solver.z3_backend import Shape, Z3Arith, symbolic_request
+
+
+class Unsupported(Exception):
+    """The generated source holds a construct this interpreter does not give a meaning to."""
+
+
+class _Meaning:
+    """The z3 meaning of the compiled function's body, statement by statement."""
+
+    def __init__(self, money: list, ids: list[str]) -> None:
+        self.env: dict[str, object] = {}
+        self.money, self.ids = money, ids
+
+    def run(self, fn: ast.FunctionDef):
+        guard = z3.BoolVal(False)
+        for st in fn.body:
+            if isinstance(st, ast.Assign) and len(st.targets) == 1:
+                target = st.targets[0]
+                if isinstance(target, ast.Tuple):      # m0, m1, ..., = M
+                    if not (isinstance(st.value, ast.Name) and st.value.id == "M"):
+                        raise Unsupported(ast.dump(st))
+                    if len(target.elts) != len(self.money):
+                        raise Unsupported(f"{len(target.elts)} money names for {len(self.money)} values")
+                    for name, value in zip(target.elts, self.money):
+                        self.env[name.id] = value
+                elif isinstance(target, ast.Name):
+                    self.env[target.id] = self.expr(st.value)
+                else:
+                    raise Unsupported(ast.dump(st))
+            elif isinstance(st, ast.If) and not st.orelse and len(st.body) == 1 \
+                    and isinstance(st.body[0], ast.Return) and _is_none(st.body[0].value):
+                guard = z3.Or(guard, self.boolean(self.expr(st.test)))
+            elif isinstance(st, ast.Return):
+                if _is_none(st.value):
+                    return z3.BoolVal(True), None
+                return guard, self.expr(st.value)
+            else:
+                raise Unsupported(ast.dump(st)[:200])
+        raise Unsupported("the function does not end with a return")
+
+    @staticmethod
+    def boolean(x):
+        if isinstance(x, bool):
+            return z3.BoolVal(x)
+        if not z3.is_bool(x):
+            raise Unsupported(f"a condition that is not boolean: {x}")
+        return x
+
+    @staticmethod
+    def integer(x):
+        if isinstance(x, bool) or (not isinstance(x, int) and not z3.is_int(x)):
+            raise Unsupported(f"arithmetic on a value that is not an integer: {x!r}")
+        return z3.IntVal(x) if isinstance(x, int) else x
+
+    def expr(self, e: ast.expr):
+        if isinstance(e, ast.Name):
+            if e.id not in self.env:
+                raise Unsupported(f"the name {e.id} is used before it is assigned")
+            return self.env[e.id]
+        if isinstance(e, ast.Constant) and (e.value is None or isinstance(e.value, (bool, int, str))):
+            return e.value
+        if isinstance(e, ast.BinOp):
+            a, b = self.integer(self.expr(e.left)), self.integer(self.expr(e.right))
+            if isinstance(e.op, ast.Add):
+                return a + b
+            if isinstance(e.op, ast.Sub):
+                return a - b
+            if isinstance(e.op, ast.Mult):
+                return a * b
+            if isinstance(e.op, ast.FloorDiv):
+                return self.floordiv(e, a, b)
+            raise Unsupported(f"operator {type(e.op).__name__}")
+        if isinstance(e, ast.UnaryOp):
+            if isinstance(e.op, ast.USub):
+                return -self.integer(self.expr(e.operand))
+            if isinstance(e.op, ast.Not):
+                return z3.Not(self.boolean(self.expr(e.operand)))
+            raise Unsupported(f"unary {type(e.op).__name__}")
+        if isinstance(e, ast.BoolOp):
+            parts = [self.boolean(self.expr(v)) for v in e.values]
+            return z3.And(*parts) if isinstance(e.op, ast.And) else z3.Or(*parts)
+        if isinstance(e, ast.Compare) and len(e.ops) == 1:
+            a, b = self.integer(self.expr(e.left)), self.integer(self.expr(e.comparators[0]))
+            op = type(e.ops[0])
+            table = {ast.LtE: lambda: a <= b, ast.Lt: lambda: a < b, ast.GtE: lambda: a >= b,
+                     ast.Gt: lambda: a > b, ast.Eq: lambda: a == b}
+            if op not in table:
+                raise Unsupported(f"comparison {op.__name__}")
+            return table[op]()
+        if isinstance(e, ast.IfExp):
+            c = self.boolean(self.expr(e.test))
+            if isinstance(e.body, ast.BinOp) and isinstance(e.body.op, ast.FloorDiv):
+                # `a // b if b > 0 else 0`: the division is evaluated only where its guard holds
+                a, b = self.integer(self.expr(e.body.left)), self.integer(self.expr(e.body.right))
+                if not _proves(z3.Implies(c, b > 0)):
+                    raise Unsupported("a floor division whose guard does not make the divisor positive")
+                body = a / b
+            else:
+                body = self.expr(e.body)
+            other = self.expr(e.orelse)
+            return z3.If(c, _term(body), _term(other))
+        if isinstance(e, ast.Dict):
+            return {self.expr(k): self.expr(v) for k, v in zip(e.keys, e.values)}
+        if isinstance(e, ast.List):
+            return [self.expr(x) for x in e.elts]
+        if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name) and e.value.id == "I" \
+                and isinstance(e.slice, ast.Constant) and isinstance(e.slice.value, int):
+            return self.ids[e.slice.value]
+        raise Unsupported(f"expression {type(e).__name__}: {ast.unparse(e)[:120]}")
+
+    def floordiv(self, e: ast.BinOp, a, b):
+        if z3.is_int_value(b) and b.as_long() > 0:
+            return a / b   # SMT-LIB div by a positive constant is floor division, as Python's //
+        raise Unsupported(f"floor division by {ast.unparse(e.right)} outside a guard that makes it positive")
+
+
+def _term(x):
+    if isinstance(x, bool):
+        return z3.BoolVal(x)
+    if isinstance(x, int):
+        return z3.IntVal(x)
+    return x
+
+
+def _is_none(e) -> bool:
+    return e is None or (isinstance(e, ast.Constant) and e.value is None)
+
+
+def _proves(claim, timeout_ms: int = 10_000) -> bool:
+    s = z3.Solver()
+    s.set("timeout", timeout_ms)
+    s.add(z3.Not(claim))
+    return s.check() == z3.unsat
+
+
+@dataclass
+class ShapeResult:
+    shape: str
+    status: str           # "proved", "FAILED" (with a counterexample), "unknown", "unsupported"
+    fields: int           # money fields compared
+    seconds: float
+    detail: str = ""
+
+
+def _pairs(path: str, compiled_value, reference_value, out: list, problems: list) -> None:
+    """Walk the two Result JSONs together: money leaves become (path, compiled, reference) pairs; other
+    leaves must be identical."""
+    if isinstance(reference_value, dict):
+        if not isinstance(compiled_value, dict) or list(compiled_value) != list(reference_value):
+            problems.append(f"{path}: keys differ")
+            return
+        for k in reference_value:
+            _pairs(f"{path}.{k}" if path else k, compiled_value[k], reference_value[k], out, problems)
+    elif isinstance(reference_value, list):
+        if not isinstance(compiled_value, list) or len(compiled_value) != len(reference_value):
+            problems.append(f"{path}: lengths differ")
+            return
+        for i, (c, r) in enumerate(zip(compiled_value, reference_value)):
+            _pairs(f"{path}[{i}]", c, r, out, problems)
+    elif reference_value is None or isinstance(reference_value, str):
+        if compiled_value != reference_value or type(compiled_value) is not type(reference_value):
+            problems.append(f"{path}: {compiled_value!r} != {reference_value!r}")
+    else:
+        out.append((path, _term(compiled_value), _term(reference_value)))
+
+
+STATEMENT = ("The compiled fast path that answers requests (reference.compiled) computes what the proved "
+             "algorithm computes: for every money value in range, it declines (and the generic path reports the "
+             "error) exactly when a value check fails, and otherwise every field of its Result is equal.")
+
+
+@dataclass
+class Formula:
+    assertions: list            # their conjunction is satisfiable iff the compiled code differs somewhere
+    variables: dict             # the request's money variables (for counterexamples)
+    fields: int                 # money fields compared
+    problem: str = ""           # a structural difference or an unsupported construct: the claim fails as is
+
+
+def compiled_formula(shape: Shape) -> Formula:
+    """ranges ∧ (guard ≠ violated ∨ (¬violated ∧ some field differs)): unsat proves the compiled code equal."""
+    sr = symbolic_request(shape)
+    req = sr.request
+    ids = [d.id for d in req.disbursements] + [x.id for x in req.rollovers_60_day]
+    try:
+        fn = compiled.compile_shape(req)
+        guard, result = _Meaning(compiled.money_of(req), ids).run(ast.parse(fn.source).body[0])
+    except (Unsupported, compiled._Branch, SyntaxError) as e:
+        return Formula([z3.BoolVal(True)], sr.variables, 0, f"not interpretable: {str(e)[:200]}")
+    outcome = alg.allocate(Z3Arith(record=False), req)
+    violated = z3.Or(*[_term(c.violated) for c in outcome.checks]) if outcome.checks else z3.BoolVal(False)
+    pairs: list = []
+    problems: list[str] = []
+    if result is None:
+        problems.append("the compiled function always returns None")
+    else:
+        _pairs("", result, outcome.result.to_wire(), pairs, problems)
+    if problems:
+        return Formula([z3.BoolVal(True)], sr.variables, len(pairs), "; ".join(problems)[:300])
+    differs = z3.Or(guard != violated,
+                    z3.And(z3.Not(violated), z3.Or(*[c != r for _, c, r in pairs]) if pairs else z3.BoolVal(False)))
+    return Formula([*sr.ranges, differs], sr.variables, len(pairs))
+
+
+def prove_shape(shape: Shape, timeout_ms: int = 30_000) -> ShapeResult:
+    t0 = time.perf_counter()
+    f = compiled_formula(shape)
+    name = shape.name()
+    if f.problem:
+        return ShapeResult(name, "FAILED", f.fields, time.perf_counter() - t0, f.problem)
+    s = z3.Solver()
+    s.set("timeout", timeout_ms)
+    s.add(*f.assertions)
+    answer = s.check()
+    seconds = time.perf_counter() - t0
+    if answer == z3.unsat:
+        return ShapeResult(name, "proved", f.fields, seconds)
+    if answer == z3.sat:
+        m = s.model()
+        values = {k: m.eval(v, model_completion=True).as_long() for k, v in f.variables.items()}
+        return ShapeResult(name, "FAILED", f.fields, seconds, f"differs for {values}: {replay(shape, values)}")
+    return ShapeResult(name, "unknown", f.fields, seconds, f"z3 says {answer} ({s.reason_unknown()})")
+
+
+def replay(shape: Shape, values: dict[str, int]) -> dict:
+    """Run a counterexample on the concrete code: the compiled function against the plain algorithm."""
+    from reference import algorithm
+    from solver.regions import wire_request
+    from spec.arith import INT
+    from spec.errors import RequestError
+    from spec.parse import parse_request
+    request = wire_request(shape, values)
+    try:
+        req = parse_request(request)
+    except RequestError as e:
+        return {"request": request, "confirmed": False, "why": f"rejected by the parser: {e.code}"}
+    ids = [d.id for d in req.disbursements] + [x.id for x in req.rollovers_60_day]
+    fast = compiled.compile_shape(req)(compiled.money_of(req), ids)   # compiled afresh, not from the cache
+    outcome = algorithm.allocate(INT, req)
+    bad = [c for c in outcome.checks if c.violated]
+    plain = {"error": bad[0].code} if bad else outcome.result.to_wire()
+    differs = (fast is None) != ("error" in plain) or (fast is not None and fast != plain)
+    return {"request": request, "compiled": fast, "plain": plain, "confirmed": differs,
+            "why": "" if differs else "the concrete runs agree (the counterexample is not real)"}

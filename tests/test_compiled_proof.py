@@ -1,0 +1,88 @@
+"""The proof that the compiled fast path equals the proved algorithm (solver/compiled_proof.py) can fail:
+a tracer that writes a wrong line, and generated code the interpreter cannot read, are both caught."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+import z3
+
+from reference import compiled
+from solver import compiled_proof as CP
+from solver.shapes import default_shapes, small_shapes
+from solver.z3_backend import Shape
+
+SHAPES = small_shapes()
+SIXTY = Shape(directs=(), sixty=("traditional_ira",), rmd=True, pre1987=True)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=[s.name() for s in SHAPES])
+def test_the_compiled_code_of_each_small_shape_is_proved_equal(shape):
+    r = CP.prove_shape(shape)
+    assert r.status == "proved", r
+    assert r.fields >= 17   # every money field of the Result was compared
+
+
+def test_every_default_shape_compiles_into_code_the_interpreter_reads():
+    for shape in default_shapes()[::25]:
+        assert not CP.compiled_formula(shape).problem, shape.name()
+
+
+def _patch(monkeypatch, method: str, line: str):
+    original = getattr(compiled.TraceArith, method)
+
+    def wrong(self, *xs):
+        tape = compiled._any_traced(*xs)
+        if tape is None:
+            return original(self, *xs)
+        return tape.emit(line.format(*[compiled._c(x) for x in xs]))
+    monkeypatch.setattr(compiled.TraceArith, method, wrong)
+
+
+@pytest.mark.parametrize("method, line", [
+    ("round_half_up", "({0} * {1}) // {2} if {2} > 0 else 0"),     # truncation instead of rounding half up
+    ("min", "{0} if {0} < {1} - 1 else {1}"),                       # an off-by-one comparison
+    ("max", "{0} if {0} <= {1} else {1}"),                          # min written for max
+])
+def test_a_wrong_line_written_by_the_tracer_is_refuted_and_replayed(monkeypatch, method, line):
+    _patch(monkeypatch, method, line)
+    r = CP.prove_shape(SIXTY)
+    assert r.status == "FAILED" and "'confirmed': True" in r.detail, r
+
+
+def test_an_equivalent_line_is_still_proved(monkeypatch):
+    _patch(monkeypatch, "min", "{0} if {0} < {1} + 1 else {1}")   # a <= b written as a < b + 1
+    assert CP.prove_shape(SIXTY).status == "proved"
+
+
+@pytest.mark.parametrize("source", [
+    "def compiled(M, I):\n    m0, = M\n    t0 = m0 ** 2\n    return {'a': t0}\n",          # an operator it lacks
+    "def compiled(M, I):\n    m0, = M\n    t0 = abs(m0)\n    return {'a': t0}\n",          # a call
+    "def compiled(M, I):\n    m0, = M\n    t0 = 7 // m0\n    return {'a': t0}\n",          # an unguarded division
+    "def compiled(M, I):\n    m0, = M\n    t0 = 7 // m0 if m0 > -1 else 0\n    return {'a': t0}\n",  # a weak guard
+    "def compiled(M, I):\n    m0, = M\n    t0 = 7 // 0\n    return {'a': t0}\n",           # by zero
+    "def compiled(M, I):\n    m0, = M\n    return {'a': t1}\n",                          # an unassigned name
+    "def compiled(M, I):\n    m0, = M\n    while m0:\n        pass\n    return {}\n",    # a statement it lacks
+])
+def test_the_interpreter_refuses_what_it_does_not_give_a_meaning_to(source):
+    with pytest.raises(CP.Unsupported):
+        CP._Meaning([z3.Int("x")], []).run(ast.parse(source).body[0])
+
+
+def test_the_interpreter_gives_guarded_division_python_s_floor_meaning():
+    src = "def compiled(M, I):\n    m0, m1, = M\n    t0 = m0 // m1 if m1 > 0 else 0\n    t1 = -t0\n" \
+          "    if t0 > 3:\n        return None\n    return {'q': t0, 'n': t1, 'id': I[0]}\n"
+    x, y = z3.Ints("x y")
+    guard, out = CP._Meaning([x, y], ["row"]).run(ast.parse(src).body[0])
+    assert out["id"] == "row"
+    ns: dict = {}
+    exec(src, ns)
+    for a, b in [(7, 2), (-7, 2), (9, 0), (-9, -2), (2, 3)]:
+        py = ns["compiled"]([a, b], ["row"])
+        sub = [(x, z3.IntVal(a)), (y, z3.IntVal(b))]
+        declined = z3.is_true(z3.simplify(z3.substitute(guard, *sub)))
+        assert declined == (py is None)
+        if py is not None:
+            assert z3.simplify(z3.substitute(out["q"], *sub)).as_long() == py["q"]
+            assert z3.simplify(z3.substitute(out["n"], *sub)).as_long() == py["n"]
