@@ -224,12 +224,11 @@ def compiled_formula(shape: Shape) -> Formula:
         return Formula([z3.BoolVal(True)], sr.variables, 0, f"not interpretable: {str(e)[:200]}")
     outcome = alg.allocate(Z3Arith(record=False), req)
     violated = z3.Or(*[_term(c.violated) for c in outcome.checks]) if outcome.checks else z3.BoolVal(False)
+    if result is None:   # the compiled code always declines: right iff every request of the shape is rejected
+        return Formula([*sr.ranges, z3.Not(violated)], sr.variables, 0)
     pairs: list = []
     problems: list[str] = []
-    if result is None:
-        problems.append("the compiled function always returns None")
-    else:
-        _pairs("", result, outcome.result.to_wire(), pairs, problems)
+    _pairs("", result, outcome.result.to_wire(), pairs, problems)
     if problems:
         return Formula([z3.BoolVal(True)], sr.variables, len(pairs), "; ".join(problems)[:300])
     differs = z3.Or(guard != violated,

@@ -181,6 +181,9 @@ def _not_proved_section(data: dict, obs: list[dict], shapes: list[str]) -> str:
         "- The step from JSON text to a `Request` (`spec/parse.py`: structure, types, dates, ids, the structural "
         "error codes) is tested (conformance vectors, hypothesis), not proved; the proofs start from a parsed "
         "request and cover the value checks.",
+        "- The compiled fast path on shapes beyond these bounds (compiled the same way; tested against the plain "
+        "run), and the meaning `solver/compiled_proof.py` gives the generated Python (a small `ast` interpreter, "
+        "tested against Python itself on concrete values).",
         "- The law itself: the invariants encode our reading of the statute and the Notice; citations marked "
         "*secondary* below come from a treatise or practitioner source, not the primary text.",
         "- The solver: the proofs trust z3 (and the re-check trusts z3 or cvc5) to be sound.",

@@ -10,7 +10,7 @@ import z3
 
 from reference import compiled
 from solver import compiled_proof as CP
-from solver.shapes import default_shapes, small_shapes
+from solver.shapes import default_shapes, rejecting_shapes, small_shapes
 from solver.z3_backend import Shape
 
 SHAPES = small_shapes()
@@ -22,6 +22,13 @@ def test_the_compiled_code_of_each_small_shape_is_proved_equal(shape):
     r = CP.prove_shape(shape)
     assert r.status == "proved", r
     assert r.fields >= 17   # every money field of the Result was compared
+
+
+@pytest.mark.parametrize("shape", rejecting_shapes(), ids=[s.name() for s in rejecting_shapes()])
+def test_a_shape_that_is_always_rejected_compiles_to_code_that_always_declines(shape):
+    f = CP.compiled_formula(shape)
+    assert f.fields == 0 and not f.problem
+    assert CP.prove_shape(shape).status == "proved"
 
 
 def test_every_default_shape_compiles_into_code_the_interpreter_reads():
