@@ -116,6 +116,10 @@ FLAGS: dict[str, dict[str, str]] = {
                     "bug": "Banker's rounding (half to even), or rounding an already-rounded float."},
     "Truncation": {"description": "A fraction of a cent of 1/2 or more.",
                    "bug": "Truncating (floor) instead of rounding half up."},
+    "Targeted": {"description": "A request built so that one classic mistake changes the answer; the figures "
+                               "were worked by hand from the rule and are checked at export.",
+                 "bug": "Ignoring an election, letting after-tax money into a governmental 457(b), ignoring "
+                        "pre-1987 basis, and the other mistakes named in the description."},
     "LargestRemainder": {"description": "Notice 2009-68 leftover cents split by largest remainder, ties in "
                                         "request order.",
                          "bug": "Rounding each row's share separately, so the rows no longer add up."},
@@ -224,6 +228,10 @@ class ExportError(Exception):
 
 def build_vector(c: Candidate) -> dict:
     expected = expected_for(c)
+    meant = [t.split(":", 1)[1] for t in c.tags if t.startswith("error:")]
+    if meant and expected.get("error") not in meant:
+        raise ExportError(f"{c.origin} is meant to be rejected with {meant[0]}, but the reference answers "
+                          f"{expected.get('error') or 'with a result'}")
     if "result" in expected:
         verdict = judge(c.request, expected["result"], expected)
         if not verdict.ok:

@@ -275,3 +275,17 @@ def test_every_error_vector_cites_the_rules_behind_its_code():
         for name in invariants.ERROR_CITATIONS[v.expected["error"]]:
             c = getattr(invariants, name)
             assert (c.source, c.pinpoint, c.quote) in cited, (v.id, name)
+
+
+@pytest.mark.parametrize("topic, mutant", [("elections", "ignored_election"), ("eligibility", "aftertax_into_457b"),
+                                           ("pre1987", "ignored_pre1987")])
+def test_each_targeted_vector_fails_the_mistake_it_targets(topic, mutant):
+    from reference.mutants import calculate_with
+    targeted = [v for v in suite.load() if "Targeted" in v.flags and v.topic == topic]
+    assert len(targeted) >= 3
+    for v in targeted:
+        answer = calculate_with(mutant, v.request)
+        if "error" in v.expected:
+            assert answer.get("error", {}).get("code") != v.expected["error"], v.id
+        else:
+            assert answer != v.expected["result"], v.id
