@@ -57,6 +57,8 @@ class _Meaning:
                     if len(target.elts) != len(self.money):
                         raise Unsupported(f"{len(target.elts)} money names for {len(self.money)} values")
                     for name, value in zip(target.elts, self.money):
+                        if not isinstance(name, ast.Name):
+                            raise Unsupported(ast.dump(st)[:200])
                         self.env[name.id] = value
                 elif isinstance(target, ast.Name):
                     self.env[target.id] = self.expr(st.value)
