@@ -369,6 +369,10 @@ def print_report(report: Report) -> int:
     for n in report.notes:
         print(n)
     n_fail = len(report.failures()) + len(report.integrity)
+    solved = len({c.file for c in report.checks})
+    unsolved = report.files - len(report.integrity) - solved
+    done = ("every file re-checked as expected." if not unsolved else
+            f"every file solved answered as expected; {unsolved} intact files were not solved (--only/--sample).")
     print(f"{report.files} files in {report.directory}/, {len(report.checks)} solver runs in {report.seconds:.1f} s: "
-          + ("every file re-checked as expected." if report.ok else f"{n_fail} FAILED."))
+          + (done if report.ok else f"{n_fail} FAILED."))
     return 0 if report.ok else 1

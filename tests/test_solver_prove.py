@@ -132,6 +132,9 @@ def test_recheck_only_and_sample_choose_the_files_solved_but_check_every_hash(bu
     assert main(["recheck", str(b), "--only", "obligations/*", "--sample", "3"]) == 1
     out = capsys.readouterr().out
     assert "solved 3 of the" in out and "tampered" in out and witness.name in out
+    assert main(["recheck", str(bundle), "--sample", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "every file solved answered as expected;" in out and "were not solved" in out
     assert main(["recheck", str(b), "--only", "obligations/*inv__*", "--only", "nothing"]) == 1
     assert main(["recheck", str(b), "--only", "no/such/*"]) == 2
     assert "no file of" in capsys.readouterr().err
