@@ -18,13 +18,22 @@ straight-line Python source, which is compiled and run. The proofs of `rollsplit
 
 Python's `a // b` for b > 0 is floor division, as is SMT-LIB `div` for a positive divisor; the tracer
 writes `//` only under a `> 0` guard or with a positive literal, and `_Meaning` refuses any other `//`.
-What this does not cover: shapes outside the bundle's bounds (they are compiled the same way, and tested
-by tests/test_compiled.py), and the cache lookup itself (`shape_key`), which is tested.
+The compiled code is run with ids other than those it was compiled from, and every id of the Result must be
+the run-time one: an id baked into the code as a constant is a difference. Money leaves must be integers on
+both sides (z3 would quietly read a Bool as 0/1; JSON would print true/false).
+
+What this does not cover: only the compiled functions of the bundle's shapes are proved. A request differing
+from a proved shape only in plan or in destinations of the same class runs the identical source (tested in
+tests/test_compiled_proof.py); other shapes (more rows, other election orders, partial amount elections) get
+their own function, compiled the same way and tested (tests/test_compiled.py). The cache lookup itself
+(`shape_key`) is tested.
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import re
 import time
 from dataclasses import dataclass
 
@@ -57,10 +66,10 @@ class _Meaning:
                     if len(target.elts) != len(self.money):
                         raise Unsupported(f"{len(target.elts)} money names for {len(self.money)} values")
                     for name, value in zip(target.elts, self.money):
-                        if not isinstance(name, ast.Name):
+                        if not isinstance(name, ast.Name) or not re.fullmatch(r"m\d+", name.id):
                             raise Unsupported(ast.dump(st)[:200])
                         self.env[name.id] = value
-                elif isinstance(target, ast.Name):
+                elif isinstance(target, ast.Name) and re.fullmatch(r"t\d+", target.id):
                     self.env[target.id] = self.expr(st.value)
                 else:
                     raise Unsupported(ast.dump(st))
@@ -151,6 +160,19 @@ class _Meaning:
         raise Unsupported(f"floor division by {ast.unparse(e.right)} outside a guard that makes it positive")
 
 
+def _function(source: str) -> ast.FunctionDef:
+    """The one function `compiled(M, I)` the source defines (nothing else may be in it)."""
+    tree = ast.parse(source)
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        raise Unsupported("the source must define exactly one function")
+    fn = tree.body[0]
+    a = fn.args
+    if fn.name != "compiled" or fn.decorator_list or [x.arg for x in a.args] != ["M", "I"] or a.posonlyargs \
+            or a.kwonlyargs or a.vararg or a.kwarg or a.defaults:
+        raise Unsupported("the function must be `def compiled(M, I)`")
+    return fn
+
+
 def _term(x):
     if isinstance(x, bool):
         return z3.BoolVal(x)
@@ -179,24 +201,34 @@ class ShapeResult:
     detail: str = ""
 
 
-def _pairs(path: str, compiled_value, reference_value, out: list, problems: list) -> None:
+def _is_money(x) -> bool:
+    """An integer, as a Python int (not a bool) or a z3 Int term (not a Bool, which z3 would coerce to 0/1)."""
+    return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, z3.ExprRef) and z3.is_int(x))
+
+
+def _pairs(path: str, compiled_value, reference_value, out: list, problems: list, ids: dict | None = None) -> None:
     """Walk the two Result JSONs together: money leaves become (path, compiled, reference) pairs; other
-    leaves must be identical."""
+    leaves must be identical, except that a reference id is expected as `ids[id]` (the id the compiled code
+    was given at run time, not the one it was compiled with)."""
+    ids = ids or {}
     if isinstance(reference_value, dict):
         if not isinstance(compiled_value, dict) or list(compiled_value) != list(reference_value):
             problems.append(f"{path}: keys differ")
             return
         for k in reference_value:
-            _pairs(f"{path}.{k}" if path else k, compiled_value[k], reference_value[k], out, problems)
+            _pairs(f"{path}.{k}" if path else k, compiled_value[k], reference_value[k], out, problems, ids)
     elif isinstance(reference_value, list):
         if not isinstance(compiled_value, list) or len(compiled_value) != len(reference_value):
             problems.append(f"{path}: lengths differ")
             return
         for i, (c, r) in enumerate(zip(compiled_value, reference_value)):
-            _pairs(f"{path}[{i}]", c, r, out, problems)
+            _pairs(f"{path}[{i}]", c, r, out, problems, ids)
     elif reference_value is None or isinstance(reference_value, str):
-        if compiled_value != reference_value or type(compiled_value) is not type(reference_value):
-            problems.append(f"{path}: {compiled_value!r} != {reference_value!r}")
+        want = ids.get(reference_value, reference_value) if path.endswith(".id") else reference_value
+        if compiled_value != want or type(compiled_value) is not type(want):
+            problems.append(f"{path}: {compiled_value!r} != {want!r}")
+    elif not _is_money(reference_value) or not _is_money(compiled_value):
+        problems.append(f"{path}: {compiled_value!r} and {reference_value!r} must both be integers")
     else:
         out.append((path, _term(compiled_value), _term(reference_value)))
 
@@ -219,9 +251,12 @@ def compiled_formula(shape: Shape) -> Formula:
     sr = symbolic_request(shape)
     req = sr.request
     ids = [d.id for d in req.disbursements] + [x.id for x in req.rollovers_60_day]
+    # Requests of one shape share one compiled function whatever their ids: run it with ids other than the
+    # ones it was compiled from, so an id written into the code as a constant shows up as a difference.
+    run_ids = [f"\x01run-id-{i}" for i in range(len(ids))]
     try:
         fn = compiled.compile_shape(req)
-        guard, result = _Meaning(compiled.money_of(req), ids).run(ast.parse(fn.source).body[0])
+        guard, result = _Meaning(compiled.money_of(req), run_ids).run(_function(fn.source))
     except (Unsupported, compiled._Branch, SyntaxError) as e:
         return Formula([z3.BoolVal(True)], sr.variables, 0, f"not interpretable: {str(e)[:200]}")
     outcome = alg.allocate(Z3Arith(record=False), req)
@@ -230,7 +265,7 @@ def compiled_formula(shape: Shape) -> Formula:
         return Formula([*sr.ranges, z3.Not(violated)], sr.variables, 0)
     pairs: list = []
     problems: list[str] = []
-    _pairs("", result, outcome.result.to_wire(), pairs, problems)
+    _pairs("", result, outcome.result.to_wire(), pairs, problems, dict(zip(ids, run_ids)))
     if problems:
         return Formula([z3.BoolVal(True)], sr.variables, len(pairs), "; ".join(problems)[:300])
     differs = z3.Or(guard != violated,
@@ -275,6 +310,7 @@ def replay(shape: Shape, values: dict[str, int]) -> dict:
     outcome = algorithm.allocate(INT, req)
     bad = [c for c in outcome.checks if c.violated]
     plain = {"error": bad[0].code} if bad else outcome.result.to_wire()
-    differs = (fast is None) != ("error" in plain) or (fast is not None and fast != plain)
+    differs = (fast is None) != ("error" in plain) or \
+        (fast is not None and json.dumps(fast, sort_keys=True) != json.dumps(plain, sort_keys=True))
     return {"request": request, "compiled": fast, "plain": plain, "confirmed": differs,
             "why": "" if differs else "the concrete runs agree (the counterexample is not real)"}

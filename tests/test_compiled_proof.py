@@ -93,3 +93,62 @@ def test_the_interpreter_gives_guarded_division_python_s_floor_meaning():
         if py is not None:
             assert z3.simplify(z3.substitute(out["q"], *sub)).as_long() == py["q"]
             assert z3.simplify(z3.substitute(out["n"], *sub)).as_long() == py["n"]
+
+
+def test_an_id_written_into_the_code_as_a_constant_is_refuted(monkeypatch):
+    """Requests of one shape share one compiled function whatever their ids: an id baked in at compile time
+    (instead of read from I) would answer later requests with the first request's ids."""
+    import re
+    original = compiled.compile_shape
+
+    def baking(req):
+        fn = original(req)
+        ids = [d.id for d in req.disbursements] + [x.id for x in req.rollovers_60_day]
+        source = re.sub(r"I\[(\d+)\]", lambda m: repr(ids[int(m.group(1))]), fn.source)
+        ns: dict = {}
+        exec(source, ns)
+        ns["compiled"].source = source
+        return ns["compiled"]
+    monkeypatch.setattr(compiled, "compile_shape", baking)
+    f = CP.compiled_formula(SIXTY)
+    assert "id" in f.problem and "!=" in f.problem
+
+
+@pytest.mark.parametrize("compiled_value, reference_value", [
+    (True, 1), (False, 0), (z3.Int("a") < z3.Int("b"), z3.If(z3.Int("a") < z3.Int("b"), 1, 0)), ("1", 1), (None, 0)])
+def test_a_money_field_must_be_an_integer_on_both_sides(compiled_value, reference_value):
+    pairs, problems = [], []
+    CP._pairs("taxable", compiled_value, reference_value, pairs, problems)
+    assert problems and not pairs
+
+
+@pytest.mark.parametrize("source", [
+    "def compiled(M, I):\n    return {}\ncompiled = None\n",                # more than the function
+    "def compiled(M, I, extra=1):\n    return {}\n",                          # another signature
+    "def other(M, I):\n    return {}\n",
+    "def compiled(M, I):\n    m0, = M\n    I = ['x']\n    return {'id': I[0]}\n",   # rebinding the ids
+])
+def test_the_function_itself_must_be_the_one_the_tracer_writes(source):
+    with pytest.raises(CP.Unsupported):
+        CP._Meaning([z3.Int("x")], ["row"]).run(CP._function(source))
+
+
+@pytest.mark.parametrize("contract", ["pretax_aftertax", "designated_roth"])
+def test_plan_and_destinations_of_one_class_give_the_same_generated_source(contract):
+    """The proved shapes take one destination per class and plan 401a; a request that differs only in plan or
+    in destinations of the same class runs the very same source (so its proof is the proved shape's)."""
+    import dataclasses
+    from solver.shapes import classes
+    from solver.z3_backend import symbolic_request
+
+    def source(shape, plan="401a"):
+        req = dataclasses.replace(symbolic_request(shape).request, plan=plan)
+        return compiled.compile_shape(req).source
+    checked = 0
+    for members in classes(contract, "direct").values():
+        assert len({source(Shape(contract=contract, directs=(m,))) for m in members}) == 1, members
+        checked += len(members)
+    for members in classes(contract, "sixty").values():
+        assert len({source(Shape(contract=contract, directs=(), sixty=(to,))) for to, _ in members}) == 1, members
+    assert checked >= 6
+    assert len({source(Shape(contract=contract, directs=()), plan) for plan in ("401a", "403b", "457b_gov")}) == 1
