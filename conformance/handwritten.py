@@ -325,17 +325,17 @@ TARGETED: list[tuple[str, str, list[str], dict, Callable[[dict], None] | str]] =
      _expect({"s0": (40 * M, 10 * M, 0), "s1": (40 * M, 10 * M, 40 * M)}, taxable=40 * M)),
     ("eligibility", "An election that fills the traditional IRA with pre-tax first leaves $20,000 after-tax for "
      "the governmental 457(b) plan, which may not receive after-tax money: rejected.",
-     ["IRC_402C2_AT", "CONTRACT_RULE7"],
+     ["IRC_402C2_AT", "SAFE_HARBOR_457", "CONTRACT_RULE7"],
      req(100 * M, 20 * M, [direct("gov", "457b_gov", 50 * M), direct("ira", "traditional_ira", 50 * M)],
          elections={"direct_pretax_order": ["ira"]}), "ineligible_destination"),
     ("eligibility", "A 60-day rollover of the whole $100,000 payment to a governmental 457(b) plan carries the "
      "$20,000 after-tax beyond the $80,000 pre-tax: rejected.",
-     ["IRC_402C2_AT", "CONTRACT_RULE7"],
+     ["IRC_402C2_AT", "SAFE_HARBOR_457", "CONTRACT_RULE7"],
      req(100 * M, 20 * M, [paid(100 * M)], rollovers_60_day=[sixty("s0", "457b_gov", 100 * M)]),
      "ineligible_destination"),
     ("eligibility", "Under Notice 2009-68 (2014) each disbursement carries its own pro-rata after-tax share: the "
      "$50,000 direct rollover to a governmental 457(b) plan would carry $10,000 after-tax: rejected.",
-     ["N2009_68", "IRC_402C2_AT", "CONTRACT_RULE7"],
+     ["N2009_68", "IRC_402C2_AT", "SAFE_HARBOR_457", "CONTRACT_RULE7"],
      req(100 * M, 20 * M, [direct("gov", "457b_gov", 50 * M), paid(50 * M)], date="2014-06-30", regime="notice_2009_68"),
      "ineligible_destination"),
     ("pre1987", "Pre-1987 basis larger than the distribution: the whole $20,000 payment is pre-1987 basis, "
@@ -354,8 +354,9 @@ TARGETED: list[tuple[str, str, list[str], dict, Callable[[dict], None] | str]] =
      req(100 * M, 40 * M, [direct("ira", "traditional_ira", 30 * M), paid(10 * M)], pre1987_basis=10 * M),
      _expect({"ira": (20 * M, 10 * M, 0), "me": (0, 10 * M, 0)}, taxable=0)),
     ("pre1987", "Pre-1987 basis under Notice 2009-68 (2014): the $20,000 after-tax of the $40,000 distribution "
-     "is split pro rata by amount, $10,000 to each $20,000 disbursement.",
-     ["IRC_72E8D", "N2009_68"],
+     "is split pro rata by amount, $10,000 to each $20,000 disbursement (the contract's reading of rule 10: "
+     "pre-1987 basis applies to the whole event, then the split).",
+     ["IRC_72E8D", "N2009_68", "CONTRACT"],
      req(100 * M, 40 * M, [direct("ira", "traditional_ira", 20 * M), paid(20 * M)], pre1987_basis=10 * M,
          date="2014-06-30", regime="notice_2009_68"),
      _expect({"ira": (10 * M, 10 * M, 0), "me": (10 * M, 10 * M, 10 * M)}, taxable=10 * M)),

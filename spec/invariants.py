@@ -95,13 +95,15 @@ CONTRACT_SHAPE = Citation("rollsplit", "wire contract v1, Error",
                           "invalid_json, invalid_request (shape, type, missing field, unknown enum)")
 CONTRACT_BASIS = Citation("rollsplit", "wire contract v1, Error",
                           "basis_exceeds_balance (also pre1987_basis > basis)")
-CONTRACT_RULE1 = Citation("rollsplit", "wire contract v1, rule 1",
-                          "D = sum of disbursement amounts; 0 < D <= balance")
+CONTRACT_RULE1 = Citation("rollsplit", "wire contract v1, Request and rule 1",
+                          "\"disbursements\": [ non-empty ... ] ... D = sum of disbursement amounts; 0 < D <= balance")
 CONTRACT_ROWS = Citation("rollsplit", "wire contract v1, Request",
                          "at most one \"paid\" ... Ids are unique across disbursements and 60-day rollovers")
 CONTRACT_RULE3 = Citation("rollsplit", "wire contract v1, rule 3",
                           "The RMD part is paid to the participant and never rolled over ... rmd <= paid amount, "
                           "else rmd_exceeds_payment")
+CONTRACT_ELECTIONS = Citation("rollsplit", "wire contract v1, Request",
+                              "\"elections\": { optional; for each kind give an order OR amounts, not both")
 CONTRACT_RULE4 = Citation("rollsplit", "wire contract v1, rules 4 and 10",
                           "amounts: exact, each <= its amount, must sum to that total, else invalid_election ... "
                           "[old regime:] no direct pre-tax election (invalid_election)")
@@ -110,10 +112,20 @@ CONTRACT_RULE6 = Citation("rollsplit", "wire contract v1, rule 6",
                           "disbursement (else sixty_day_without_payment)")
 CONTRACT_RULE7 = Citation("rollsplit", "wire contract v1, rule 7",
                           "after-tax money may go to IRAs (direct or 60-day) and to qualified_plan/403b only by direct "
-                          "rollover with accepts_aftertax ...; never to 457b_gov ... hardship with any rollover: "
-                          "not_eligible_rollover_distribution")
+                          "rollover with accepts_aftertax (default true); never to 457b_gov. Pre-tax money of a "
+                          "pretax_aftertax contract never goes to designated_roth. Roth contract money goes only to "
+                          "roth_ira or designated_roth; by 60-day rollover to designated_roth only its pre-tax "
+                          "(earnings) part")
+CONTRACT_HARDSHIP = Citation("rollsplit", "wire contract v1, rule 7",
+                             "hardship with any rollover: not_eligible_rollover_distribution")
+SAFE_HARBOR_457 = Citation("IRS", "model §402(f) safe harbor explanation (Notices 2009-68, 2014-74), as reproduced "
+                           "in plan notices",
+                           "only through a direct rollover (and only if the receiving plan separately accounts for "
+                           "after-tax contributions and is not a governmental section 457(b) plan)", confirmed=False)
 CONTRACT_RULE10 = Citation("rollsplit", "wire contract v1, rule 10",
-                           "Asking for a regime that is not permitted: regime_not_permitted")
+                           "Permitted: pretax_aftertax before 2015-01-01, designated_roth before 2016-01-01. New regime "
+                           "permitted: pretax_aftertax any date, designated_roth on/after 2014-09-18. ... Asking for a "
+                           "regime that is not permitted: regime_not_permitted")
 
 # The rules each error code enforces: what a vector expecting that code cites.
 ERROR_CITATIONS: dict[str, tuple[str, ...]] = {
@@ -124,13 +136,13 @@ ERROR_CITATIONS: dict[str, tuple[str, ...]] = {
     "distribution_exceeds_balance": ("CONTRACT_RULE1",),
     "empty_distribution": ("CONTRACT_RULE1",),
     "duplicate_id": ("CONTRACT_ROWS",),
-    "more_than_one_payment": ("CONTRACT_ROWS", "N2014_SINGLE"),
+    "more_than_one_payment": ("CONTRACT_ROWS",),
     "sixty_day_without_payment": ("CONTRACT_RULE6",),
     "sixty_day_exceeds_payment": ("CONTRACT_RULE6", "IRC_402C4"),
     "rmd_exceeds_payment": ("CONTRACT_RULE3", "IRC_402C4"),
-    "ineligible_destination": ("CONTRACT_RULE7", "IRC_402C2_AT", "IRC_402A"),
-    "not_eligible_rollover_distribution": ("CONTRACT_RULE7", "IRC_402C4"),
-    "invalid_election": ("CONTRACT_RULE4", "N2014_CHOICE"),
+    "ineligible_destination": ("CONTRACT_RULE7", "IRC_402C2_AT", "SAFE_HARBOR_457", "IRC_402A"),
+    "not_eligible_rollover_distribution": ("CONTRACT_HARDSHIP", "IRC_402C4"),
+    "invalid_election": ("CONTRACT_ELECTIONS", "CONTRACT_RULE4", "N2014_CHOICE"),
     "regime_not_permitted": ("CONTRACT_RULE10", "N2009_68"),
 }
 
