@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -153,6 +154,29 @@ def simplify(failure: FuzzFailure, allocate: Callable[[Any], Any], forms: bool,
     return failure, calls
 
 
+@contextmanager
+def seed_alone():
+    """Make the seed alone decide the requests drawn.
+
+    Hypothesis (6.131 and later) also draws, now and then, constants found in the source of the local modules
+    loaded so far, so the same seed gives other requests depending on what the process imported before (a
+    pytest session, a notebook). While fuzzing, that pool is empty; the strategies carry the law's own
+    boundaries. Without the internals this relies on (another Hypothesis version), nothing changes."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        original, cache, empty = providers._get_local_constants, providers.CONSTANTS_CACHE.cache, providers.Constants
+    except (ImportError, AttributeError):
+        yield
+        return
+    cache.clear()
+    providers._get_local_constants = lambda: empty()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
+
+
 def fuzz(allocate: Callable[[Any], Any], *, examples: int = 1000, seed: int = 0, max_seconds: float | None = None,
          features: Iterable[str] | None = None, near_valid: bool = True,
          max_shrink_seconds: float = DEFAULT_SHRINK_SECONDS,
@@ -205,7 +229,8 @@ def fuzz(allocate: Callable[[Any], Any], *, examples: int = 1000, seed: int = 0,
                     )(hseed(seed)(given(fuzz_cases(feats, near_valid=near_valid))(one)))
     report = FuzzReport(seed=seed, examples=0, seconds=0.0, stopped="examples", features=sorted(feats))
     try:
-        test()
+        with seed_alone():
+            test()
     except _Found as e:
         report.failure = e.failure
     except _Stop:
