@@ -336,7 +336,8 @@ TARGETED: list[tuple[str, str, list[str], dict, Callable[[dict], None] | str]] =
     ("eligibility", "Under Notice 2009-68 (2014) each disbursement carries its own pro-rata after-tax share: the "
      "$50,000 direct rollover to a governmental 457(b) plan would carry $10,000 after-tax: rejected.",
      ["N2009_68", "IRC_402C2_AT", "SAFE_HARBOR_457", "CONTRACT_RULE7"],
-     req(100 * M, 20 * M, [direct("gov", "457b_gov", 50 * M), paid(50 * M)], date="2014-06-30", regime="notice_2009_68"),
+     req(100 * M, 20 * M, [direct("gov", "457b_gov", 50 * M), paid(50 * M)], date="2014-06-30",
+         regime="notice_2009_68"),
      "ineligible_destination"),
     ("pre1987", "Pre-1987 basis larger than the distribution: the whole $20,000 payment is pre-1987 basis, "
      "tax-free (§72(e)(8)(D)); ignoring it would make only $8,000 after-tax.",
