@@ -194,11 +194,11 @@ def verify_command(args: argparse.Namespace) -> int:
     directory = args.dir or suite.VECTORS_DIR
     if not directory.is_dir():
         print(f"rollsplit conformance verify: {directory} is not a directory of vector files.", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if not suite.vector_files(directory):
         print(f"rollsplit conformance verify: {directory} holds no vector files (*.json besides the manifest).",
               file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     problems = verify.verify(directory, progress=True)
     for p in problems:
         print(p)
@@ -212,5 +212,5 @@ def verify_command(args: argparse.Namespace) -> int:
 
 def bench_command(args: argparse.Namespace) -> int:
     from conformance import bench
-    print(bench.bench(repeat=max(1, args.repeat)))
+    print(bench.bench(repeat=args.repeat))
     return EXIT_OK

@@ -188,8 +188,7 @@ def region_candidates(shapes=SHAPES, jobs: int = 2) -> tuple[list[Candidate], li
                                  citations=cites))
         for code, w in found["errors"].items():
             out.append(Candidate(topic, f"value-check:{name}:{code}", "", ["ValueCheck"], wire_request(shape, w),
-                                 tags=[f"error:{code}"],
-                                 citations=cites + [n for n in ERROR_CITATIONS[code] if n not in cites]))
+                                 tags=[f"error:{code}"], citations=cites))
     return out, rows
 
 
@@ -242,8 +241,10 @@ def build_vector(c: Candidate) -> dict:
             except AssertionError:
                 raise ExportError(f"the reference's answer to {c.origin} differs from the figures its source "
                                   "states") from None
+    # a vector expecting an error cites the rules behind its code (spec.invariants.ERROR_CITATIONS) too
+    cites = c.citations + [n for n in ERROR_CITATIONS.get(expected.get("error"), ()) if n not in c.citations]
     v: dict[str, Any] = {"id": "", "description": _describe(c, expected),
-                         "citations": [_citation(n) for n in c.citations],
+                         "citations": [_citation(n) for n in cites],
                          "features": suite.features_of(c.request if c.request_text is None else None),
                          "tags": c.tags, "flags": c.flags}
     if c.request_text is not None:

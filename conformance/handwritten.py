@@ -13,7 +13,6 @@ from typing import Any, Callable
 from spec import law
 from spec.arith import INT
 from spec.errors import ERROR_CODES
-from spec.invariants import ERROR_CITATIONS
 
 MAX = law.MAX_CENTS
 
@@ -47,7 +46,8 @@ def paid(amount: int, id: str = "me") -> dict:
 
 
 def _row(result: dict, id: str) -> dict:
-    return next(r for r in result["disbursements"] if r["id"] == id)
+    """The disbursement or 60-day rollover row `id` of a wire Result."""
+    return next(r for r in result["disbursements"] + result["rollovers_60_day"] if r["id"] == id)
 
 
 # ---- (b) the worked examples of DOMAIN.md --------------------------------------------------------
@@ -185,8 +185,7 @@ def invalid_candidates() -> list[Candidate]:
     for code, text, request, request_text in INVALID:
         out.append(Candidate("validation", f"invalid:{code}:{text}", f"{text} Expected error {code}.",
                              ["InvalidRequest"] + (["CheckOrder"] if text.startswith("Check order") else []),
-                             request=request, request_text=request_text, tags=[f"error:{code}"],
-                             citations=list(ERROR_CITATIONS[code])))
+                             request=request, request_text=request_text, tags=[f"error:{code}"]))
     return out
 
 
@@ -279,8 +278,7 @@ def sixty(id: str, to: str, amount: int) -> dict:
 
 
 def _rows(res: dict, *ids: str) -> list[tuple[int, int, int]]:
-    by_id = {r["id"]: r for r in res["disbursements"] + res["rollovers_60_day"]}
-    return [(by_id[i]["pretax"], by_id[i]["aftertax"], by_id[i]["taxable"]) for i in ids]
+    return [(_row(res, i)["pretax"], _row(res, i)["aftertax"], _row(res, i)["taxable"]) for i in ids]
 
 
 def _expect(rows: dict[str, tuple[int, int, int]], taxable: int | None = None) -> Callable[[dict], None]:
@@ -293,21 +291,24 @@ def _expect(rows: dict[str, tuple[int, int, int]], taxable: int | None = None) -
 
 M = 100_000   # $1,000.00 in cents
 TWO_IRAS = [direct("a", "traditional_ira", 50 * M), direct("b", "roth_ira", 50 * M)]
-# (topic, description, citations, request, the hand-worked figures to check, or the error code expected)
-TARGETED: list[tuple[str, str, list[str], dict, Callable[[dict], None] | str]] = [
-    ("elections", "Direct pre-tax order elected against the default: the Roth IRA listed first is filled with "
+# (topic, stable key, description, citations, request, the hand-worked figures to check or the error code)
+TARGETED: list[tuple[str, str, str, list[str], dict, Callable[[dict], None] | str]] = [
+    ("elections", "direct-order-election",
+     "Direct pre-tax order elected against the default: the Roth IRA listed first is filled with "
      "pre-tax first ($50,000, all a taxable conversion); the traditional IRA takes the other $30,000 pre-tax and "
      "all $20,000 after-tax. An implementation that ignores the order converts only $30,000.",
      ["N2014_CHOICE", "IRC_408A"],
      req(100 * M, 20 * M, TWO_IRAS, elections={"direct_pretax_order": ["b"]}),
      _expect({"b": (50 * M, 0, 50 * M), "a": (30 * M, 20 * M, 0)}, taxable=50 * M)),
-    ("elections", "Direct pre-tax amounts elected: $40,000 pre-tax to each IRA, so each also takes $10,000 "
+    ("elections", "direct-amounts-election",
+     "Direct pre-tax amounts elected: $40,000 pre-tax to each IRA, so each also takes $10,000 "
      "after-tax; the Roth IRA's $40,000 pre-tax is a taxable conversion. The default order would give the "
      "traditional IRA all $50,000 pre-tax.",
      ["N2014_CHOICE", "IRC_408A"],
      req(100 * M, 20 * M, TWO_IRAS, elections={"direct_pretax_amounts": {"a": 40 * M, "b": 40 * M}}),
      _expect({"a": (40 * M, 10 * M, 0), "b": (40 * M, 10 * M, 40 * M)}, taxable=40 * M)),
-    ("elections", "60-day pre-tax order elected against the default: the whole $100,000 is paid, then $50,000 "
+    ("elections", "sixty-day-order-election",
+     "60-day pre-tax order elected against the default: the whole $100,000 is paid, then $50,000 "
      "rolled to a Roth IRA (listed first: all pre-tax, all taxable as a conversion) and $50,000 to a "
      "traditional IRA ($30,000 pre-tax and the $20,000 after-tax). The payment itself is then not taxable; "
      "its 20% withholding is on its $80,000 pre-tax.",
@@ -316,45 +317,53 @@ TARGETED: list[tuple[str, str, list[str], dict, Callable[[dict], None] | str]] =
                                                               sixty("s1", "roth_ira", 50 * M)],
          elections={"sixty_day_pretax_order": ["s1"]}),
      _expect({"s1": (50 * M, 0, 50 * M), "s0": (30 * M, 20 * M, 0), "me": (80 * M, 20 * M, 0)}, taxable=50 * M)),
-    ("elections", "60-day pre-tax amounts elected: $40,000 pre-tax into each IRA (each also carries $10,000 "
+    ("elections", "sixty-day-amounts-election",
+     "60-day pre-tax amounts elected: $40,000 pre-tax into each IRA (each also carries $10,000 "
      "after-tax); the Roth IRA's $40,000 pre-tax is taxable as a conversion, nothing else is.",
      ["N2014_CHOICE", "IRC_402C2", "IRC_408A"],
      req(100 * M, 20 * M, [paid(100 * M)], rollovers_60_day=[sixty("s0", "traditional_ira", 50 * M),
                                                               sixty("s1", "roth_ira", 50 * M)],
          elections={"sixty_day_pretax_amounts": {"s0": 40 * M, "s1": 40 * M}}),
      _expect({"s0": (40 * M, 10 * M, 0), "s1": (40 * M, 10 * M, 40 * M)}, taxable=40 * M)),
-    ("eligibility", "An election that fills the traditional IRA with pre-tax first leaves $20,000 after-tax for "
+    ("eligibility", "457b-aftertax-by-election",
+     "An election that fills the traditional IRA with pre-tax first leaves $20,000 after-tax for "
      "the governmental 457(b) plan, which may not receive after-tax money: rejected.",
      ["IRC_402C2_AT", "SAFE_HARBOR_457", "CONTRACT_RULE7"],
      req(100 * M, 20 * M, [direct("gov", "457b_gov", 50 * M), direct("ira", "traditional_ira", 50 * M)],
          elections={"direct_pretax_order": ["ira"]}), "ineligible_destination"),
-    ("eligibility", "A 60-day rollover of the whole $100,000 payment to a governmental 457(b) plan carries the "
+    ("eligibility", "457b-aftertax-by-sixty-day",
+     "A 60-day rollover of the whole $100,000 payment to a governmental 457(b) plan carries the "
      "$20,000 after-tax beyond the $80,000 pre-tax: rejected.",
      ["IRC_402C2_AT", "SAFE_HARBOR_457", "CONTRACT_RULE7"],
      req(100 * M, 20 * M, [paid(100 * M)], rollovers_60_day=[sixty("s0", "457b_gov", 100 * M)]),
      "ineligible_destination"),
-    ("eligibility", "Under Notice 2009-68 (2014) each disbursement carries its own pro-rata after-tax share: the "
+    ("eligibility", "457b-aftertax-old-rule",
+     "Under Notice 2009-68 (2014) each disbursement carries its own pro-rata after-tax share: the "
      "$50,000 direct rollover to a governmental 457(b) plan would carry $10,000 after-tax: rejected.",
      ["N2009_68", "IRC_402C2_AT", "SAFE_HARBOR_457", "CONTRACT_RULE7"],
      req(100 * M, 20 * M, [direct("gov", "457b_gov", 50 * M), paid(50 * M)], date="2014-06-30",
          regime="notice_2009_68"),
      "ineligible_destination"),
-    ("pre1987", "Pre-1987 basis larger than the distribution: the whole $20,000 payment is pre-1987 basis, "
+    ("pre1987", "pre1987-above-distribution",
+     "Pre-1987 basis larger than the distribution: the whole $20,000 payment is pre-1987 basis, "
      "tax-free (§72(e)(8)(D)); ignoring it would make only $8,000 after-tax.",
      ["IRC_72E8D"], req(100 * M, 40 * M, [paid(20 * M)], pre1987_basis=30 * M),
      _expect({"me": (0, 20 * M, 0)}, taxable=0)),
-    ("pre1987", "$10,000 pre-1987 basis comes out first; the other $30,000 of the $40,000 payment carries "
+    ("pre1987", "pre1987-first-then-prorata",
+     "$10,000 pre-1987 basis comes out first; the other $30,000 of the $40,000 payment carries "
      "$30,000 x $30,000 / $90,000 = $10,000 after-tax: $20,000 after-tax in all (ignoring the pre-1987 rule: "
      "$16,000).",
      ["IRC_72E8D", "IRC_72E8"], req(100 * M, 40 * M, [paid(40 * M)], pre1987_basis=10 * M),
      _expect({"me": (20 * M, 20 * M, 20 * M)}, taxable=20 * M)),
-    ("pre1987", "Pre-1987 basis with a direct rollover: $40,000 distributed carries $20,000 after-tax "
+    ("pre1987", "pre1987-with-direct-rollover",
+     "Pre-1987 basis with a direct rollover: $40,000 distributed carries $20,000 after-tax "
      "($10,000 pre-1987 first, then $10,000 pro rata); the $30,000 direct rollover takes the $20,000 pre-tax "
      "and $10,000 after-tax, the $10,000 payment is all after-tax; no pre-1987 basis remains.",
      ["IRC_72E8D", "N2014_DIRECT"],
      req(100 * M, 40 * M, [direct("ira", "traditional_ira", 30 * M), paid(10 * M)], pre1987_basis=10 * M),
      _expect({"ira": (20 * M, 10 * M, 0), "me": (0, 10 * M, 0)}, taxable=0)),
-    ("pre1987", "Pre-1987 basis under Notice 2009-68 (2014): the $20,000 after-tax of the $40,000 distribution "
+    ("pre1987", "pre1987-old-rule",
+     "Pre-1987 basis under Notice 2009-68 (2014): the $20,000 after-tax of the $40,000 distribution "
      "is split pro rata by amount, $10,000 to each $20,000 disbursement (the contract's reading of rule 10: "
      "pre-1987 basis applies to the whole event, then the split).",
      ["IRC_72E8D", "N2009_68", "CONTRACT"],
@@ -366,10 +375,9 @@ TARGETED: list[tuple[str, str, list[str], dict, Callable[[dict], None] | str]] =
 
 def targeted_candidates() -> list[Candidate]:
     out = []
-    for topic, text, cites, request, expect in TARGETED:
+    for topic, key, text, cites, request, expect in TARGETED:
         error = isinstance(expect, str)
-        cites = cites + [n for n in ERROR_CITATIONS.get(expect, ()) if error and n not in cites]
-        out.append(Candidate(topic, f"targeted:{text[:60]}", text, ["Targeted"], request, citations=cites,
+        out.append(Candidate(topic, f"targeted:{key}", text, ["Targeted"], request, citations=cites,
                              check=None if error else expect, tags=[f"error:{expect}"] if error else []))
     return out
 

@@ -14,7 +14,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from spec import law
 from spec.model import CONTRACT_VERSION
@@ -111,11 +111,6 @@ def load(directory: Path = VECTORS_DIR) -> list[Vector]:
         data = load_file(path)
         out += [_vector(data["topic"], v) for v in data["vectors"]]
     return out
-
-
-def iter_files(directory: Path = VECTORS_DIR) -> Iterator[tuple[Path, dict]]:
-    for path in vector_files(directory):
-        yield path, load_file(path)
 
 
 def manifest_for(directory: Path) -> dict:

@@ -16,14 +16,19 @@ __all__ = ["calculate", "calculate_text", "compute", "compute_outcome", "Request
 _RANK = {code: i for i, code in enumerate(VALUE_CHECK_ORDER)}
 
 
-def compute_outcome(req: Request) -> Outcome:
-    """Run the algorithm on integers; raise the first violated value check as a RequestError."""
-    outcome = allocate(INT, req)
+def raise_first_violation(outcome: Outcome) -> Outcome:
+    """Raise the first violated value check of a concrete outcome as a RequestError: the first code in
+    VALUE_CHECK_ORDER, then the first check of it in list order. Returns the outcome when none is violated."""
     failed = [check for check in outcome.checks if check.violated]
-    if failed:  # the first code in VALUE_CHECK_ORDER, then the first check of it in list order
+    if failed:
         check = min(failed, key=lambda c: _RANK[c.code])
         raise RequestError(check.code, check.message(), check.field)
     return outcome
+
+
+def compute_outcome(req: Request) -> Outcome:
+    """Run the algorithm on integers; raise the first violated value check as a RequestError."""
+    return raise_first_violation(allocate(INT, req))
 
 
 def compute(req: Request) -> Result:

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import reference.algorithm as alg
+from reference import raise_first_violation
 from spec import law, orders
 from spec.arith import INT, Arith, IntArith, total
-from spec.errors import VALUE_CHECK_ORDER, RequestError
+from spec.errors import RequestError
 from spec.model import Elections, Request, Result
 from spec.parse import parse_json, parse_request
 
@@ -239,12 +240,7 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
 def compute_with(name: str, req: Request) -> Result:
     """The mutant's concrete answer; raises the first violated value check like `reference.compute`."""
     m = MUTANTS[name]
-    out = m.allocate(m.arith or INT, req)
-    for code in VALUE_CHECK_ORDER:
-        for check in out.checks:
-            if check.code == code and check.violated:
-                raise RequestError(check.code, check.message(), check.field)
-    return out.result
+    return raise_first_violation(m.allocate(m.arith or INT, req)).result
 
 
 def calculate_with(name: str, request: Any) -> dict:

@@ -223,3 +223,25 @@ def test_cli_one_shot_and_an_unexpected_pass_in_junit(tmp_path, capsys):
     assert suite_el.get("failures") == "1" and suite_el.get("tests") == "3"
     case = suite_el.find("testcase[@name='examples-0001']/failure")
     assert case is not None and "unexpected pass" in case.get("message")
+
+
+def _json_numbers(obj, cast):
+    if isinstance(obj, dict):
+        return {k: _json_numbers(v, cast) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_numbers(v, cast) for v in obj]
+    return cast(obj) if isinstance(obj, int) and not isinstance(obj, bool) else obj
+
+
+@pytest.mark.parametrize("cast", [float, lambda x: bool(x) if x in (0, 1) else x],
+                         ids=["cents as floats", "0 and 1 as false and true"])
+def test_an_answer_equal_in_value_but_not_in_json_type_fails(cast):
+    """100.0 == 100 and True == 1 in Python; the contract requires JSON integers."""
+    from conformance.adapter import Answer
+    v = next(x for x in VECTORS if "result" in x.expected and x.id == "examples-0002")
+    got = _json_numbers(v.expected["result"], cast)
+    assert got == v.expected["result"]   # equal to Python, so only a type-strict check can tell
+    status, _, reason = runner.judge_vector(v, Answer("result", got), forms=True)
+    assert status == runner.FAILED, reason
+    status, _, _ = runner.judge_vector(v, Answer("result", v.expected["result"]), forms=True)
+    assert status == runner.PASSED
