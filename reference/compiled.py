@@ -194,10 +194,16 @@ def _positions(ids, pos: dict[str, int]) -> tuple[int, ...] | None:
     return None if ids is None else tuple(pos[x] for x in ids)
 
 
+def ids_of(req: Request) -> list[str]:
+    """The request's row ids in the order the compiled function takes them: disbursements, then 60-day."""
+    return [d.id for d in req.disbursements] + [x.id for x in req.rollovers_60_day]
+
+
 def shape_key(req: Request) -> tuple | None:
-    """Everything `allocate` may branch on, with ids replaced by positions; None if not compilable."""
+    """Everything `allocate` may branch on, with ids replaced by positions; None if not compilable. (Not the
+    plan or the date: `allocate` reads neither.)"""
     rows, sixty, e = req.disbursements, req.rollovers_60_day, req.elections
-    ids = [d.id for d in rows] + [x.id for x in sixty]
+    ids = ids_of(req)
     pos = {x: i for i, x in enumerate(ids)}
     if len(pos) != len(ids):
         return None
@@ -206,7 +212,7 @@ def shape_key(req: Request) -> tuple | None:
                      _positions(e.sixty_day_pretax_order, pos), _positions(e.sixty_day_pretax_amounts, pos))
     except KeyError:
         return None
-    return (req.plan, req.contract, req.regime, req.qualified_roth, req.hardship,
+    return (req.contract, req.regime, req.qualified_roth, req.hardship,
             tuple((d.method, d.to, d.accepts_aftertax) for d in rows), tuple(x.to for x in sixty), elections)
 
 
@@ -248,7 +254,7 @@ def compile_shape(req: Request) -> Callable[[list, list], dict | None]:
     names = [f"m{i}" for i in range(n)]
     var = iter(_E(x, tape) for x in names)
     rows, sixty, e = req.disbursements, req.rollovers_60_day, req.elections
-    stand_in = {x: _ID.format(i) for i, x in enumerate([d.id for d in rows] + [x.id for x in sixty])}
+    stand_in = {x: _ID.format(i) for i, x in enumerate(ids_of(req))}
     balance, basis, pre1987, rmd = next(var), next(var), next(var), next(var)
     t_rows = tuple(dataclasses.replace(d, id=stand_in[d.id], amount=next(var)) for d in rows)
     t_sixty = tuple(dataclasses.replace(x, id=stand_in[x.id], amount=next(var)) for x in sixty)
@@ -323,4 +329,4 @@ def allocate_wire(req: Request) -> dict | None:
     fn = lookup(req)
     if fn is None:
         return None
-    return fn(money_of(req), [d.id for d in req.disbursements] + [x.id for x in req.rollovers_60_day])
+    return fn(money_of(req), ids_of(req))

@@ -54,7 +54,8 @@ def reply(line: bytes) -> dict | None:
         return _error(None, "invalid_request", "A message must be a JSON object with a \"cmd\" field.")
     seq = msg.get("seq")
     if _is_int(seq) and abs(seq) >= LONG_INT:
-        # the strict reader keeps only the sign of integers past 40 digits, so such a seq cannot be echoed
+        # an integer of 41 digits or more may have been read as a stand-in of its sign (spec.parse.LONG_INT:
+        # when a line holds one past Python's digit limit), so such a seq is never echoed
         return _error(None, "invalid_request", f"The seq has more than {len(str(LONG_INT)) - 1} digits; use a "
                       "smaller integer (the answer echoes it exactly).", "seq")
     seq = seq if _is_int(seq) else None

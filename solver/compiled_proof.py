@@ -250,7 +250,7 @@ def compiled_formula(shape: Shape) -> Formula:
     """ranges ∧ (guard ≠ violated ∨ (¬violated ∧ some field differs)): unsat proves the compiled code equal."""
     sr = symbolic_request(shape)
     req = sr.request
-    ids = [d.id for d in req.disbursements] + [x.id for x in req.rollovers_60_day]
+    ids = compiled.ids_of(req)
     # Requests of one shape share one compiled function whatever their ids: run it with ids other than the
     # ones it was compiled from, so an id written into the code as a constant shows up as a difference.
     run_ids = [f"\x01run-id-{i}" for i in range(len(ids))]
@@ -305,7 +305,7 @@ def replay(shape: Shape, values: dict[str, int]) -> dict:
         req = parse_request(request)
     except RequestError as e:
         return {"request": request, "confirmed": False, "why": f"rejected by the parser: {e.code}"}
-    ids = [d.id for d in req.disbursements] + [x.id for x in req.rollovers_60_day]
+    ids = compiled.ids_of(req)
     fast = compiled.compile_shape(req)(compiled.money_of(req), ids)   # compiled afresh, not from the cache
     outcome = algorithm.allocate(INT, req)
     bad = [c for c in outcome.checks if c.violated]

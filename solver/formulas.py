@@ -12,7 +12,7 @@ The formulas are shown with named quantities: D = the distribution (sum of the d
 T = the after-tax part, P = D − T the pre-tax part (for a qualified designated Roth distribution T = D,
 and N = the basis recovered is named separately). Every shown formula is checked to expand back to the
 formula in the request's own amounts (`show`); what is printed (`display`) also applies the region's own
-equalities of the form x = 0 (an empty row, P = 0). `check_against_reference` evaluates the formulas
+equalities of the form x = 0 (an empty row, P = 0). `check_report` evaluates the formulas
 on concrete points of each region and compares them with the concrete reference on the same wire request.
 
 Names: d0, d1 … direct rollover amounts; paid the payment; s0 … 60-day rollovers; e_d0 / e_s0 elected
@@ -522,11 +522,6 @@ def check_report(shape: Shape, n: int = 50, seed: int = 0, sf: ShapeFormulas | N
     return rep
 
 
-def check_against_reference(shape: Shape, n: int = 50, seed: int = 0) -> list[dict]:
-    """The mismatches between the region formulas and the reference (empty when they agree); see `check_report`."""
-    return check_report(shape, n, seed).mismatches
-
-
 # ---- the report -----------------------------------------------------------------------------------------
 def representative_shapes() -> list[Shape]:
     """The shapes REPORT.md shows: 1 direct + payment + 1 sixty-day (new rule, no elections), the same with an
@@ -632,7 +627,7 @@ def report_section(shapes: list[Shape] | None = None, check_points: int = 30, se
              "per output. D is the distribution, T its after-tax part (the basis recovered), P = D − T its pre-tax "
              "part; `round_half_up(x, y, z)` is x·y/z rounded half up to the cent, `floordiv(a, b)` is ⌊a/b⌋, "
              "both in exact integers. Each formula is checked against the concrete reference on random points of its "
-             "region (`solver.formulas.check_against_reference`, tests/test_sympy_formulas.py).", ""]
+             "region (`solver.formulas.check_report`, tests/test_sympy_formulas.py).", ""]
     for shape in shapes:
         sf = derive(shape)
         check = check_report(shape, check_points, seed, sf=sf) if check_points > 0 else None

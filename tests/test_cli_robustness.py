@@ -115,6 +115,16 @@ def test_serve_never_answers_with_a_changed_seq():
     assert second["seq"] == int("9" * 40)
 
 
+@pytest.mark.parametrize("digits", [4300, 5000])
+def test_serve_never_echoes_the_stand_in_of_an_integer_too_long_to_read(digits):
+    """Past Python's 4,300-digit limit the strict reader keeps only a stand-in of the right sign (10^40):
+    that stand-in must never be answered as the message's seq."""
+    out = io.BytesIO()
+    serve(io.BytesIO(b'{"cmd":"allocate","seq":' + b"9" * digits + b',"request":{}}\n'), out)
+    answer = json.loads(out.getvalue())
+    assert answer["seq"] is None and answer["error"]["field"] == "seq", answer
+
+
 def test_a_run_that_tests_nothing_is_not_green(capsys):
     code, out = run(["conformance", "run", "--only", "no-such-tag", "--", sys.executable, "-m", "rollsplit", "serve"],
                     capsys)

@@ -33,23 +33,80 @@ def generic(request) -> dict:
         return e.to_wire()
 
 
+def answered_by_compiled_code(request) -> None:
+    """calculate(request) equals the generic run, and a valid request really went through compiled code."""
+    want = generic(request)
+    assert calculate(request) == want
+    if "error" not in want:
+        assert compiled.lookup(parse_request(request)) is not None, "a valid request fell back to the generic path"
+
+
 @SETTINGS
 @given(valid_requests())
 def test_compiled_equals_generic_on_valid_requests(request):
-    assert calculate(request) == generic(request)
+    answered_by_compiled_code(request)
 
 
 @SETTINGS
 @given(boundary_requests())
 def test_compiled_equals_generic_on_boundaries(request):
-    assert calculate(request) == generic(request)
+    answered_by_compiled_code(request)
 
 
 @SETTINGS
 @given(fuzz_cases())
 def test_compiled_equals_generic_on_near_valid_requests(case):
     request, _ = case
-    assert calculate(request) == generic(request)
+    answered_by_compiled_code(request)
+
+
+DESTINATIONS = ("traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth")
+
+
+def _variants(request):
+    """The request with one thing other than money changed: a destination, accepts_aftertax, hardship,
+    qualified_roth, an election's order."""
+    rows = [("disbursements", i) for i, d in enumerate(request["disbursements"]) if d["method"] == "direct"]
+    rows += [("rollovers_60_day", j) for j in range(len(request.get("rollovers_60_day", [])))]
+    for kind, i in rows:
+        for to in DESTINATIONS:
+            v = copy.deepcopy(request)
+            v[kind][i]["to"] = to
+            v[kind][i].pop("accepts_aftertax", None)
+            yield v
+        for acc in (True, False):
+            v = copy.deepcopy(request)
+            v[kind][i]["accepts_aftertax"] = acc
+            yield v
+    for plan in ("401a", "403b", "457b_gov"):
+        yield {**copy.deepcopy(request), "plan": plan}
+    for flag in ("hardship", "qualified_roth"):
+        v = copy.deepcopy(request)
+        v[flag] = not v.get(flag, False)
+        yield v
+    for name, order in request.get("elections", {}).items():
+        if isinstance(order, list) and len(order) > 1:
+            v = copy.deepcopy(request)
+            v["elections"][name] = order[::-1]
+            yield v
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_requests(max_directs=3, max_sixty=2))
+def test_the_cache_key_tells_apart_every_shape_the_code_differs_on(request):
+    """Two requests sharing a cache key must share the generated source; and every variant, answered after the
+    original filled the cache, equals the generic run (a key that forgets a field would serve the wrong code)."""
+    req = parse_request(request)
+    calculate(request)
+    source = compiled.compile_shape(req).source
+    for variant in _variants(request):
+        try:
+            var = parse_request(variant)
+        except RequestError:
+            continue
+        if compiled.shape_key(var) == compiled.shape_key(req):
+            assert compiled.compile_shape(var).source == source, variant
+        assert calculate(variant) == generic(variant), variant
 
 
 @settings(max_examples=100, deadline=None)
@@ -93,9 +150,15 @@ def test_a_violated_value_check_answers_through_the_generic_path():
     assert calculate(bad)["error"]["code"] == "basis_exceeds_balance"
 
 
-def test_an_algorithm_that_branches_on_money_is_not_compiled(monkeypatch):
+@pytest.mark.parametrize("branch", [
+    lambda A, req: req.balance > 5,             # a Python comparison of money
+    lambda A, req: bool(req.balance),           # money as a truth value
+    lambda A, req: bool(A.le(req.balance, 5)),  # an Arith condition used as a Python truth value
+    lambda A, req: req.balance == 0,
+], ids=["compare", "truth", "arith-condition", "equality"])
+def test_an_algorithm_that_branches_on_money_is_not_compiled(monkeypatch, branch):
     def branching(A, req):
-        if req.balance > 5:      # a Python branch on money: the trace must refuse it
+        if branch(A, req):      # a Python branch on money: the trace must refuse it
             pass
         return saved(A, req)
     saved = alg.allocate
@@ -107,20 +170,39 @@ def test_an_algorithm_that_branches_on_money_is_not_compiled(monkeypatch):
 
 
 def test_mutants_never_reach_the_cache(monkeypatch):
+    import types
     monkeypatch.setattr(compiled, "_cache", type(compiled._cache)())
     for m in MUTANTS:
         calculate_with(m, EXAMPLE)
-        with monkeypatch.context() as patch:   # even a direct lookup while a helper is swapped compiles nothing
-            patch.setattr(alg, "basis_recovered", lambda A, D, bal, b, p: 0)
-            assert compiled.lookup(parse_request(EXAMPLE)) is None
+    # every helper of reference.algorithm that reference.mutants swaps (listed here, not read from compiled):
+    # while any of them is swapped, nothing is compiled
+    for name in ("allocate", "fill", "basis_recovered", "direct_pretax_total", "largest_remainder", "law",
+                 "direct_fill_order", "sixty_day_fill_order"):
+        original = getattr(alg, name)
+        with monkeypatch.context() as patch:
+            stand_in = types.SimpleNamespace(**vars(original)) if isinstance(original, types.ModuleType) \
+                else (lambda *a, _f=original, **k: _f(*a, **k))
+            patch.setattr(alg, name, stand_in)
+            assert compiled.lookup(parse_request(EXAMPLE)) is None, name
+            assert calculate(EXAMPLE) == generic(EXAMPLE)
+        assert len(compiled._cache) == 0, name
     assert calculate(EXAMPLE) == generic(EXAMPLE)
     assert calculate(EXAMPLE)["distribution"]["aftertax"] == 1_600_000
 
 
-def test_the_cache_is_bounded(monkeypatch):
+def test_the_cache_is_bounded_and_keeps_the_recently_used(monkeypatch):
     monkeypatch.setattr(compiled, "_cache", type(compiled._cache)())
     monkeypatch.setattr(compiled, "CACHE_SIZE", 3)
-    for n in range(1, 6):   # five shapes: 1..5 direct rollovers
+
+    def with_rows(n):
         rows = [{"id": f"d{i}", "method": "direct", "to": "traditional_ira", "amount": 100} for i in range(n)]
-        assert "error" not in calculate({**EXAMPLE, "disbursements": rows})
-    assert len(compiled._cache) == 3
+        return {**EXAMPLE, "disbursements": rows}
+
+    def key(n):
+        return compiled.shape_key(parse_request(with_rows(n)))
+    for n in range(1, 6):   # five shapes: 1..5 direct rollovers
+        assert "error" not in calculate(with_rows(n))
+    assert list(compiled._cache) == [key(3), key(4), key(5)]   # the oldest two left
+    calculate(with_rows(3))                                     # used again: now the most recent
+    calculate(with_rows(6))
+    assert list(compiled._cache) == [key(5), key(3), key(6)]

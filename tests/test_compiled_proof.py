@@ -103,7 +103,7 @@ def test_an_id_written_into_the_code_as_a_constant_is_refuted(monkeypatch):
 
     def baking(req):
         fn = original(req)
-        ids = [d.id for d in req.disbursements] + [x.id for x in req.rollovers_60_day]
+        ids = compiled.ids_of(req)
         source = re.sub(r"I\[(\d+)\]", lambda m: repr(ids[int(m.group(1))]), fn.source)
         ns: dict = {}
         exec(source, ns)

@@ -84,18 +84,18 @@ def test_old_rule_largest_remainder_with_huge_amounts():
     assert ex.wire == calculate(req) and ex.uniqueness == "unique"
 
 
-@pytest.mark.parametrize("req", [
-    "{not json", "[]", {"date": "2025-06-30"},
-    request([paid("me", 100)], balance=50, basis=10),                          # distribution_exceeds_balance
-    request([paid("me", 100)], balance=500, basis=600),                        # basis_exceeds_balance
-    request([paid("me", 100)], rmd=200),                                       # rmd_exceeds_payment
-    request([paid("me", 100), paid("you", 100)]),                              # more_than_one_payment
-    request([paid("me", 2**53)]),                                              # amount_out_of_range
+@pytest.mark.parametrize("req, code", [
+    ("{not json", "invalid_json"), ("[]", "invalid_request"), ({"date": "2025-06-30"}, "invalid_request"),
+    (request([paid("me", 100)], balance=50, basis=10), "distribution_exceeds_balance"),
+    (request([paid("me", 100)], balance=500, basis=600), "basis_exceeds_balance"),
+    (request([paid("me", 100)], rmd=200), "rmd_exceeds_payment"),
+    (request([paid("me", 100), paid("you", 100)]), "more_than_one_payment"),
+    (request([paid("me", 2**53)]), "amount_out_of_range"),
 ], ids=["bad-json", "array", "missing-fields", "exceeds-balance", "basis", "rmd", "two-payments", "range"])
-def test_rejections_are_the_reference_errors(req):
+def test_rejections_are_the_reference_errors(req, code):
     ex = executor.execute(req)
     expected = calculate_text(req) if isinstance(req, str) else calculate(req)
-    assert "error" in expected
+    assert expected["error"]["code"] == code   # the rule the request breaks, named here independently
     assert ex.status == "error" and ex.wire == expected
     assert executor.calculate(req) == expected
 

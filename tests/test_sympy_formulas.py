@@ -195,6 +195,11 @@ def test_report_section_on_a_small_shape():
     md = report_section([shape])
     assert md.startswith("## Closed-form formulas (sympy)")
     assert f"### {shape.name()}" in md
+    assert "(z3 coverage: proved)" in md and ": no mismatch." in md and "MISMATCH" not in md
+    assert md.count("**Region ") == 2   # the direct rollover empty or not
+    # a qualified designated Roth distribution is all after-tax and nothing of it is taxable (§402A(d)(1))
+    for row in ("| distribution.pretax | `0` |", "| distribution.aftertax | `D` |", "| taxable_income | `0` |"):
+        assert row in md
 
 
 def test_module_command_usage_errors_are_sentences(capsys):
