@@ -22,19 +22,14 @@ The compiled code is run with ids other than those it was compiled from, and eve
 the run-time one: an id baked into the code as a constant is a difference. Money leaves must be integers on
 both sides (z3 would quietly read a Bool as 0/1; JSON would print true/false).
 
-What this does not cover: only the compiled functions of the bundle's shapes are proved. A request differing
-from a proved shape only in plan or in destinations of the same class runs the identical source (tested in
-tests/test_compiled_proof.py); other shapes (more rows, other election orders, partial amount elections) get
-their own function, compiled the same way and tested (tests/test_compiled.py). The cache lookup itself
-(`shape_key`) is tested.
+What this does not cover: see COVERAGE below (REPORT.md quotes it). The cache lookup itself (`shape_key`) is
+tested (tests/test_compiled.py).
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import re
-import time
 from dataclasses import dataclass
 
 import z3
@@ -42,6 +37,14 @@ import z3
 import reference.algorithm as alg
 from reference import compiled
 from solver.z3_backend import Shape, Z3Arith, symbolic_request
+
+
+COVERAGE = (
+    "Only the compiled functions of the bundle's shapes are proved. A request whose shape differs from one of "
+    "them only in the plan or in destinations of the same class runs the very same generated source (tested for "
+    "every class); other shapes (more rows, other election orders, amount elections naming only some rows, "
+    "election combinations the bundle lacks) get their own compiled function, compiled the same way and tested "
+    "against the plain run (`tests/test_compiled.py`), not proved.")
 
 
 class Unsupported(Exception):
@@ -192,15 +195,6 @@ def _proves(claim, timeout_ms: int = 10_000) -> bool:
     return s.check() == z3.unsat
 
 
-@dataclass
-class ShapeResult:
-    shape: str
-    status: str           # "proved", "FAILED" (with a counterexample), "unknown", "unsupported"
-    fields: int           # money fields compared
-    seconds: float
-    detail: str = ""
-
-
 def _is_money(x) -> bool:
     """An integer, as a Python int (not a bool) or a z3 Int term (not a Bool, which z3 would coerce to 0/1)."""
     return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, z3.ExprRef) and z3.is_int(x))
@@ -271,46 +265,3 @@ def compiled_formula(shape: Shape) -> Formula:
     differs = z3.Or(guard != violated,
                     z3.And(z3.Not(violated), z3.Or(*[c != r for _, c, r in pairs]) if pairs else z3.BoolVal(False)))
     return Formula([*sr.ranges, differs], sr.variables, len(pairs))
-
-
-def prove_shape(shape: Shape, timeout_ms: int = 30_000) -> ShapeResult:
-    t0 = time.perf_counter()
-    f = compiled_formula(shape)
-    name = shape.name()
-    if f.problem:
-        return ShapeResult(name, "FAILED", f.fields, time.perf_counter() - t0, f.problem)
-    s = z3.Solver()
-    s.set("timeout", timeout_ms)
-    s.add(*f.assertions)
-    answer = s.check()
-    seconds = time.perf_counter() - t0
-    if answer == z3.unsat:
-        return ShapeResult(name, "proved", f.fields, seconds)
-    if answer == z3.sat:
-        m = s.model()
-        values = {k: m.eval(v, model_completion=True).as_long() for k, v in f.variables.items()}
-        return ShapeResult(name, "FAILED", f.fields, seconds, f"differs for {values}: {replay(shape, values)}")
-    return ShapeResult(name, "unknown", f.fields, seconds, f"z3 says {answer} ({s.reason_unknown()})")
-
-
-def replay(shape: Shape, values: dict[str, int]) -> dict:
-    """Run a counterexample on the concrete code: the compiled function against the plain algorithm."""
-    from reference import algorithm
-    from solver.regions import wire_request
-    from spec.arith import INT
-    from spec.errors import RequestError
-    from spec.parse import parse_request
-    request = wire_request(shape, values)
-    try:
-        req = parse_request(request)
-    except RequestError as e:
-        return {"request": request, "confirmed": False, "why": f"rejected by the parser: {e.code}"}
-    ids = compiled.ids_of(req)
-    fast = compiled.compile_shape(req)(compiled.money_of(req), ids)   # compiled afresh, not from the cache
-    outcome = algorithm.allocate(INT, req)
-    bad = [c for c in outcome.checks if c.violated]
-    plain = {"error": bad[0].code} if bad else outcome.result.to_wire()
-    differs = (fast is None) != ("error" in plain) or \
-        (fast is not None and json.dumps(fast, sort_keys=True) != json.dumps(plain, sort_keys=True))
-    return {"request": request, "compiled": fast, "plain": plain, "confirmed": differs,
-            "why": "" if differs else "the concrete runs agree (the counterexample is not real)"}

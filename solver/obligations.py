@@ -56,9 +56,11 @@ from typing import Callable
 import z3
 
 import reference.algorithm as alg
+from solver.shapes import old_rule_rows
 from solver.z3_backend import Shape, SymbolicRequest, Z3Arith, fresh_result, symbolic_request
+from spec import law
 from spec.arith import total
-from spec.invariants import BY_ID, INVARIANTS, _old_rule
+from spec.invariants import BY_ID, INVARIANTS, _old_rule, prorata_terms
 from spec.model import Result
 
 MAX_ROWS_OLD = 5   # 4 direct + 1 paid
@@ -77,6 +79,8 @@ class Obligation:
     uses: tuple[str, ...] = ()    # lemmas assumed (instantiated) in the assertions
     variables: dict = field(default_factory=dict)   # request money variables, for replay
     symbolic_result: Result | None = None           # the reference's result terms (witness checks)
+    preferred: list = field(default_factory=list)   # witnesses: wished for (every amount positive), dropped if
+                                                    # z3 finds no such model in a short budget
 
     def solver(self) -> z3.Solver:
         s = z3.Solver()
@@ -116,13 +120,6 @@ def lr_char(A, T, a, s) -> z3.BoolRef:
     return _old_rule(A, req, res)
 
 
-OLD_DETERMINACY_MAX_ROWS = MAX_ROWS_OLD   # LRn-UNIQUE is proved for every n up to MAX_ROWS_OLD
-
-
-def old_rows(shape: Shape) -> int:
-    return len(shape.directs) + int(shape.paid) if shape.regime == "notice_2009_68" else 0
-
-
 # Schemas: a lemma stated once as a Python function of its terms, returning (hypotheses, conclusion).
 # The lemma obligation applies it to fresh variables; an *instance* applies it to other terms and is
 # the valid formula And(hypotheses) ⇒ conclusion. Built by the same function, an instance is
@@ -154,6 +151,37 @@ def lr_unique_hyp(A, T1, T2, a, u, v) -> z3.BoolRef:
     split is judged with its own total, as the invariant judges each result (determinacy instantiates it)."""
     return z3.And(lr_pre(A, T1, a), lr_char(A, T1, a, u), lr_char(A, T2, a, v), total(A, u) == T1,
                   total(A, v) == T2, T1 == T2)
+
+
+def _rhu(d, x, q1, q2):
+    """RHU-UNIQUE: the quotient of a division is unique."""
+    return [d > 0, d * q1 <= x, x < d * q1 + d, d * q2 <= x, x < d * q2 + d], q1 == q2
+
+
+def _prorata_bounds(D, bal, b, p, N):
+    """PRORATA-BOUNDS: 0 ≤ N ≤ min(basis, D) for N = basis_recovered(D, balance, basis, pre1987)."""
+    return [0 <= p, p <= b, b <= bal, 0 <= D, D <= bal], z3.And(0 <= N, N <= b, N <= D)
+
+
+def lr_parts(A, T, a):
+    """largest_remainder's terms as the code writes them: (D, quotients, remainders, k leftover cents)."""
+    D = total(A, a)
+    qs = [A.floordiv(T * x, D) for x in a]
+    rs = [T * x - q * D for x, q in zip(a, qs)]
+    return D, qs, rs, T - total(A, qs)
+
+
+def lr_facts(A, T, a, s) -> list[z3.BoolRef]:
+    """The facts LRn-CONTRACT rests on, besides its precondition, at the split of T over `a` with shares `s`:
+    the instances of LR-ROW per row, LRn-SUM, LRn-K and MUL-STEP per share. Each is valid (an implication
+    from its hypotheses), so it may be assumed anywhere. The lemma and every use of it (the old-rule cover
+    proof of solver.regions) take them from here."""
+    D, qs, rs, k = lr_parts(A, T, a)
+    return [*[instance(_row, A, T, x, D) for x in a], z3.Implies(lr_pre(A, T, a), total(A, rs) == D * k),
+            instance(_k_cases, len(a), D, k, rs), *[instance(_mul_step, D, q, si) for q, si in zip(qs, s)]]
+
+
+LR_FACT_LEMMAS = ("LR-ROW", "LR{n}-SUM", "LR{n}-K", "MUL-STEP")   # the lemmas of lr_facts, for n rows
 
 
 def _k_cases(n, d, k, r):
@@ -221,11 +249,8 @@ def lr_lemmas(n: int, split: Callable = None, unique: bool = True) -> list[Oblig
                               assertions=[*hyps, z3.Not(concl)], uses=tuple(uses)))
 
     A, T, a, s, D = _lr_terms(n, split=split)
-    qs = [A.floordiv(T * x, D) for x in a]
-    rs = [T * x - qi * D for x, qi in zip(a, qs)]
-    k = T - total(A, qs)
+    _, qs, rs, k = lr_parts(A, T, a)
     pre = lr_pre(A, T, a)
-    sum_fact = z3.Implies(pre, total(A, rs) == D * k)
     lemma(f"LR{n}-SUM", f"{n} rows: the remainders rᵢ = T·aᵢ − qᵢ·D add up to D·k, k = T − Σqᵢ "
           "(qᵢ = floor(T·aᵢ/D) as the code computes it).", [pre], total(A, rs) == D * k)
     Dv, kv = z3.Ints("D k")
@@ -233,8 +258,7 @@ def lr_lemmas(n: int, split: Callable = None, unique: bool = True) -> list[Oblig
     lemma(f"LR{n}-K", f"{n} rows: D > 0, 0 ≤ rᵢ < D, Σrᵢ = D·k ⇒ k is one of 0..{n - 1} (and D·k = k·D for it).",
           *_k_cases(n, Dv, kv, rv))
     # the contract: the code's shares add up to T, lie in [0, aᵢ] and obey OLD-RULE-PRORATA
-    facts = [pre, *[instance(_row, A, T, x, D) for x in a], sum_fact, instance(_k_cases, n, D, k, rs),
-             *[instance(_mul_step, D, q, si) for q, si in zip(qs, s)]]
+    facts = [pre, *lr_facts(A, T, a, s)]
     concl = z3.And(lr_linear(A, T, a, s), lr_char(A, T, a, s))
     core = z3.Implies(z3.And(*facts), concl)
     lin, pairs = purify(core)
@@ -249,7 +273,7 @@ def lr_lemmas(n: int, split: Callable = None, unique: bool = True) -> list[Oblig
     lemma(f"LR{n}-CONTRACT", f"{n} rows: largest_remainder's shares add up to T, each in [0, aᵢ], and obey "
           "OLD-RULE-PRORATA, for 0 ≤ aᵢ, 0 < D = Σaᵢ, 0 ≤ T ≤ D (modus ponens over the instances of the "
           "lemmas it uses).", [*facts, core], concl,
-          uses=("LR-ROW", f"LR{n}-SUM", f"LR{n}-K", "MUL-STEP", f"LR{n}-CONTRACT-LIA"))
+          uses=(*[x.format(n=n) for x in LR_FACT_LEMMAS], f"LR{n}-CONTRACT-LIA"))
     if not unique:
         return out
     # uniqueness of a split obeying OLD-RULE-PRORATA with the same total
@@ -275,7 +299,7 @@ def lr_lemmas(n: int, split: Callable = None, unique: bool = True) -> list[Oblig
 
 def lemma_obligations(shapes: list[Shape] | None = None) -> list[Obligation]:
     """The lemmas the given shapes use (all lemmas up to MAX_ROWS_OLD rows when `shapes` is None)."""
-    rows = {old_rows(s) for s in shapes} - {0} if shapes is not None else set(range(1, MAX_ROWS_OLD + 1))
+    rows = {old_rule_rows(s) for s in shapes} - {0} if shapes is not None else set(range(1, MAX_ROWS_OLD + 1))
     return list(_lemma_obligations(tuple(sorted(rows))))
 
 
@@ -292,13 +316,13 @@ def _lemma_obligations(rows: tuple[int, ...]) -> tuple[Obligation, ...]:
     A = Z3Arith(record=False)
     D, bal, b, p = z3.Ints("D balance basis pre1987")
     N = alg.basis_recovered(A, D, bal, b, p)
-    pre = A.min(D, p)
-    den, num, q = bal - p, (D - pre) * (b - p), N - pre
-    H = [0 <= p, p <= b, b <= bal, 0 <= D, D <= bal]
+    pre, den, num = prorata_terms(A, D, bal, b, p)
+    q = N - pre
+    H, bounds = _prorata_bounds(D, bal, b, p, N)
     lemma("PRORATA-HALF-CENT", "basis_recovered is within half a cent of the exact pro rata share: "
           "|2·q·den − 2·num| ≤ den.", H, z3.Or(den == 0, z3.And(2 * q * den - 2 * num <= den,
                                                                  2 * num - 2 * q * den <= den)))
-    lemma("PRORATA-BOUNDS", "0 ≤ basis_recovered ≤ min(basis, D).", H, z3.And(0 <= N, N <= b, N <= D))
+    lemma("PRORATA-BOUNDS", "0 ≤ basis_recovered ≤ min(basis, D).", H, bounds)
     lemma("PRORATA-FULL", "basis_recovered(D = balance) = basis, for unbounded integers.", H + [D == bal], N == b)
     T, B, Dd, bb = z3.Ints("T B Dd bal")
     lemma("PRORATA-ROUNDING-LEMMA", "|2·T·balance − 2·D·B| ≤ balance, T ≤ B, T ≤ D, D = balance ⇒ T = B "
@@ -306,7 +330,7 @@ def _lemma_obligations(rows: tuple[int, ...]) -> tuple[Obligation, ...]:
           [bb > 0, z3.Abs(2 * T * bb - 2 * Dd * B) <= bb, T <= B, T <= Dd, Dd == bb], T == B)
     d, x, q1, q2 = z3.Ints("d x q1 q2")
     lemma("RHU-UNIQUE", "The quotient of a division is unique: d > 0, d·q ≤ x < d·q + d for q1 and q2 ⇒ q1 = q2.",
-          [d > 0, d * q1 <= x, x < d * q1 + d, d * q2 <= x, x < d * q2 + d], q1 == q2)
+          *_rhu(d, x, q1, q2))
     if not rows:
         return tuple(out)
     # largest remainder (rule 10): schemas on free variables, then per number of rows
@@ -319,7 +343,7 @@ def _lemma_obligations(rows: tuple[int, ...]) -> tuple[Obligation, ...]:
     lemma("MUL-CMP", "d > 0, |d·u − d·v| < 2·d ⇒ u − v is −1, 0 or 1, with d·u − d·v = (u − v)·d.",
           *_mul_cmp(dv, uv, vv))
     for n in sorted(rows):
-        out += lr_lemmas(n, unique=n <= OLD_DETERMINACY_MAX_ROWS)
+        out += lr_lemmas(n)
     known = {o.invariant for o in out}
     for o in out:
         missing = set(o.uses) - known
@@ -361,7 +385,7 @@ def run(shape: Shape, allocate: Callable = None, prefix: str = "") -> Run:
     sr = symbolic_request(shape, prefix)
     A = Z3Arith(record=False)
     calls: list = []
-    if allocate is alg.allocate and shape.regime == "notice_2009_68":
+    if allocate is alg.allocate and shape.regime == law.OLD:
         with _lr_by_contract(calls, prefix):
             out = allocate(A, sr.request)
     else:
@@ -385,12 +409,8 @@ def money_fields(res: Result) -> list:
 def _prorata_unique_instance(A, req, r1: Result, r2: Result) -> z3.BoolRef:
     """RHU-UNIQUE instantiated at PRORATA-ROUNDING's division (d = 2·den, x = 2·num + den)."""
     D = total(A, (d.amount for d in req.disbursements))
-    pre = A.min(D, req.pre1987_basis)
-    den = req.balance - req.pre1987_basis
-    num = (D - pre) * (req.basis - req.pre1987_basis)
-    x, d = 2 * num + den, 2 * den
-    q1, q2 = r1.basis_recovered - pre, r2.basis_recovered - pre
-    return z3.Implies(z3.And(d > 0, d * q1 <= x, x < d * q1 + d, d * q2 <= x, x < d * q2 + d), q1 == q2)
+    pre, den, num = prorata_terms(A, D, req.balance, req.basis, req.pre1987_basis)
+    return instance(_rhu, 2 * den, 2 * num + den, r1.basis_recovered - pre, r2.basis_recovered - pre)
 
 
 def _lr_unique_instance(A, req, r1: Result, r2: Result) -> z3.BoolRef:
@@ -418,8 +438,8 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
     obs.append(Obligation(name=f"witness__{key}", kind="witness", invariant="-", expected="sat",
                           statement="The precondition (a valid request of this shape) is satisfiable; "
                           "amounts and basis positive where possible.", citation="non-vacuity",
-                          assertions=[r.valid, z3.And(nondegenerate, *[lr_char(A, T, a, s) for T, a, s in r.lr_calls])],
-                          uses=lr_uses, symbolic_result=res, **common))
+                          assertions=[r.valid, *[lr_char(A, T, a, s) for T, a, s in r.lr_calls]],
+                          preferred=[nondegenerate], uses=lr_uses, symbolic_result=res, **common))
     applicable = [inv for inv in INVARIANTS if inv.applies(req)]
     for inv in applicable:
         hyps = [r.valid]
@@ -435,8 +455,6 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
                               "where the reference calls it (amounts ≥ 0, D > 0, 0 ≤ T ≤ D).",
                               citation="rollsplit proof lemma", uses=lr_uses,
                               assertions=[r.valid, z3.Not(lr_pre(A, T, a))], **common))
-    if old_rows(shape) > OLD_DETERMINACY_MAX_ROWS:
-        return obs + [compiled_obligation(shape)]
     # determinacy: two results satisfying every applicable invariant are equal
     (r1, _), (r2, _) = fresh_result(req, "R1"), fresh_result(req, "R2")
     hyps = [r.valid]
@@ -444,7 +462,7 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
         hyps += [inv.holds(A, req, r1), inv.holds(A, req, r2)]
     hyps.append(_prorata_unique_instance(A, req, r1, r2))
     uses = lr_uses + ("RHU-UNIQUE",)
-    if shape.regime == "notice_2009_68":
+    if shape.regime == law.OLD:
         hyps.append(_lr_unique_instance(A, req, r1, r2))
         uses += (f"LR{len(req.disbursements)}-UNIQUE",)
     obs.append(Obligation(name=f"determinacy__{key}", kind="determinacy", invariant="DETERMINACY", expected="unsat",

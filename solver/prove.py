@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing as mp
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -25,11 +24,13 @@ from pathlib import Path
 
 import z3
 
+from rollsplit.machine import machine
 from solver import obligations as O
 from solver import shapes as S
 from solver.recheck import Progress
-from solver.replay import model_values, replay_counterexample, replay_witness
+from solver.replay import model_values, replay_compiled, replay_counterexample, replay_witness
 from solver.z3_backend import Shape
+from spec import law
 
 SOURCES = ("spec/arith.py", "spec/law.py", "spec/model.py", "spec/orders.py", "spec/invariants.py",
            "spec/parse.py", "spec/errors.py", "reference/algorithm.py", "reference/__init__.py",
@@ -105,28 +106,21 @@ def _judge(ob: O.Obligation, r: str) -> str:
     return "satisfiable" if r == "sat" else "vacuous"
 
 
-def _plain_witness(ob: O.Obligation) -> list:
-    """Drop 'every amount positive' but keep the old rule's split exact (so the witness replays)."""
-    extra = ob.assertions[1]
-    kept = [c for c in extra.children()[1:]] if z3.is_and(extra) else []
-    return [ob.assertions[0], *kept]
-
-
 def _process(ob: O.Obligation, shape: Shape | None, timeout: float, out_dir: Path | None,
              shared: z3.Solver | None = None) -> Outcome:
-    # the nicer witness (every amount positive) gets a short budget; then any valid request will do
-    r, dt, model = check(ob, min(timeout, WITNESS_NICE_S) if ob.kind == "witness" else timeout, shared)
-    if r == "unknown" and ob.kind == "witness":
-        # a witness with positive amounts may not exist; any valid request will do
-        ob.assertions = _plain_witness(ob)
-        r, dt2, model = check(ob, timeout)
-        dt += dt2
+    if ob.preferred:
+        # a witness with the preferred constraints (every amount positive) gets a short budget; if z3 finds
+        # none there (unknown, or none exists), any model of the obligation itself will do
+        hard = ob.assertions
+        ob.assertions = [*hard, *ob.preferred]
+        r, dt, model = check(ob, min(timeout, WITNESS_NICE_S))
+        if r != "sat":
+            ob.assertions = hard
+            r, dt2, model = check(ob, timeout)
+            dt += dt2
+    else:
+        r, dt, model = check(ob, timeout, shared)
     status = _judge(ob, r)
-    if status == "vacuous" and ob.kind == "witness" and len(ob.assertions) > 1:
-        ob.assertions = _plain_witness(ob)
-        r, dt2, model = check(ob, timeout)
-        dt += dt2
-        status = _judge(ob, r)
     res = Outcome(ob.name, ob.kind, ob.invariant, ob.shape, S.size(shape) if shape else 0, ob.expected, status,
                   round(dt, 4), uses=tuple(sorted(set(ob.uses))),
                   statement=ob.statement if ob.kind == "lemma" else "")
@@ -141,8 +135,7 @@ def _process(ob: O.Obligation, shape: Shape | None, timeout: float, out_dir: Pat
                 res.status = "witness-not-replayed"
             header = "witness request (replayed on the concrete reference):\n" + json.dumps(rep["request"])
         elif ob.kind == "compiled":
-            from solver.compiled_proof import replay
-            res.detail = {"counterexample": replay(shape, values)}
+            res.detail = {"counterexample": replay_compiled(shape, values)}
         else:
             rep = replay_counterexample(shape, values, ob.invariant)
             res.detail = {"counterexample": rep}
@@ -258,7 +251,7 @@ def write_results(out_dir: Path, results: list[Outcome], wall: float, jobs: int,
     data = {
         "solver": {"name": "z3", "version": z3.get_version_string()},
         "python": sys.version.split()[0],
-        "machine": f"{os.cpu_count()} cores, {sys.platform}",
+        "machine": machine(),
         "jobs": jobs,
         "wall_seconds": round(wall, 2),
         "shapes": len(shapes),
@@ -311,7 +304,7 @@ def mutant_shapes() -> list[Shape]:
     is to move 457(b) out of its class, so only a shape naming 457(b) itself can show it)."""
     # smallest first (short counterexamples); old-rule shapes last (their splits are nonlinear, so slow)
     return sorted(S.small_shapes() + [Shape(directs=(("457b_gov", True),), paid=True)],
-                  key=lambda s: (s.regime == "notice_2009_68", S.size(s)))
+                  key=lambda s: (s.regime == law.OLD, S.size(s)))
 
 
 MUTANT_QUICK_S = 1.0   # first pass per check; the full --timeout only when the quick pass refutes nothing

@@ -253,21 +253,15 @@ def abstraction_facts(sr: SymbolicRequest, calls: list) -> tuple[list[z3.BoolRef
     D = total(B, (d.amount for d in req.disbursements))
     p, b, bal = Z3Arith._v(req.pre1987_basis), req.basis, req.balance
     N = algorithm.basis_recovered(B, D, req.balance, req.basis, req.pre1987_basis)
-    facts = [z3.Implies(z3.And(0 <= p, p <= b, b <= bal, 0 <= D, D <= bal), z3.And(0 <= N, N <= b, N <= D))]
+    facts = [ob.instance(ob._prorata_bounds, D, bal, b, p, N)]                                      # PRORATA-BOUNDS
     used = {"PRORATA-BOUNDS"}
     for T, a in calls:
-        n, Dl = len(a), total(B, a)
-        qs = [B.floordiv(T * x, Dl) for x in a]
-        rs = [T * x - q * Dl for x, q in zip(a, qs)]
-        k = T - total(B, qs)
+        n = len(a)
         shares = algorithm.largest_remainder(B, T, a)
-        pre = ob.lr_pre(B, T, a)
-        facts += [ob.instance(ob._row, B, T, x, Dl) for x in a]                                    # LR-ROW
-        facts.append(z3.Implies(pre, total(B, rs) == Dl * k))                                       # LRn-SUM
-        facts.append(ob.instance(ob._k_cases, n, Dl, k, rs))                                        # LRn-K
-        facts += [ob.instance(ob._mul_step, Dl, q, x) for q, x in zip(qs, shares)]                  # MUL-STEP
-        facts.append(z3.Implies(pre, z3.And(ob.lr_linear(B, T, a, shares), ob.lr_char(B, T, a, shares))))
-        used |= {"LR-ROW", f"LR{n}-SUM", f"LR{n}-K", "MUL-STEP", f"LR{n}-CONTRACT"}   # last: LRn-CONTRACT
+        facts += ob.lr_facts(B, T, a, shares)                              # LR-ROW, LRn-SUM, LRn-K, MUL-STEP
+        facts.append(z3.Implies(ob.lr_pre(B, T, a),                                                # LRn-CONTRACT
+                                z3.And(ob.lr_linear(B, T, a, shares), ob.lr_char(B, T, a, shares))))
+        used |= {x.format(n=n) for x in ob.LR_FACT_LEMMAS} | {f"LR{n}-CONTRACT"}
     return facts, used
 
 

@@ -7,9 +7,11 @@ and the concrete reference (or a mutant), and the answer is judged by `spec.inva
 
 from __future__ import annotations
 
+import json
+
 import z3
 
-from reference import calculate, compute
+from reference import calculate, compiled, compute
 from solver.regions import wire_request
 from solver.z3_backend import Shape
 from spec.errors import RequestError
@@ -71,3 +73,22 @@ def _map(obj, f):
     if isinstance(obj, list):
         return [_map(v, f) for v in obj]
     return f(obj)
+
+
+def replay_compiled(shape: Shape, values: dict[str, int]) -> dict:
+    """A counterexample to a `compiled` obligation is real when the compiled function of the shape (compiled
+    afresh, not taken from the cache) and the plain run of the algorithm answer the request differently."""
+    request = wire_request(shape, values)
+    try:
+        req = parse_request(request)
+    except RequestError as e:
+        return {"request": request, "confirmed": False, "why": f"rejected by the parser: {e.code}"}
+    fast = compiled.compile_shape(req)(compiled.money_of(req), compiled.ids_of(req))
+    try:
+        plain = compute(req).to_wire()
+    except RequestError as e:
+        plain = e.to_wire()
+    differs = (fast is None) != ("error" in plain) or \
+        (fast is not None and json.dumps(fast, sort_keys=True) != json.dumps(plain, sort_keys=True))
+    return {"request": request, "compiled": fast, "plain": plain, "confirmed": differs,
+            "why": "" if differs else "the concrete runs agree (the counterexample is not real)"}

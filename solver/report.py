@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from solver import compiled_proof
 from solver import obligations as O
 from solver import shapes as S
 from solver.z3_backend import fresh_result
@@ -171,8 +172,7 @@ def _not_proved_section(data: dict, obs: list[dict], shapes: list[str]) -> str:
     no_det = sorted({o["shape"] for o in obs if o["kind"] == "invariant"}
                     - {o["shape"] for o in obs if o["kind"] == "determinacy"})
     if no_det:
-        out.append(f"- Determinacy is not proved for {len(no_det)} shape(s) (old-rule shapes with more than "
-                   f"{O.OLD_DETERMINACY_MAX_ROWS} disbursements: `LRn-UNIQUE` is proved only up to that many rows): "
+        out.append(f"- Determinacy is not proved for {len(no_det)} shape(s) of this run: "
                    + ", ".join(f"`{s}`" for s in no_det[:10]) + (" ..." if len(no_det) > 10 else "") + ".")
     out += [
         f"- Requests larger than {S.MAX_DIRECTS} direct + 1 paid + {S.MAX_SIXTY} sixty-day rollovers, and "
@@ -295,10 +295,6 @@ def _determinacy_section(obs: list[dict], shapes: list[str]) -> str:
     ])
 
 
-COMPILED_COVERAGE = (
-    "Only the compiled functions of the bundle's shapes are proved. A request whose shape differs from one of them only in the plan or in destinations of the same class runs the very same generated source (tested for every class); other shapes (more rows, other election orders, amount elections naming only some rows, election combinations the bundle lacks) get their own compiled function, compiled the same way and tested against the plain run (`tests/test_compiled.py`), not proved.")
-
-
 def _compiled_section(obs: list[dict]) -> str:
     comp = [o for o in obs if o["kind"] == "compiled"]
     if not comp:
@@ -314,7 +310,7 @@ def _compiled_section(obs: list[dict]) -> str:
              "A counterexample is replayed on both concrete paths before it is reported.", "",
              f"Proved for {sum(_ok(o) for o in comp)} of {len(comp)} shapes (`compiled__*.smt2`, expected unsat). "
              "The proof runs the compiled code with ids other than those it was compiled from, so an id baked into "
-             "the code cannot pass. " + COMPILED_COVERAGE, ""]
+             "the code cannot pass. " + compiled_proof.COVERAGE, ""]
     return "\n".join(lines)
 
 

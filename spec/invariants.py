@@ -205,11 +205,16 @@ def _conserve_total(A, req, res):
                   A.eq(total(A, (r.aftertax for r in res.disbursements)), res.aftertax))
 
 
+def prorata_terms(A, D, balance, basis, pre1987):
+    """Rule 2's terms: (pre, den, num) — the pre-1987 basis recovered first, and the exact share of the rest
+    is num / den. Written once: the invariant, the lemmas and their instances all use it."""
+    pre = A.min(D, pre1987)
+    return pre, balance - pre1987, (D - pre) * (basis - pre1987)
+
+
 def _prorata(A, req, res):
     D = total(A, (d.amount for d in req.disbursements))
-    pre = A.min(D, req.pre1987_basis)
-    den = req.balance - req.pre1987_basis
-    num = (D - pre) * (req.basis - req.pre1987_basis)
+    pre, den, num = prorata_terms(A, D, req.balance, req.basis, req.pre1987_basis)
     q = res.basis_recovered - pre
     # round half up: q = floor((2*num + den) / (2*den)), i.e. 2*den*q <= 2*num + den < 2*den*(q+1)
     return A.ite(A.eq(den, 0), A.eq(q, 0),

@@ -173,7 +173,6 @@ def test_a_broken_split_is_refuted(variant, n):
 def test_default_bundle_covers_every_old_rule_shape_up_to_five_rows():
     rows = {S.old_rule_rows(s) for s in S.default_shapes()}
     assert rows >= {1, 2, 3, 4, 5} and max(rows) == S.MAX_DIRECTS + 1 == 5
-    assert O.OLD_DETERMINACY_MAX_ROWS >= 5
     assert S.select(["old-large"]) and all(S.old_rule_rows(s) > 3 for s in S.select(["old-large"]))
 
 
