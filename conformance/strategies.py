@@ -47,19 +47,25 @@ def split(draw, total: int, n: int) -> list[int]:
     return [b - a for a, b in zip(bounds, bounds[1:])]
 
 
-@st.composite
-def _fill_split(draw, amount: int, caps: list[int]) -> list[int]:
-    """A split of `amount` with each part <= its cap (sum(caps) >= amount)."""
+def split_under_caps(amount: int, caps: list[int], order, pick) -> list[int]:
+    """A split of `amount` with each part <= its cap (sum(caps) >= amount): parts are chosen in `order`, each
+    by `pick(lo, hi)` within what still leaves the rest placeable. Hypothesis draws and `random` both use it."""
     out = [0] * len(caps)
-    order = draw(st.permutations(range(len(caps))))
     left = amount
     room = sum(caps)
     for i in order:
         room -= caps[i]
         lo, hi = max(0, left - room), min(caps[i], left)
-        out[i] = draw(st.integers(lo, hi)) if hi > lo else lo
+        out[i] = pick(lo, hi) if hi > lo else lo
         left -= out[i]
     return out
+
+
+@st.composite
+def _fill_split(draw, amount: int, caps: list[int]) -> list[int]:
+    """A split of `amount` with each part <= its cap (sum(caps) >= amount)."""
+    order = draw(st.permutations(range(len(caps))))
+    return split_under_caps(amount, caps, order, lambda lo, hi: draw(st.integers(lo, hi)))
 
 
 def _feature_ok(features: set[str] | None, name: str) -> bool:

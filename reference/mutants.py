@@ -45,7 +45,7 @@ class Mutant:
 
 
 @contextlib.contextmanager
-def _patched(**names: Any):
+def patched(**names: Any):
     """Replace module globals of reference.algorithm for the duration of one call (restored even on error)."""
     saved = {k: getattr(alg, k) for k in names}
     try:
@@ -93,7 +93,7 @@ def aftertax_first(A: Arith, req: Request) -> alg.Outcome:
     def aftertax_fills_directs_first(A, P, T, R, caps):
         # after-tax money fills the direct rollovers first; they carry pre-tax only beyond it
         return A.max(0, total(A, caps) - T)
-    with _patched(direct_pretax_total=aftertax_fills_directs_first):
+    with patched(direct_pretax_total=aftertax_fills_directs_first):
         return alg.allocate(A, req)
 
 
@@ -111,7 +111,7 @@ def _reversed_order(fill_order: Callable[[Request], list[int]], rows: Callable[[
 
 
 def wrong_order(A: Arith, req: Request) -> alg.Outcome:
-    with _patched(direct_fill_order=_reversed_order(orders.direct_fill_order, lambda r: r.directs),
+    with patched(direct_fill_order=_reversed_order(orders.direct_fill_order, lambda r: r.directs),
                   sixty_day_fill_order=_reversed_order(orders.sixty_day_fill_order, lambda r: r.rollovers_60_day)):
         return alg.allocate(A, req)
 
@@ -122,7 +122,7 @@ def per_destination_rounding(A: Arith, req: Request) -> alg.Outcome:
     def per_row(A, D, balance, basis, pre1987):
         pre = A.min(D, pre1987)
         return pre + total(A, (A.round_half_up(a, basis - pre1987, balance - pre1987) for a in amounts))
-    with _patched(basis_recovered=per_row):
+    with patched(basis_recovered=per_row):
         return alg.allocate(A, req)
 
 
@@ -131,7 +131,7 @@ def ignored_election(A: Arith, req: Request) -> alg.Outcome:
 
 
 def untaxed_conversion(A: Arith, req: Request) -> alg.Outcome:
-    with _patched(law=_law_with(is_conversion=lambda contract, to: False)):
+    with patched(law=_law_with(is_conversion=lambda contract, to: False)):
         return alg.allocate(A, req)
 
 
@@ -158,7 +158,7 @@ def truncation(A: Arith, req: Request) -> alg.Outcome:
     def floor_share(A, D, balance, basis, pre1987):
         pre = A.min(D, pre1987)
         return pre + A.floordiv((D - pre) * (basis - pre1987), balance - pre1987)
-    with _patched(basis_recovered=floor_share):
+    with patched(basis_recovered=floor_share):
         return alg.allocate(A, req)
 
 
@@ -187,7 +187,7 @@ def withholding_on_rmd(A: Arith, req: Request) -> alg.Outcome:
 def ignored_pre1987(A: Arith, req: Request) -> alg.Outcome:
     def ordinary(A, D, balance, basis, pre1987):
         return A.round_half_up(D, basis, balance)
-    with _patched(basis_recovered=ordinary):
+    with patched(basis_recovered=ordinary):
         return alg.allocate(A, req)
 
 
@@ -200,7 +200,7 @@ def _may_receive_457b_aftertax(contract, method, to, accepts_aftertax, kind):
 def aftertax_into_457b(A: Arith, req: Request) -> alg.Outcome:
     def receives_nothing(contract, method, to, accepts):
         return not any(_may_receive_457b_aftertax(contract, method, to, accepts, k) for k in ("pretax", "aftertax"))
-    with _patched(law=_law_with(may_receive=_may_receive_457b_aftertax, receives_nothing=receives_nothing)):
+    with patched(law=_law_with(may_receive=_may_receive_457b_aftertax, receives_nothing=receives_nothing)):
         return alg.allocate(A, req)
 
 

@@ -29,10 +29,10 @@ from typing import Any
 import z3
 
 from rollsplit.machine import machine
-from solver.z3_backend import Z3Arith, fresh_result as symbolic_result
+from solver.z3_backend import Z3Arith, fresh_result as symbolic_result, model_wire
 from spec.errors import RequestError
 from spec.invariants import BY_ID, INVARIANTS
-from spec.model import DisbursementResult, Form1099R, Request, Result, Rollover60Result
+from spec.model import Request, Result
 from spec.parse import parse_json, parse_request
 
 TIMEOUT_MS = 20_000   # per z3 check; a timeout is reported as "unknown", never as an answer
@@ -59,22 +59,6 @@ class Execution:
     reason: str = ""
     checks: int = 0                       # z3 checks run
     invariants: list[str] = field(default_factory=list)   # ids asserted
-
-
-def _concrete(res: Result, model: z3.ModelRef) -> Result:
-    def ev(x):
-        return model.eval(x, model_completion=True).as_long()
-    rows = tuple(DisbursementResult(
-        id=r.id, pretax=ev(r.pretax), aftertax=ev(r.aftertax), taxable=ev(r.taxable), withholding=ev(r.withholding),
-        form_1099r=Form1099R(box1=ev(r.form_1099r.box1), box2a=ev(r.form_1099r.box2a), box4=ev(r.form_1099r.box4),
-                             box5=ev(r.form_1099r.box5), box7=r.form_1099r.box7)) for r in res.disbursements)
-    sixty = tuple(Rollover60Result(id=r.id, pretax=ev(r.pretax), aftertax=ev(r.aftertax), taxable=ev(r.taxable))
-                  for r in res.rollovers_60_day)
-    return Result(regime=res.regime, amount=ev(res.amount), pretax=ev(res.pretax), aftertax=ev(res.aftertax),
-                  basis_recovered=ev(res.basis_recovered), disbursements=rows, rollovers_60_day=sixty,
-                  taxable_income=ev(res.taxable_income), withholding=ev(res.withholding),
-                  remaining_balance=ev(res.remaining_balance), remaining_basis=ev(res.remaining_basis),
-                  remaining_pre1987_basis=ev(res.remaining_pre1987_basis))
 
 
 def _solver(timeout_ms: int) -> z3.Solver:
@@ -147,8 +131,7 @@ def execute_request(req: Request, check_unique: bool = True, timeout_ms: int = T
         return Execution(status=status, wire=None, seconds=time.perf_counter() - t0, reason=why, checks=1,
                          invariants=ids)
     model = s.model()
-    answer = _concrete(res, model)
-    out = Execution(status="result", wire=answer.to_wire(), checks=1, invariants=ids)
+    out = Execution(status="result", wire=model_wire(model, res), checks=1, invariants=ids)
     if check_unique:
         values = [model.eval(x, model_completion=True) for x in fields]
         s.add(z3.Or(*[x != v for x, v in zip(fields, values)]))
@@ -158,7 +141,7 @@ def execute_request(req: Request, check_unique: bool = True, timeout_ms: int = T
             out.uniqueness = "unique"
         elif r2 == z3.sat:
             out.uniqueness = "not unique"
-            out.alternative = _concrete(res, s.model()).to_wire()
+            out.alternative = model_wire(s.model(), res)
         else:
             out.uniqueness = f"unknown ({s.reason_unknown()})"
     out.seconds = time.perf_counter() - t0
@@ -189,17 +172,9 @@ def calculate(request: Any) -> dict:
 
 
 def suite_requests() -> list[dict]:
-    """Every request of the shipped conformance suite (conformance/vectors/*.json), in file order."""
-    import json
-    from pathlib import Path
-    out = []
-    for path in sorted((Path(__file__).resolve().parent.parent / "conformance" / "vectors").glob("*.json")):
-        if path.name == "manifest.json":
-            continue
-        for v in json.loads(path.read_text()).get("vectors", []):
-            if isinstance(v.get("request"), dict):
-                out.append(v["request"])
-    return out
+    """Every JSON request of the shipped conformance suite (conformance.suite.load), in suite order."""
+    from conformance import suite
+    return [v.request for v in suite.load() if isinstance(v.request, dict)]
 
 
 def bench_table(requests: list[dict] | None = None) -> tuple[str, bool]:

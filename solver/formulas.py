@@ -399,27 +399,24 @@ def _repair_elections(shape: Shape, values: dict[str, int], rng: random.Random) 
     direct and 60-day pre-tax totals, which do not depend on how they are split)."""
     if shape.direct_election != "amounts" and shape.sixty_election != "amounts":
         return
+    from conformance.strategies import split_under_caps
     from reference.algorithm import allocate
     from spec.arith import INT
+    from spec.errors import RequestError
     from spec.parse import parse_request
     plain = wire_request(Shape(**{**shape.__dict__, "direct_election": None, "sixty_election": None}), values)
     try:
         out = allocate(INT, parse_request(plain))
-    except Exception:   # noqa: BLE001 -- a malformed sample stays invalid and is counted as such
+    except RequestError:   # a malformed sample stays invalid and is counted as such
         return
     for kind, total_, n in (("d", out.direct_pretax, len(shape.directs)), ("s", out.sixty_pretax, len(shape.sixty))):
         if (kind == "d" and shape.direct_election != "amounts") or (kind == "s" and shape.sixty_election != "amounts"):
             continue
         caps = [values[f"{kind}{i}.amount"] for i in range(n)]
-        left = max(0, total_)
         order = list(range(n))
         rng.shuffle(order)
-        room = sum(caps)
-        for i in order:
-            room -= caps[i]
-            lo, hi = max(0, left - room), min(caps[i], left)
-            values[f"elect.{kind}{i}"] = rng.randint(lo, hi) if hi > lo else lo
-            left -= values[f"elect.{kind}{i}"]
+        for i, part in enumerate(split_under_caps(max(0, total_), caps, order, rng.randint)):
+            values[f"elect.{kind}{i}"] = part
 
 
 def sample_points(sf: ShapeFormulas, n: int, seed: int) -> list[dict[str, int]]:

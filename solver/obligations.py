@@ -56,6 +56,7 @@ from typing import Callable
 import z3
 
 import reference.algorithm as alg
+from reference.mutants import patched
 from solver.shapes import old_rule_rows
 from solver.z3_backend import Shape, SymbolicRequest, Z3Arith, fresh_result, symbolic_request
 from spec import law
@@ -94,10 +95,10 @@ def slug(text: str) -> str:
 
 
 # ---- the largest-remainder lemmas (old rule) ------------------------------------------------------
-def _lr_terms(n: int, prefix: str = "", split: Callable = None):
+def _lr_terms(n: int, split: Callable = None):
     A = Z3Arith(record=False)
-    T = z3.Int(prefix + "T")
-    a = [z3.Int(f"{prefix}a{i}") for i in range(n)]
+    T = z3.Int("T")
+    a = [z3.Int(f"a{i}") for i in range(n)]
     s = (split or alg.largest_remainder)(A, T, a)
     D = total(A, a)
     return A, T, a, s, D
@@ -364,29 +365,24 @@ class Run:
 
 
 @contextlib.contextmanager
-def _lr_by_contract(calls: list, prefix: str):
+def _lr_by_contract(calls: list):
     """Replace largest_remainder by fresh shares; `calls` records (T, amounts, shares) for the contract."""
-    saved = alg.largest_remainder
-
     def fresh(A, T, amounts):
-        s = [z3.Int(f"{prefix}lr{len(calls)}.share{i}") for i in range(len(amounts))]
+        s = [z3.Int(f"lr{len(calls)}.share{i}") for i in range(len(amounts))]
         calls.append((T, list(amounts), s))
         return s
-    alg.largest_remainder = fresh
-    try:
+    with patched(largest_remainder=fresh):
         yield
-    finally:
-        alg.largest_remainder = saved
 
 
-def run(shape: Shape, allocate: Callable = None, prefix: str = "") -> Run:
+def run(shape: Shape, allocate: Callable = None) -> Run:
     """Execute `allocate` (default: the reference) on a symbolic request of `shape`."""
     allocate = allocate or alg.allocate
-    sr = symbolic_request(shape, prefix)
+    sr = symbolic_request(shape)
     A = Z3Arith(record=False)
     calls: list = []
     if allocate is alg.allocate and shape.regime == law.OLD:
-        with _lr_by_contract(calls, prefix):
+        with _lr_by_contract(calls):
             out = allocate(A, sr.request)
     else:
         out = allocate(A, sr.request)

@@ -28,8 +28,8 @@ from rollsplit.machine import machine
 from solver import obligations as O
 from solver import shapes as S
 from solver.recheck import Progress
-from solver.replay import model_values, replay_compiled, replay_counterexample, replay_witness
-from solver.z3_backend import Shape
+from solver.replay import replay_compiled, replay_counterexample, replay_witness
+from solver.z3_backend import Shape, model_values
 from spec import law
 
 SOURCES = ("spec/arith.py", "spec/law.py", "spec/model.py", "spec/orders.py", "spec/invariants.py",

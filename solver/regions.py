@@ -49,7 +49,7 @@ import z3
 
 from reference import algorithm
 from reference.algorithm import allocate
-from solver.z3_backend import Shape, SymbolicRequest, Z3Arith, symbolic_request
+from solver.z3_backend import Shape, SymbolicRequest, Z3Arith, model_values, symbolic_request
 from spec import law
 from spec.arith import total
 
@@ -117,10 +117,6 @@ def _solver(timeout_ms: int = CHECK_TIMEOUT_MS) -> z3.Solver:
     return s
 
 
-def _values(m: z3.ModelRef, sr: SymbolicRequest) -> dict[str, int]:
-    return {name: m.eval(v, model_completion=True).as_long() for name, v in sr.variables.items()}
-
-
 def witness(valid: z3.BoolRef, where: z3.BoolRef, sr: SymbolicRequest,
             timeout_ms: int = CHECK_TIMEOUT_MS) -> tuple[dict[str, int] | None, str]:
     """Small round values satisfying `valid` and `where`, trying the tiers in order; (None, why) if none."""
@@ -135,7 +131,7 @@ def witness(valid: z3.BoolRef, where: z3.BoolRef, sr: SymbolicRequest,
                 s.add(v <= bound)
         r = s.check()
         if r == z3.sat:
-            return _values(s.model(), sr), "sat"
+            return model_values(s.model(), sr.variables), "sat"
         last = str(r)
     return None, last
 
@@ -189,8 +185,8 @@ def explore(shape: Shape, boundaries: bool = True, timeout_ms: int = CHECK_TIMEO
         lits = [a if z3.is_true(m.eval(a, model_completion=True)) else z3.Not(a) for a in live]
         region = z3.And(*lits) if lits else z3.BoolVal(True)
         w, _ = witness(valid, region, sr, timeout_ms)
-        found.regions.append(Region(key=_key("|".join(sorted(x.sexpr() for x in lits))), literals=lits,
-                                    witness=w if w is not None else _values(m, sr)))
+        found.regions.append(Region(key=_region_key(lits), literals=lits,
+                                    witness=w if w is not None else model_values(m, sr.variables)))
         s.add(z3.Not(region))
 
     if not found.coverage.startswith("unknown"):
@@ -231,16 +227,14 @@ def _region_key(lits: list[z3.BoolRef]) -> str:
 @contextlib.contextmanager
 def _recording_largest_remainder(calls: list):
     """Record (T, amounts) of every largest_remainder call; the split itself is the reference's own."""
+    from reference.mutants import patched
     saved = algorithm.largest_remainder
 
     def recorded(A, T, amounts):
         calls.append((T, list(amounts)))
         return saved(A, T, amounts)
-    algorithm.largest_remainder = recorded
-    try:
+    with patched(largest_remainder=recorded):
         yield
-    finally:
-        algorithm.largest_remainder = saved
 
 
 def abstraction_facts(sr: SymbolicRequest, calls: list) -> tuple[list[z3.BoolRef], set[str]]:
@@ -336,7 +330,7 @@ def complete_cover(found: ShapeRegions, timeout_ms: int = CHECK_TIMEOUT_MS) -> N
             found.coverage = f"{first}; abstracted cover: z3 says {r} ({s.reason_unknown()})"
             return
         m = s.model()
-        x = _values(m, sr)
+        x = model_values(m, sr.variables)
         if _holds(valid, sr, x) and not region_of(found, sr, x):
             lits = [a if _holds(a, sr, x) else z3.Not(a) for a in found.atoms]   # a real uncovered request
         else:

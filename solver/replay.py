@@ -9,18 +9,12 @@ from __future__ import annotations
 
 import json
 
-import z3
-
 from reference import calculate, compiled, compute
 from solver.regions import wire_request
-from solver.z3_backend import Shape
+from solver.z3_backend import Shape, model_wire
 from spec.errors import RequestError
 from spec.invariants import violated
 from spec.parse import parse_request
-
-
-def model_values(model: z3.ModelRef, variables: dict[str, z3.ArithRef]) -> dict[str, int]:
-    return {k: model.eval(v, model_completion=True).as_long() for k, v in variables.items()}
 
 
 def replay_witness(shape: Shape, values: dict[str, int], symbolic_result=None, model=None) -> dict:
@@ -35,9 +29,7 @@ def replay_witness(shape: Shape, values: dict[str, int], symbolic_result=None, m
         return out
     out["answer"] = res.to_wire()
     if symbolic_result is not None and model is not None:
-        def ev(x):
-            return x if isinstance(x, (int, str)) or x is None else model.eval(x, model_completion=True).as_long()
-        sym = _map(symbolic_result.to_wire(), ev)
+        sym = model_wire(model, symbolic_result)
         if sym != out["answer"]:
             out.update(ok=False, why="the z3 model of the symbolic result differs from the concrete reference")
             out["symbolic_answer"] = sym
@@ -65,14 +57,6 @@ def replay_counterexample(shape: Shape, values: dict[str, int], invariant: str, 
     out.update(confirmed=invariant in broken,
                why="" if invariant in broken else "the concrete answer does not break the invariant")
     return out
-
-
-def _map(obj, f):
-    if isinstance(obj, dict):
-        return {k: _map(v, f) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_map(v, f) for v in obj]
-    return f(obj)
 
 
 def replay_compiled(shape: Shape, values: dict[str, int]) -> dict:

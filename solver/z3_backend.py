@@ -193,3 +193,22 @@ def fresh_result(req: Request, tag: str = "X") -> tuple[Result, list[z3.ArithRef
                  remaining_balance=v("remaining.balance"), remaining_basis=v("remaining.basis"),
                  remaining_pre1987_basis=v("remaining.pre1987_basis"))
     return res, names
+
+
+def model_values(model: z3.ModelRef, variables: dict[str, z3.ArithRef]) -> dict[str, int]:
+    """The integers a model gives named variables (a request's money, for instance)."""
+    return {k: model.eval(v, model_completion=True).as_long() for k, v in variables.items()}
+
+
+def model_wire(model: z3.ModelRef, res: Result) -> dict:
+    """The wire JSON of a Result whose money fields are z3 terms, each evaluated in `model` (ids, box 7 codes
+    and the regime are kept as they are)."""
+    def value(x):
+        if isinstance(x, dict):
+            return {k: value(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [value(v) for v in x]
+        if x is None or isinstance(x, (bool, int, str)):
+            return x
+        return model.eval(x, model_completion=True).as_long()
+    return value(res.to_wire())

@@ -4,11 +4,8 @@ skips are never passes, expected failures flag unexpected passes, and reports su
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
