@@ -261,8 +261,8 @@ def _number(vid: str) -> int:
 
 
 def assign_ids(topic: str, fresh: list[dict], old: dict[str, dict], retired: set[str]) -> list[dict]:
-    """Keep the id and content of every origin already exported (its citations follow the current code: a
-    patch release may correct them); number the new ones after the highest used."""
+    """Keep the id and content of every origin already exported (its citations and features follow the current
+    code: a release may correct them); number the new ones after the highest used."""
     used = [_number(v["id"]) for v in old.values()] + [_number(i) for i in retired if i.startswith(topic + "-")]
     nxt = max(used, default=0) + 1
     out = []
@@ -275,8 +275,10 @@ def assign_ids(topic: str, fresh: list[dict], old: dict[str, dict], retired: set
                 raise ExportError(f"the reference's answer to {prior['id']} ({prior['origin']}) is no longer the "
                                   "expected answer written in the suite; a vector never changes under its id: "
                                   "review the change, retire the id by hand and bump the suite version")
-            # citations are the one field a patch release may correct under an id (never the request or answer)
-            out.append({**prior, "citations": v["citations"]} if prior["citations"] != v["citations"] else prior)
+            # citations and features are what a release may correct under an id (never the request or answer);
+            # the features are those of the request kept under the id (a re-exploration may find another witness)
+            out.append({**prior, "citations": v["citations"],
+                        "features": suite.features_of(prior.get("request") if "request_text" not in prior else None)})
         else:
             v["id"] = f"{topic}-{nxt:04d}"
             nxt += 1

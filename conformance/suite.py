@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spec import law
+from spec.features import FEATURES, required_features
 from spec.model import CONTRACT_VERSION
 
 HERE = Path(__file__).resolve().parent
@@ -57,35 +57,10 @@ def sha256(path: Path) -> str:
 
 
 def features_of(request: Any) -> list[str]:
-    """The contract features a request exercises (a vendor that lacks one skips the vector)."""
-    feats = ["core"]
-    if not isinstance(request, dict):
-        return feats
-    elections = request.get("elections") if isinstance(request.get("elections"), dict) else {}
-    if request.get("rollovers_60_day") or any(k.startswith("sixty_day") for k in elections):
-        feats.append("sixty_day")
-    if request.get("contract") == "designated_roth":
-        feats.append("designated_roth")
-    if request.get("pre1987_basis") not in (None, 0):
-        feats.append("pre1987_basis")
-    if request.get("rmd") not in (None, 0):
-        feats.append("rmd")
-    if _old_regime(request):
-        feats.append("regime_2009")
-    return feats
-
-
-def _old_regime(request: dict) -> bool:
-    if request.get("regime") == law.OLD:
-        return True
-    if "regime" in request:
-        return False
-    try:
-        import datetime as dt
-        date = dt.date.fromisoformat(request["date"])
-        return law.default_regime(request["contract"], date) == law.OLD
-    except (KeyError, TypeError, ValueError):
-        return False
+    """The contract features a request exercises (a vendor that lacks one skips the vector), in the order of
+    spec.features.FEATURES: spec.features.required_features, the one definition the fuzzing kit uses too."""
+    need = required_features(request)
+    return [f for f in FEATURES if f in need]
 
 
 def vector_files(directory: Path = VECTORS_DIR) -> list[Path]:

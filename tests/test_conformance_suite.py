@@ -289,3 +289,23 @@ def test_each_targeted_vector_fails_the_mistake_it_targets(topic, mutant):
             assert answer.get("error", {}).get("code") != v.expected["error"], v.id
         else:
             assert answer != v.expected["result"], v.id
+
+
+def test_vectors_name_the_features_their_request_uses():
+    """As spec.features.FEATURES describes them: hardship belongs to `rmd`, `qualified_roth` to `designated_roth`
+    (a calculator without the feature must skip such a vector, never be judged on it)."""
+    checks = {"rmd": lambda r: r.get("rmd") or r.get("hardship"),
+              "designated_roth": lambda r: r.get("contract") == "designated_roth" or "qualified_roth" in r,
+              "pre1987_basis": lambda r: r.get("pre1987_basis"),
+              "sixty_day": lambda r: r.get("rollovers_60_day")}
+    seen = dict.fromkeys(checks, 0)
+    for v in suite.load():
+        if not isinstance(v.request, dict):
+            continue
+        for feature, uses in checks.items():
+            if uses(v.request):
+                assert feature in v.features, (v.id, feature)
+                seen[feature] += 1
+    assert all(seen.values()), seen
+    hardship = [v for v in suite.load() if isinstance(v.request, dict) and v.request.get("hardship")]
+    assert hardship and all("rmd" in v.features for v in hardship)
