@@ -164,9 +164,14 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     return req
 
 
+def safe_destination(contract: str) -> str:
+    """A destination that takes money of both kinds from a contract of this kind."""
+    return "roth_ira" if contract == "designated_roth" else "traditional_ira"
+
+
 def _repair_eligibility(req: dict, calculate) -> None:
     """Send money the allocation makes ineligible to a destination that takes both kinds."""
-    safe = "roth_ira" if req["contract"] == "designated_roth" else "traditional_ira"
+    safe = safe_destination(req["contract"])
     for _ in range(len(req["disbursements"]) + len(req.get("rollovers_60_day", [])) + 1):
         answer = calculate(req)
         err = answer.get("error")

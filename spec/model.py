@@ -26,6 +26,7 @@ def frozen(cls):
     """
     cls = dataclass(frozen=True)(cls)
     assert not hasattr(cls, "__post_init__") and not hasattr(cls, "__slots__")
+    assert all(f.init for f in fields(cls)), "init=False fields are not supported by this __init__"
     namespace: dict[str, Any] = {"MISSING": MISSING}
     params, body = [], []
     for f in fields(cls):

@@ -7,6 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from conformance.strategies import safe_destination
 from spec import law
 from spec.features import required_features
 
@@ -43,8 +44,8 @@ def _paid_row(req: dict, res: dict) -> dict | None:
 
 
 def _safe(req: dict) -> str:
-    """A destination that takes money of both kinds from this contract."""
-    return "roth_ira" if req["contract"] == "designated_roth" else "traditional_ira"
+    """A destination that takes money of both kinds from this request's contract."""
+    return safe_destination(req["contract"])
 
 
 def request_size(request: Any) -> int:

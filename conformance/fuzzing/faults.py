@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from conformance.fuzzing._wire import (_BOOL, _PLUS_MINUS_ONE, MAX, _calc, _D, _directs, _paid, _safe,
                                        _set_basis_parts)
+from conformance.fuzzing.api import expected_answer
 from conformance.strategies import valid_requests
 from spec import law
 from spec.errors import ERROR_CODES
@@ -122,7 +123,7 @@ def _f_more_than_one_payment(draw, req):
 def _f_sixty_day_without_payment(draw, req):
     if req.get("hardship"):
         return None
-    safe = "roth_ira" if req["contract"] == "designated_roth" else "traditional_ira"
+    safe = _safe(req)
     paid = _paid(req)
     if paid is not None:
         paid.update({"method": "direct", "to": safe})
@@ -289,13 +290,8 @@ def near_valid_requests(draw, features: Iterable[str] | None = None, codes: Iter
     base = draw(valid_requests(features=None if features is None else set(feats)))
     req = FAULTS[code](draw, copy.deepcopy(base))
     assume(req is not None)
-    answer = _calc_text(req) if isinstance(req, str) else _calc(req)
+    answer = expected_answer(req)
     assume(answer.get("error", {}).get("code") == code)
     if not isinstance(req, str):
         assume(required_features(req) <= feats | {"form_1099r"})
     return req, code
-
-
-def _calc_text(text: str) -> dict:
-    from reference import calculate_text
-    return calculate_text(text)

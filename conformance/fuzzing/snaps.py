@@ -129,13 +129,20 @@ def _equal_amounts(draw, req):
     return req
 
 
+def _answer_with_payment(req):
+    """(the reference's answer, its payment row) for a request with a payment; None otherwise."""
+    if _paid(req) is None:
+        return None
+    res = _calc(req)
+    return None if "error" in res else (res, _paid_row(req, res))
+
+
 def _rmd_is_paid_aftertax(draw, req):
     """RMD exactly the after-tax part of the payment: rmd_pretax = max(0, rmd - paid after-tax) turns at 0."""
-    paid = _paid(req)
-    res = _calc(req)
-    if paid is None or "error" in res:
+    got = _answer_with_payment(req)
+    if got is None:
         return None
-    req["rmd"] = max(0, _paid_row(req, res)["aftertax"] + draw(_OFFSET))
+    req["rmd"] = max(0, got[1]["aftertax"] + draw(_OFFSET))
     return req
 
 
@@ -152,11 +159,10 @@ def _rmd_is_paid(draw, req):
 
 
 def _rmd_is_aftertax_total(draw, req):
-    paid = _paid(req)
-    res = _calc(req)
-    if paid is None or "error" in res:
+    got = _answer_with_payment(req)
+    if got is None:
         return None
-    req["rmd"] = min(paid["amount"], res["distribution"]["aftertax"])
+    req["rmd"] = min(_paid(req)["amount"], got[0]["distribution"]["aftertax"])
     return req
 
 
@@ -175,11 +181,11 @@ def _sixty_day_take_all(draw, req):
 
 def _sixty_day_is_rollable(draw, req):
     """60-day rollovers exactly the payment's rollable pre-tax money (paid pre-tax less the RMD's pre-tax)."""
-    paid, sixty = _paid(req), req.get("rollovers_60_day")
-    res = _calc(req)
-    if paid is None or not sixty or "error" in res:
+    sixty = req.get("rollovers_60_day")
+    got = _answer_with_payment(req) if sixty else None
+    if got is None:
         return None
-    row = _paid_row(req, res)
+    row = got[1]
     rmd = req.get("rmd", 0)
     rollable = row["pretax"] - max(0, rmd - row["aftertax"])
     rest = rollable + draw(_OFFSET) - sum(x["amount"] for x in sixty[:-1])
