@@ -8,6 +8,7 @@ mutant refuted; 1 otherwise (refuted, unknown/timeout, missing witness, survivin
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -70,7 +71,7 @@ def register(subparsers) -> None:
                     "REPORT.md includes). --check N evaluates the formulas on N points per shape and compares them "
                     "with the reference: exit 1 on any mismatch.")
     f.add_argument("--check", type=count, metavar="N", help="compare with the reference on N points per shape")
-    f.set_defaults(func=lambda a: _formulas_main(["--check", str(a.check)] if a.check else []))
+    f.set_defaults(func=formulas_command)
 
     x = subparsers.add_parser(
         "execute", help="answer a request with z3 from the invariants alone (no reference code for the result)",
@@ -82,17 +83,37 @@ def register(subparsers) -> None:
                     "request or unreadable file, 1 when z3 finds no unique answer or the benchmark disagrees.")
     x.add_argument("file", nargs="?", default="-", metavar="FILE", help="request JSON (default: standard input)")
     x.add_argument("--bench", action="store_true", help="run over every conformance vector: ms, uniqueness, agreement")
-    x.set_defaults(func=lambda a: _executor_main(["--bench"] if a.bench else [a.file]))
+    x.set_defaults(func=execute_command)
 
 
-def _formulas_main(argv: list[str]) -> int:
-    from solver.formulas import main
-    return main(argv)
+def formulas_command(args: argparse.Namespace) -> int:
+    from solver.formulas import check_table, report_section
+    if args.check is None:
+        print(report_section())
+        return EXIT_OK
+    table, ok = check_table(n=args.check)
+    print(table)
+    return EXIT_OK if ok else EXIT_FAILED
 
 
-def _executor_main(argv: list[str]) -> int:
-    from solver.executor import main
-    return main(argv)
+def execute_command(args: argparse.Namespace) -> int:
+    from solver import executor
+    if args.bench:
+        if args.file != "-":
+            return _err("execute", "give a request FILE or --bench, not both.")
+        table, agree = executor.bench_table()
+        print(table)
+        return EXIT_OK if agree else EXIT_FAILED
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as e:
+        return _err("execute", f"cannot read {args.file}: {e.strerror}.")
+    ex = executor.execute(data)
+    print(json.dumps(ex.wire, indent=2) if ex.wire is not None else f"no result: {ex.reason}")
+    if ex.status == "result":
+        print(f"uniqueness: {ex.uniqueness} ({ex.seconds * 1000:.1f} ms, {len(ex.invariants)} invariants)",
+              file=sys.stderr)
+    return {"result": EXIT_OK, "error": EXIT_USAGE}.get(ex.status, EXIT_FAILED)
 
 
 def _err(prog: str, text: str) -> int:
@@ -190,9 +211,8 @@ def prove_command(args: argparse.Namespace) -> int:
 def _start_formulas():
     """REPORT.md's sympy section takes a while and needs nothing from the proofs: compute it in one more
     process while the proofs run (the proofs' pool leaves a core idle in its tail)."""
-    import multiprocessing as mp
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    pool = ctx.Pool(1)
+    from solver.prove import pool as worker_pool
+    pool = worker_pool(1)
     from solver import report
     return pool, pool.apply_async(report.formulas_section)
 

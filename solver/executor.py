@@ -203,36 +203,3 @@ def bench_table(requests: list[dict] | None = None) -> tuple[str, bool]:
     head = f"z3 executor over {len(requests)} requests on {machine()}, z3 {z3.get_version_string()}"
     tail = "every answer equals the reference's" if agree else "SOME ANSWERS DIFFER FROM THE REFERENCE"
     return f"{head}\n{table}\n{tail}", agree
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m solver.executor FILE|-` prints the executor's answer and whether it is unique;
-    `python -m solver.executor --bench` prints the benchmark table over the conformance suite."""
-    import json
-    import sys
-    args = sys.argv[1:] if argv is None else argv
-    if args == ["--bench"]:
-        text, agree = bench_table()
-        print(text)
-        return 0 if agree else 1
-    if len(args) != 1:
-        print("usage: python -m solver.executor FILE|- | --bench", file=sys.stderr)
-        return 2
-    try:
-        data = sys.stdin.buffer.read() if args[0] == "-" else open(args[0], "rb").read()
-    except OSError as e:
-        print(f"rollsplit execute: cannot read {args[0]}: {e.strerror}.", file=sys.stderr)
-        return 2
-    ex = execute(data)
-    print(json.dumps(ex.wire, indent=2) if ex.wire is not None else f"no result: {ex.reason}")
-    if ex.status == "result":
-        print(f"uniqueness: {ex.uniqueness} ({ex.seconds * 1000:.1f} ms, {len(ex.invariants)} invariants)",
-              file=sys.stderr)
-    return {"result": 0, "error": 2}.get(ex.status, 1)
-
-
-if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except BrokenPipeError:
-        raise SystemExit(0) from None

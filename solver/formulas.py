@@ -651,31 +651,3 @@ def check_table(shapes: list[Shape] | None = None, n: int = 50, seed: int = 0) -
                      f"{t2 - t1:.1f}"])
     return tabulate(rows, headers=["shape", "regions", "formulas", "z3 coverage", "points", "outside listed regions",
                                    "invalid", "mismatches", "derive s", "check s"]), ok
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m solver.formulas` prints the REPORT.md section; `--check [N]` the check table (exit 1 on a
-    mismatch)."""
-    import sys
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] == "--check":
-        try:
-            n = int(args[1]) if len(args) > 1 else 50
-        except ValueError:
-            print("usage: python -m solver.formulas [--check [N]]", file=sys.stderr)
-            return 2
-        table, ok = check_table(n=n)
-        print(table)
-        return 0 if ok else 1
-    if args:
-        print("usage: python -m solver.formulas [--check [N]]", file=sys.stderr)
-        return 2
-    print(report_section())
-    return 0
-
-
-if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except BrokenPipeError:
-        raise SystemExit(0) from None

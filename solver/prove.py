@@ -41,6 +41,13 @@ WITNESS_NICE_S = 3.0       # budget for a witness with positive amounts before s
 INCREMENTAL_BUDGET_S = 1.0   # incremental checks that take longer are redone from scratch (usually faster)
 
 
+def pool(processes: int):
+    """Worker processes for proofs: forked where the platform can (z3 and the lemma cache come along), at
+    least one."""
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    return ctx.Pool(max(1, processes))
+
+
 def source_hashes() -> dict[str, str]:
     return {p: hashlib.sha256((ROOT / p).read_bytes()).hexdigest() for p in SOURCES}
 
@@ -208,10 +215,9 @@ def run_all(shapes: list[Shape], jobs: int = 2, timeout: float = 20.0, out_dir: 
     results: list[Outcome] = []
     t0 = time.perf_counter()
     done = 0
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
     line = Progress(progress)
-    with ctx.Pool(max(1, jobs)) as pool:
-        for batch in pool.imap_unordered(_call, work):
+    with pool(jobs) as pool_:
+        for batch in pool_.imap_unordered(_call, work):
             results += batch
             done += 1
             bad = sum(1 for r in results if not r.ok)
@@ -407,10 +413,9 @@ def run_mutants(jobs: int = 2, timeout: float = 20.0, out_dir: Path | None = Non
         prepare_bundle(out_dir, subdirs=("mutants",), keep_results=True)
     out: list[dict] = []
     t0 = time.perf_counter()
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
     line = Progress(progress)
-    with ctx.Pool(max(1, min(jobs, len(names)))) as pool:
-        for rec in pool.imap_unordered(_call_mutant, [(n, timeout, out_dir) for n in names]):
+    with pool(min(jobs, len(names))) as pool_:
+        for rec in pool_.imap_unordered(_call_mutant, [(n, timeout, out_dir) for n in names]):
             out.append(rec)
             line.update(f"[mutants] {len(out)}/{len(names)}, {sum(not r['refuted'] for r in out)} survived, "
                         f"{time.perf_counter() - t0:.1f} s")

@@ -202,11 +202,17 @@ def test_report_section_on_a_small_shape():
         assert row in md
 
 
-def test_module_command_usage_errors_are_sentences(capsys):
-    from solver import formulas
-    assert formulas.main(["--check", "many"]) == 2
-    assert formulas.main(["--nonsense"]) == 2
-    assert "usage" in capsys.readouterr().err
+@pytest.mark.parametrize("argv", [["formulas", "--check", "many"], ["formulas", "--nonsense"],
+                                  ["execute", "examples/seed_004.json", "--bench"]])
+def test_command_usage_errors_are_sentences(argv, capsys):
+    from rollsplit.cli import main
+    try:
+        code = main(argv)
+    except SystemExit as e:   # argparse
+        code = e.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert ("usage: rollsplit " + argv[0]) in err or "not both" in err, err
 
 
 def test_a_missing_region_is_caught_or_checked_honestly(main_formulas):
