@@ -65,6 +65,7 @@ from spec.invariants import BY_ID, INVARIANTS, _old_rule, prorata_terms
 from spec.model import Result
 
 MAX_ROWS_OLD = 5   # 4 direct + 1 paid
+OK_STATUSES = ("proved", "satisfiable")   # an obligation came out as expected (unsat, or sat for a witness)
 
 
 @dataclass
@@ -219,7 +220,7 @@ def _subterms(f: z3.ExprRef, keep: Callable, stop: bool) -> list:
     return out
 
 
-def purify(f: z3.BoolRef, legend_names: dict | None = None) -> tuple[z3.BoolRef, list[tuple]]:
+def purify(f: z3.BoolRef) -> tuple[z3.BoolRef, list[tuple]]:
     """Replace each outermost nonlinear term (product of two non-numerals, division by a non-numeral) of
     `f` by a fresh integer `nl<j>`. Returns the linear formula and the pairs (atom, term). Checked: the
     result is linear, and putting the terms back for the atoms gives `f` itself (z3's structural equality)."""

@@ -81,7 +81,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("proved", "satisfiable")
+        return self.status in O.OK_STATUSES
 
 
 def check(ob: O.Obligation, timeout_s: float, shared: z3.Solver | None = None) -> tuple[str, float, z3.ModelRef | None]:
@@ -237,10 +237,8 @@ def _call(item):
         if f is _shape_job:
             shape = args[0]
             name, sname, size = f"error__{O.slug(shape.name())}", shape.name(), S.size(shape)
-        elif f is _lemma_job:
+        else:   # _lemma_job
             name, sname, size = f"error__lemma{args[0]}", "-", 0
-        else:
-            name, sname, size = f"error__{f.__name__}", "-", 0
         return [Outcome(name, "error", "-", sname, size, "unsat", "error", 0.0,
                         detail={"error": f"{type(e).__name__}: {e}"})]
 

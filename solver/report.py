@@ -37,7 +37,7 @@ def _by(obs: list[dict], key: str) -> dict[str, list[dict]]:
 
 
 def _ok(o: dict) -> bool:
-    return o["status"] in ("proved", "satisfiable")
+    return o["status"] in O.OK_STATUSES
 
 
 def render(data: dict, formulas: str | None = None) -> str:
@@ -65,8 +65,8 @@ def render(data: dict, formulas: str | None = None) -> str:
                  tablefmt="github", headers=["", ""]),
         "",
         _recheck_section(obs),
-        _proved_section(data, shapes),
-        _not_proved_section(data, obs, shapes),
+        _proved_section(shapes),
+        _not_proved_section(obs),
         _invariants_section(obs),
         _determinacy_section(obs, shapes),
         _witness_section(obs),
@@ -116,7 +116,7 @@ def _class_rows() -> list[list]:
     return rows
 
 
-def _proved_section(data: dict, shapes: list[str]) -> str:
+def _proved_section(shapes: list[str]) -> str:
     doc = inspect.cleandoc(S.__doc__ or "")
     return "\n".join([
         "## What is proved, and under which assumptions",
@@ -159,7 +159,7 @@ def _proved_section(data: dict, shapes: list[str]) -> str:
     ])
 
 
-def _not_proved_section(data: dict, obs: list[dict], shapes: list[str]) -> str:
+def _not_proved_section(obs: list[dict]) -> str:
     out = ["## What is NOT proved", ""]
     bad = [o for o in obs if not _ok(o)]
     if bad:
@@ -396,19 +396,14 @@ def _shape_section(obs: list[dict]) -> str:
 
 
 def formulas_section() -> str:
-    """The closed-form formulas of solver.formulas, if that module is there (looked up at call time)."""
+    """The closed-form formulas of solver.formulas. The report process is handed this function by name (a
+    pool pickles it), so tests replace `_formulas_section`, which it looks up at call time."""
     return _formulas_section()
 
 
 def _formulas_section() -> str:
-    try:
-        from solver import formulas
-    except ImportError:
-        return ""
-    section = getattr(formulas, "report_section", None)
-    if section is None:
-        return ""
-    return section().rstrip() + "\n"
+    from solver import formulas
+    return formulas.report_section().rstrip() + "\n"
 
 
 def _sources_section(data: dict) -> str:

@@ -29,6 +29,7 @@ from sympy import Integer, S
 
 from reference.algorithm import Outcome, allocate
 from solver.z3_backend import Shape, symbolic_request
+from spec.arith import INT
 from spec.model import Result
 
 
@@ -41,8 +42,7 @@ class round_half_up(sympy.Function):   # noqa: N801 (prints as the interface's n
         if x.is_zero or y.is_zero:
             return S.Zero                      # (0 + z) // 2z = 0 for z > 0, and 0 for z = 0
         if x.is_Integer and y.is_Integer and z.is_Integer:
-            xi, yi, zi = int(x), int(y), int(z)
-            return Integer((2 * xi * yi + zi) // (2 * zi)) if zi > 0 else S.Zero
+            return Integer(INT.round_half_up(int(x), int(y), int(z)))   # the reference's own rounding
         return None
 
     def _eval_is_nonnegative(self):
@@ -61,7 +61,7 @@ class floordiv(sympy.Function):   # noqa: N801
         if a.is_zero:
             return S.Zero
         if a.is_Integer and b.is_Integer:
-            return Integer(int(a) // int(b)) if int(b) > 0 else S.Zero
+            return Integer(INT.floordiv(int(a), int(b)))
         return None
 
     def _eval_is_nonnegative(self):
