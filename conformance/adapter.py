@@ -404,7 +404,10 @@ class OneShotAdapter:
         """A synthetic handshake: one-shot adapters declare no features, so the caller says which.
         A command that cannot be started at all stops the run here, as a persistent adapter's would."""
         program = self.command[0]
-        found = shutil.which(program) if os.sep not in program else (program if os.path.exists(program) else None)
+        # looked up on the PATH the command will run with (the adapter's env may change it)
+        path = os.pathsep.join(os.get_exec_path(_environment(self.env)))
+        found = shutil.which(program, path=path) if os.sep not in program else \
+            (program if os.path.exists(program) else None)
         if found is None:
             raise AdapterStartError(f"cannot run {program!r}: no such program")
         if os.path.isdir(found) or not os.access(found, os.X_OK):

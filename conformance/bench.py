@@ -27,10 +27,7 @@ ONESHOT_SAMPLE = 40
 def _raw(adapter, vectors) -> float:
     began = time.perf_counter()
     for v in vectors:
-        if v.request_text is not None:
-            adapter.allocate_text(v.request_text)
-        else:
-            adapter.allocate(v.request)
+        runner.send(adapter, v)
     return time.perf_counter() - began
 
 

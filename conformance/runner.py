@@ -147,6 +147,11 @@ def select(vectors: Iterable[Vector], options: Options) -> Iterable[tuple[Vector
             yield v, None
 
 
+def send(adapter, v: Vector) -> Answer:
+    """One vector's request to the adapter: its raw text for vectors about malformed JSON, else its JSON."""
+    return adapter.allocate_text(v.request_text) if v.request_text is not None else adapter.allocate(v.request)
+
+
 def judge_vector(v: Vector, answer: Answer, forms: bool) -> tuple[str, Verdict | None, str]:
     """(status, verdict, reason) for one answer; never raises."""
     if answer.status == "fault":
@@ -186,8 +191,7 @@ def run(adapter, vectors: list[Vector], options: Options, reporters: list["Repor
             o = Outcome(v, SKIPPED, f"needs feature{'s' if len(missing) > 1 else ''} {', '.join(missing)}, "
                         "not declared by the adapter", expected_failure=xfail)
         else:
-            answer = adapter.allocate_text(v.request_text) if v.request_text is not None \
-                else adapter.allocate(v.request)
+            answer = send(adapter, v)
             status, verdict, reason = judge_vector(v, answer, forms)
             o = Outcome(v, status, reason, verdict, answer.wire(), answer.stderr_tail, answer.seconds, xfail)
         outcomes.append(o)

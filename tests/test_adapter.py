@@ -151,3 +151,14 @@ def test_adapter_that_cannot_restart_stops_being_retried():
 def test_handshake_validation_rejects(reply):
     with pytest.raises(AdapterStartError):
         validate_handshake(reply)
+
+
+def test_a_one_shot_program_is_found_on_the_path_it_will_run_with(tmp_path):
+    import os
+    script = tmp_path / "my-calculator-only-here"
+    script.write_text("#!/bin/sh\necho '{}'\n")
+    script.chmod(0o755)
+    with pytest.raises(AdapterStartError):
+        OneShotAdapter([script.name]).start()   # not on this process's PATH
+    env = {"PATH": f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}"}
+    assert OneShotAdapter([script.name], env=env).start()["features"]
