@@ -25,9 +25,9 @@ from pathlib import Path
 import z3
 
 from rollsplit.machine import machine
+from rollsplit.progress import Progress
 from solver import obligations as O
 from solver import shapes as S
-from solver.recheck import Progress
 from solver.replay import replay_compiled, replay_counterexample, replay_witness
 from solver.z3_backend import Shape, model_values
 from spec import law

@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from rollsplit.args import count, seconds
+from rollsplit.progress import Progress
 from spec.features import FEATURES
 
 
@@ -74,32 +75,6 @@ def _say(*parts: Any) -> None:
     print(*parts, file=sys.stderr, flush=True)
 
 
-class _Progress:
-    """One progress line on stderr: rewritten in place on a terminal, a line every few seconds otherwise."""
-
-    def __init__(self, stream=None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = self.stream.isatty()
-        self.last_line = 0.0
-        self.written = False
-
-    def __call__(self, examples: int, failures: int, elapsed: float, phase: str) -> None:
-        text = (f"fuzz: {examples} examples, {failures} failing, {elapsed:.1f} s"
-                + (" (shrinking)" if phase == "shrink" else ""))
-        if self.tty:
-            self.stream.write("\r" + text.ljust(60))
-            self.stream.flush()
-            self.written = True
-        elif elapsed - self.last_line >= 5.0:
-            self.last_line = elapsed
-            print(text, file=self.stream, flush=True)
-
-    def done(self) -> None:
-        if self.tty and self.written:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 def _command(args: argparse.Namespace) -> list[str] | None:
     command = list(args.command or [])
     if command and command[0] == "--":
@@ -140,13 +115,17 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
          f"{'one-shot' if args.oneshot else 'persistent'}) with seed {seed}, up to {args.examples} examples"
          + (f" or {args.max_seconds:g} s" if args.max_seconds else "")
          + f"; features: {', '.join(sorted(features))}")
-    progress = _Progress()
+    line = Progress(sys.stderr)
+
+    def progress(examples: int, failures: int, elapsed: float, phase: str) -> None:
+        line.update(f"fuzz: {examples} examples, {failures} failing, {elapsed:.1f} s"
+                    + (" (shrinking)" if phase == "shrink" else ""))
     try:
         report = fuzz(adapter.allocate, examples=args.examples, seed=seed, max_seconds=args.max_seconds,
                       features=features, near_valid=not args.no_errors, max_shrink_seconds=args.max_shrink_seconds,
                       progress=progress)
     finally:
-        progress.done()
+        line.close()
         adapter.close()
     for note in report.notes:
         _say(f"note: {note}")
