@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from reference.serve import FEATURES, PROTOCOL  # the server side of the same protocol: one source of truth
+from rollsplit.reference.serve import FEATURES, PROTOCOL  # the server side of the same protocol: one source of truth
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024   # one answer larger than this is a fault (huge output), not a result
 STDERR_TAIL_BYTES = 2000

@@ -14,12 +14,12 @@ from __future__ import annotations
 import sys
 import time
 
-from conformance import runner, suite
-from conformance.adapter import OneShotAdapter, PersistentAdapter
+from rollsplit.conformance import runner, suite
+from rollsplit.conformance.adapter import OneShotAdapter, PersistentAdapter
 from rollsplit.machine import machine as describe_machine
 
 SERVE = [sys.executable, "-m", "rollsplit", "serve"]
-ECHO = [sys.executable, "-m", "conformance.testing.fake_adapter", "--echo"]
+ECHO = [sys.executable, "-m", "rollsplit.conformance.testing.fake_adapter", "--echo"]
 ONESHOT = [sys.executable, "-m", "rollsplit", "allocate", "--json"]
 ONESHOT_SAMPLE = 40
 

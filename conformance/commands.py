@@ -17,7 +17,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "conformance", help="run, export, verify or benchmark the conformance suite",
+        "conformance", help="run, export, verify or benchmark the conformance suite; fuzz a calculator (fuzz, fuzz-bench)",
         description="The conformance suite for calculators of wire contract v1, in any language.")
     sub = p.add_subparsers(dest="conformance_command", required=True, metavar="SUBCOMMAND")
 
@@ -72,9 +72,9 @@ def register(subparsers) -> None:
     b.set_defaults(func=bench_command)
 
     try:
-        fuzzing = importlib.import_module("conformance.fuzzing.commands")
+        fuzzing = importlib.import_module("rollsplit.conformance.fuzzing.commands")
     except ModuleNotFoundError as err:
-        if err.name not in ("conformance.fuzzing", "conformance.fuzzing.commands"):
+        if err.name not in ("rollsplit.conformance.fuzzing", "rollsplit.conformance.fuzzing.commands"):
             raise
     else:
         fuzzing.register(sub)
@@ -85,7 +85,7 @@ def _tags(values: list[str]) -> set[str]:
 
 
 def _load_vectors(directory: Path | None, prog: str):
-    from conformance import suite
+    from rollsplit.conformance import suite
     d = directory or suite.VECTORS_DIR
     try:
         vectors = suite.load(d)
@@ -103,8 +103,8 @@ def _load_vectors(directory: Path | None, prog: str):
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from conformance import runner
-    from conformance.adapter import FEATURES, AdapterStartError, open_adapter
+    from rollsplit.conformance import runner
+    from rollsplit.conformance.adapter import FEATURES, AdapterStartError, open_adapter
     prog = "rollsplit conformance run"
     command = args.adapter[1:] if args.adapter[:1] == ["--"] else args.adapter
     if not command:
@@ -165,7 +165,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from conformance import export, suite
+    from rollsplit.conformance import export, suite
     directory = args.dir or suite.VECTORS_DIR
     coverage = args.coverage or (suite.HERE / "COVERAGE.md" if args.dir is None else directory / "COVERAGE.md")
     # the outputs are checked before the exploration (tens of seconds of z3), not after it
@@ -190,7 +190,7 @@ def export_command(args: argparse.Namespace) -> int:
 
 
 def verify_command(args: argparse.Namespace) -> int:
-    from conformance import suite, verify
+    from rollsplit.conformance import suite, verify
     directory = args.dir or suite.VECTORS_DIR
     if not directory.is_dir():
         print(f"rollsplit conformance verify: {directory} is not a directory of vector files.", file=sys.stderr)
@@ -211,6 +211,6 @@ def verify_command(args: argparse.Namespace) -> int:
 
 
 def bench_command(args: argparse.Namespace) -> int:
-    from conformance import bench
+    from rollsplit.conformance import bench
     print(bench.bench(repeat=args.repeat))
     return EXIT_OK

@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from conformance import handwritten, suite
-from conformance.handwritten import Candidate
-from conformance.suite import progress as _progress
-from conformance.oracle import judge
-from reference import calculate, calculate_text
-from reference.explain import money
-from solver.z3_backend import Shape
-from spec import invariants as inv_module
-from spec import law
-from spec.errors import ERROR_CODES
-from spec.invariants import ERROR_CITATIONS
+from rollsplit.conformance import handwritten, suite
+from rollsplit.conformance.handwritten import Candidate
+from rollsplit.conformance.suite import progress as _progress
+from rollsplit.conformance.oracle import judge
+from rollsplit.reference import calculate, calculate_text
+from rollsplit.reference.explain import money
+from rollsplit.solver.z3_backend import Shape
+from rollsplit.spec import invariants as inv_module
+from rollsplit.spec import law
+from rollsplit.spec.errors import ERROR_CODES
+from rollsplit.spec.invariants import ERROR_CITATIONS
 
 T, R, Q, B, G, DR = "traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth"
 
@@ -159,7 +159,7 @@ def behaviour(request: dict, result: dict) -> str:
 
 
 def region_candidates(shapes=SHAPES, jobs: int = 2) -> tuple[list[Candidate], list[CoverageRow]]:
-    from solver.regions import explore_isolated, wire_request
+    from rollsplit.solver.regions import explore_isolated, wire_request
     done = []
 
     def tick(shape: Shape) -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from spec import law
-from spec.arith import INT
-from spec.errors import ERROR_CODES
+from rollsplit.spec import law
+from rollsplit.spec.arith import INT
+from rollsplit.spec.errors import ERROR_CODES
 
 MAX = law.MAX_CENTS
 

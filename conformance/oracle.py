@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from spec.errors import ERROR_CODES, RequestError
-from spec.invariants import INVARIANTS, Invariant
-from spec.arith import INT
-from spec.model import DisbursementResult, Form1099R, Request, Result, Rollover60Result
-from spec.parse import parse_request
+from rollsplit.spec.errors import ERROR_CODES, RequestError
+from rollsplit.spec.invariants import INVARIANTS, Invariant
+from rollsplit.spec.arith import INT
+from rollsplit.spec.model import DisbursementResult, Form1099R, Request, Result, Rollover60Result
+from rollsplit.spec.parse import parse_request
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def judge(request: Any, answer: Any, expected: Any = None, forms: bool = True) -
     `forms=False` ignores form_1099r (for implementations that do not declare the feature).
     """
     if expected is None:
-        from reference import calculate
+        from rollsplit.reference import calculate
         expected = calculate(request)
     kind, want = normalize_expected(expected)
     is_error = isinstance(answer, dict) and "error" in answer

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 from xml.sax.saxutils import escape, quoteattr
 
-from conformance.adapter import FEATURES, Answer
-from conformance.oracle import Verdict, diff, judge
-from conformance.suite import SUITE_VERSION, Vector
+from rollsplit.conformance.adapter import FEATURES, Answer
+from rollsplit.conformance.oracle import Verdict, diff, judge
+from rollsplit.conformance.suite import SUITE_VERSION, Vector
 
 PASSED, FAILED, ERRORED, SKIPPED = "passed", "failed", "errored", "skipped"
 CORE_FEATURES = frozenset({"core"})

@@ -14,8 +14,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from spec import law
-from spec.features import required_features
+from rollsplit.spec import law
+from rollsplit.spec.features import required_features
 
 TRANSITION_DATES = ("2014-09-17", "2014-09-18", "2014-12-31", "2015-01-01", "2015-12-31", "2016-01-01")
 
@@ -79,8 +79,8 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
 
     `with_sixty_day=True` draws only requests holding at least one 60-day rollover (so a property about them
     needs no `assume`, which would filter most draws away)."""
-    from reference import calculate, compute_outcome
-    from spec.parse import parse_request
+    from rollsplit.reference import calculate, compute_outcome
+    from rollsplit.spec.parse import parse_request
 
     features = set(features) if features is not None else None
     roth = _feature_ok(features, "designated_roth") and draw(st.booleans())

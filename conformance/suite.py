@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spec.features import FEATURES, required_features
-from spec.model import CONTRACT_VERSION
+from rollsplit.spec.features import FEATURES, required_features
+from rollsplit.spec.model import CONTRACT_VERSION
 
 HERE = Path(__file__).resolve().parent
 VECTORS_DIR = HERE / "vectors"

@@ -13,10 +13,10 @@ import json
 import re
 from pathlib import Path
 
-from conformance import suite
-from conformance.suite import progress as _progress
-from spec.errors import ERROR_CODES
-from spec.model import CONTRACT_VERSION
+from rollsplit.conformance import suite
+from rollsplit.conformance.suite import progress as _progress
+from rollsplit.spec.errors import ERROR_CODES
+from rollsplit.spec.model import CONTRACT_VERSION
 
 SEMVER = re.compile(r"\d+\.\d+\.\d+")
 
@@ -41,9 +41,9 @@ def _schema_problems(validator, instance, where: str) -> list[str]:
 
 
 def verify(directory: Path = suite.VECTORS_DIR, progress: bool = False) -> list[str]:
-    from conformance.export import expected_for
-    from conformance.handwritten import Candidate
-    from conformance.oracle import judge
+    from rollsplit.conformance.export import expected_for
+    from rollsplit.conformance.handwritten import Candidate
+    from rollsplit.conformance.oracle import judge
     problems: list[str] = []
     vector_validator, manifest_validator, _ = validators()
 

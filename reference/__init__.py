@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference.algorithm import Outcome, allocate
-from reference.compiled import allocate_wire
-from spec.arith import INT
-from spec.errors import VALUE_CHECK_ORDER, RequestError
-from spec.model import Request, Result
-from spec.parse import parse_json, parse_request
+from rollsplit.reference.algorithm import Outcome, allocate
+from rollsplit.reference.compiled import allocate_wire
+from rollsplit.spec.arith import INT
+from rollsplit.spec.errors import VALUE_CHECK_ORDER, RequestError
+from rollsplit.spec.model import Request, Result
+from rollsplit.spec.parse import parse_json, parse_request
 
 __all__ = ["calculate", "calculate_text", "compute", "compute_outcome", "RequestError"]
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from spec import law
-from spec.arith import Arith, Cond, Num, total
-from spec.model import (DisbursementResult, Form1099R, Request, Result, Rollover60Result, frozen)
-from spec.orders import direct_fill_order, sixty_day_fill_order
+from rollsplit.spec import law
+from rollsplit.spec.arith import Arith, Cond, Num, total
+from rollsplit.spec.model import (DisbursementResult, Form1099R, Request, Result, Rollover60Result, frozen)
+from rollsplit.spec.orders import direct_fill_order, sixty_day_fill_order
 
 
 @frozen

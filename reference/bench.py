@@ -15,10 +15,10 @@ from typing import Callable
 
 from tabulate import tabulate
 
-from reference import calculate, compute
-from reference.compiled import allocate_wire
+from rollsplit.reference import calculate, compute
+from rollsplit.reference.compiled import allocate_wire
 from rollsplit.machine import machine
-from spec.parse import parse_request
+from rollsplit.spec.parse import parse_request
 
 TARGET = 50_000  # allocations/s for the 3-destination request on one core (issue 2)
 

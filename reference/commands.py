@@ -49,10 +49,10 @@ def _read(path: str | None) -> bytes | None:
 
 
 def allocate_command(args: argparse.Namespace) -> int:
-    from reference import compute_outcome
-    from reference.explain import error_report, report
-    from spec.errors import RequestError
-    from spec.parse import parse_json, parse_request
+    from rollsplit.reference import compute_outcome
+    from rollsplit.reference.explain import error_report, report
+    from rollsplit.spec.errors import RequestError
+    from rollsplit.spec.parse import parse_json, parse_request
 
     data = _read(args.file)
     if data is None:
@@ -80,11 +80,11 @@ def _write_text(text: str) -> None:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from reference.serve import serve
+    from rollsplit.reference.serve import serve
     return serve(sys.stdin.buffer, sys.stdout.buffer)
 
 
 def bench_command(args: argparse.Namespace) -> int:
-    from reference.bench import run
+    from rollsplit.reference.bench import run
     run(args.seconds)
     return EXIT_OK

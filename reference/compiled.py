@@ -30,9 +30,9 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable
 
-import reference.algorithm as alg
-from spec.arith import INT
-from spec.model import Elections, Request
+import rollsplit.reference.algorithm as alg
+from rollsplit.spec.arith import INT
+from rollsplit.spec.model import Elections, Request
 
 CACHE_SIZE = 1024
 

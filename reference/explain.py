@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from reference.algorithm import Outcome
-from spec import law
-from spec.errors import RequestError
-from spec.model import Request
-from spec.orders import direct_fill_order, sixty_day_fill_order
+from rollsplit.reference.algorithm import Outcome
+from rollsplit.spec import law
+from rollsplit.spec.errors import RequestError
+from rollsplit.spec.model import Request
+from rollsplit.spec.orders import direct_fill_order, sixty_day_fill_order
 
 REGIME_NAMES = {law.NEW: "Notice 2014-54 (one distribution, pre-tax to direct rollovers first)",
                 law.OLD: "Notice 2009-68 (each disbursement its own distribution)"}

@@ -25,13 +25,13 @@ import types
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import reference.algorithm as alg
-from reference import raise_first_violation
-from spec import law, orders
-from spec.arith import INT, Arith, IntArith, total
-from spec.errors import RequestError
-from spec.model import Elections, Request, Result
-from spec.parse import parse_json, parse_request
+import rollsplit.reference.algorithm as alg
+from rollsplit.reference import raise_first_violation
+from rollsplit.spec import law, orders
+from rollsplit.spec.arith import INT, Arith, IntArith, total
+from rollsplit.spec.errors import RequestError
+from rollsplit.spec.model import Elections, Request, Result
+from rollsplit.spec.parse import parse_json, parse_request
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any, BinaryIO
 
-from reference import calculate
+from rollsplit.reference import calculate
 from rollsplit import __version__
-from spec.errors import RequestError
-from spec.parse import LONG_INT, parse_json
+from rollsplit.spec.errors import RequestError
+from rollsplit.spec.parse import LONG_INT, parse_json
 
 PROTOCOL = 1
 FEATURES = ("core", "sixty_day", "designated_roth", "pre1987_basis", "rmd", "regime_2009", "form_1099r")

@@ -10,16 +10,28 @@ import argparse
 import importlib
 import sys
 
-from rollsplit import __version__
+import rollsplit
 
-COMMAND_MODULES = ("reference.commands", "solver.commands", "conformance.commands")
+COMMAND_MODULES = ("rollsplit.reference.commands", "rollsplit.solver.commands", "rollsplit.conformance.commands")
+
+
+class _VersionAction(argparse.Action):
+    """--version: the package, the wire contract and the bundled suite (read only when asked for)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(rollsplit.version_line())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rollsplit",
         description="Reference calculator for after-tax rollover allocation (IRC §72(e)(8), Notice 2014-54).")
-    parser.add_argument("--version", action="version", version=f"rollsplit {__version__}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the package, wire contract and bundled suite versions and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

@@ -87,7 +87,7 @@ def register(subparsers) -> None:
 
 
 def formulas_command(args: argparse.Namespace) -> int:
-    from solver.formulas import check_table, report_section
+    from rollsplit.solver.formulas import check_table, report_section
     if args.check is None:
         print(report_section())
         return EXIT_OK
@@ -97,7 +97,7 @@ def formulas_command(args: argparse.Namespace) -> int:
 
 
 def execute_command(args: argparse.Namespace) -> int:
-    from solver import executor
+    from rollsplit.solver import executor
     if args.bench:
         if args.file != "-":
             return _err("execute", "give a request FILE or --bench, not both.")
@@ -138,8 +138,8 @@ def _writable(out: Path) -> str | None:
 def prove_command(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from solver import prove as P
-    from solver import shapes as S
+    from rollsplit.solver import prove as P
+    from rollsplit.solver import shapes as S
 
     try:
         shapes = S.select(args.shapes)
@@ -184,7 +184,7 @@ def prove_command(args: argparse.Namespace) -> int:
     report_wall = 0.0
     if out is not None:
         data = P.write_results(out, results, wall, args.jobs, shapes, mutants=mutants, timeout=args.timeout)
-        from solver.report import write_report
+        from rollsplit.solver.report import write_report
         t1 = time.perf_counter()
         write_report(out, data, formulas=_finish(background))
         report_wall = time.perf_counter() - t1
@@ -211,9 +211,9 @@ def prove_command(args: argparse.Namespace) -> int:
 def _start_formulas():
     """REPORT.md's sympy section takes a while and needs nothing from the proofs: compute it in one more
     process while the proofs run (the proofs' pool leaves a core idle in its tail)."""
-    from solver.prove import pool as worker_pool
+    from rollsplit.solver.prove import pool as worker_pool
     pool = worker_pool(1)
-    from solver import report
+    from rollsplit.solver import report
     return pool, pool.apply_async(report.formulas_section)
 
 
@@ -285,7 +285,7 @@ def mutant_rows(mutants: list[dict]) -> list[list]:
 
 
 def recheck_command(args: argparse.Namespace) -> int:
-    from solver.recheck import BundleError, recheck, print_report
+    from rollsplit.solver.recheck import BundleError, recheck, print_report
     try:
         report = recheck(Path(args.dir), solvers=args.solver, timeout=args.timeout, jobs=args.jobs,
                          strict=args.strict, only=args.only, sample=args.sample)

@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import z3
 
-import reference.algorithm as alg
-from reference import compiled
-from solver.z3_backend import Shape, Z3Arith, symbolic_request
+import rollsplit.reference.algorithm as alg
+from rollsplit.reference import compiled
+from rollsplit.solver.z3_backend import Shape, Z3Arith, symbolic_request
 
 
 COVERAGE = (

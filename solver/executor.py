@@ -29,11 +29,11 @@ from typing import Any
 import z3
 
 from rollsplit.machine import machine
-from solver.z3_backend import Z3Arith, fresh_result as symbolic_result, model_wire
-from spec.errors import RequestError
-from spec.invariants import BY_ID, INVARIANTS
-from spec.model import Request, Result
-from spec.parse import parse_json, parse_request
+from rollsplit.solver.z3_backend import Z3Arith, fresh_result as symbolic_result, model_wire
+from rollsplit.spec.errors import RequestError
+from rollsplit.spec.invariants import BY_ID, INVARIANTS
+from rollsplit.spec.model import Request, Result
+from rollsplit.spec.parse import parse_json, parse_request
 
 TIMEOUT_MS = 20_000   # per z3 check; a timeout is reported as "unknown", never as an answer
 
@@ -83,7 +83,7 @@ def invariant_constraints(req: Request, res: Result,
 
 def _validate(req: Request) -> RequestError | None:
     """The reference's value checks, used for validation only (the reference's result is discarded)."""
-    from reference import compute_outcome
+    from rollsplit.reference import compute_outcome
     try:
         compute_outcome(req)
     except RequestError as e:
@@ -174,7 +174,7 @@ def calculate(request: Any) -> dict:
 
 def suite_requests() -> list[dict]:
     """Every JSON request of the shipped conformance suite (conformance.suite.load), in suite order."""
-    from conformance import suite
+    from rollsplit.conformance import suite
     return [v.request for v in suite.load() if isinstance(v.request, dict)]
 
 
@@ -185,7 +185,7 @@ def bench_table(requests: list[dict] | None = None) -> tuple[str, bool]:
 
     from tabulate import tabulate
 
-    from reference import calculate as reference_calculate
+    from rollsplit.reference import calculate as reference_calculate
     requests = suite_requests() if requests is None else requests
     groups: dict[str, list[Execution]] = {}
     agree = True

@@ -29,10 +29,10 @@ import sympy
 import z3
 from sympy import Integer
 
-from solver import sympy_backend as sb
-from solver.regions import ShapeRegions, explore, region_of, wire_request
-from solver.z3_backend import Shape, Z3Arith
-from spec import law
+from rollsplit.solver import sympy_backend as sb
+from rollsplit.solver.regions import ShapeRegions, explore, region_of, wire_request
+from rollsplit.solver.z3_backend import Shape, Z3Arith
+from rollsplit.spec import law
 
 D_SYM, T_SYM, P_SYM, N_SYM = sympy.symbols("D T P N", integer=True, nonnegative=True)
 
@@ -390,7 +390,7 @@ class CheckReport:
 
 
 def _variables(shape: Shape) -> list[str]:
-    from solver.z3_backend import symbolic_request
+    from rollsplit.solver.z3_backend import symbolic_request
     return list(symbolic_request(shape).variables)
 
 
@@ -399,11 +399,11 @@ def _repair_elections(shape: Shape, values: dict[str, int], rng: random.Random) 
     direct and 60-day pre-tax totals, which do not depend on how they are split)."""
     if shape.direct_election != "amounts" and shape.sixty_election != "amounts":
         return
-    from conformance.strategies import split_under_caps
-    from reference.algorithm import allocate
-    from spec.arith import INT
-    from spec.errors import RequestError
-    from spec.parse import parse_request
+    from rollsplit.conformance.strategies import split_under_caps
+    from rollsplit.reference.algorithm import allocate
+    from rollsplit.spec.arith import INT
+    from rollsplit.spec.errors import RequestError
+    from rollsplit.spec.parse import parse_request
     plain = wire_request(Shape(**{**shape.__dict__, "direct_election": None, "sixty_election": None}), values)
     try:
         out = allocate(INT, parse_request(plain))
@@ -480,7 +480,7 @@ def check_report(shape: Shape, n: int = 50, seed: int = 0, sf: ShapeFormulas | N
     calculator, e.g. a mutant, to show that the check can fail; `boundaries=False` skips z3's boundary
     witnesses (fewer points, less z3 time)."""
     if calculate is None:
-        from reference import calculate
+        from rollsplit.reference import calculate
     if sf is None:
         sf = derive(shape, explore(shape, boundaries=boundaries), readable=False)
     rep = CheckReport(shape=shape.name(), regions=len(sf.regions), per_region={r.key: 0 for r in sf.regions})

@@ -39,7 +39,7 @@ The chain (`lr_lemmas`), every link an obligation of kind "lemma" expected unsat
                its own after-tax total, as the invariant judges it), with RHU-UNIQUE for the rounding.
 An instance of a lemma is the lemma's own formula built by the same Python function with terms for its
 variables, so "valid for all integers" carries over. `lemma_obligations` checks that every lemma named
-in a `uses` is itself an obligation of the list. `python -m solver.obligations` prints how long z3 takes
+in a `uses` is itself an obligation of the list. `python -m rollsplit.solver.obligations` prints how long z3 takes
 on each lemma for 1..5 rows (tests/test_solver_lemmas.py checks that each is proved and that broken splits
 are refuted).
 """
@@ -55,14 +55,14 @@ from typing import Callable
 
 import z3
 
-import reference.algorithm as alg
-from reference.mutants import patched
-from solver.shapes import old_rule_rows
-from solver.z3_backend import Shape, SymbolicRequest, Z3Arith, fresh_result, symbolic_request
-from spec import law
-from spec.arith import total
-from spec.invariants import BY_ID, INVARIANTS, _old_rule, prorata_terms
-from spec.model import Result
+import rollsplit.reference.algorithm as alg
+from rollsplit.reference.mutants import patched
+from rollsplit.solver.shapes import old_rule_rows
+from rollsplit.solver.z3_backend import Shape, SymbolicRequest, Z3Arith, fresh_result, symbolic_request
+from rollsplit.spec import law
+from rollsplit.spec.arith import total
+from rollsplit.spec.invariants import BY_ID, INVARIANTS, _old_rule, prorata_terms
+from rollsplit.spec.model import Result
 
 MAX_ROWS_OLD = 5   # 4 direct + 1 paid
 OK_STATUSES = ("proved", "satisfiable")   # an obligation came out as expected (unsat, or sat for a witness)
@@ -472,7 +472,7 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
 
 def compiled_obligation(shape: Shape) -> Obligation:
     """The code that answers requests (reference.compiled) equals the algorithm proved here, on this shape."""
-    from solver import compiled_proof
+    from rollsplit.solver import compiled_proof
     f = compiled_proof.compiled_formula(shape)
     statement = compiled_proof.STATEMENT + (f" NOT INTERPRETABLE AS IS: {f.problem}" if f.problem else "")
     return Obligation(name=f"compiled__{slug(shape.name())}", kind="compiled", invariant="COMPILED-EQUALS-ALGORITHM",
@@ -515,7 +515,7 @@ def lemma_timings(rows=range(1, MAX_ROWS_OLD + 1), repeat: int = 3, timeout_s: f
     return [["rows", *parts], *table]
 
 
-if __name__ == "__main__":   # python -m solver.obligations: the lemma timing table
+if __name__ == "__main__":   # python -m rollsplit.solver.obligations: the lemma timing table
     from tabulate import tabulate
 
     from rollsplit.machine import machine

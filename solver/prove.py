@@ -26,11 +26,11 @@ import z3
 
 from rollsplit.machine import machine
 from rollsplit.progress import Progress
-from solver import obligations as O
-from solver import shapes as S
-from solver.replay import replay_compiled, replay_counterexample, replay_witness
-from solver.z3_backend import Shape, model_values
-from spec import law
+from rollsplit.solver import obligations as O
+from rollsplit.solver import shapes as S
+from rollsplit.solver.replay import replay_compiled, replay_counterexample, replay_witness
+from rollsplit.solver.z3_backend import Shape, model_values
+from rollsplit.spec import law
 
 SOURCES = ("spec/arith.py", "spec/law.py", "spec/model.py", "spec/orders.py", "spec/invariants.py",
            "spec/parse.py", "spec/errors.py", "reference/algorithm.py", "reference/__init__.py",
@@ -336,7 +336,7 @@ def _refute_on(m, shape: Shape, timeout: float) -> tuple[list, int]:
 
 def _mutant_job(args) -> dict:
     name, timeout, out_dir = args
-    from reference.mutants import MUTANTS
+    from rollsplit.reference.mutants import MUTANTS
     m = MUTANTS[name]
     rec = {"mutant": name, "description": m.description, "symbolic": m.symbolic, "refuted": False,
            "refuted_by": [], "shape": "", "file": "", "counterexample": "", "seconds": 0.0, "how": ""}
@@ -380,10 +380,10 @@ def _mutant_job(args) -> dict:
 def _concrete_mutant(m, out_dir: Path | None) -> dict:
     """A mutant that does not run on z3 terms (floats) is refuted by its recorded witness request, replayed
     on the concrete mutant and judged by the invariants."""
-    from reference.mutants import compute_with
-    from spec.invariants import violated
-    from spec.parse import parse_request
-    from reference import calculate
+    from rollsplit.reference.mutants import compute_with
+    from rollsplit.spec.invariants import violated
+    from rollsplit.spec.parse import parse_request
+    from rollsplit.reference import calculate
     if m.witness is None:
         return {"how": "concrete-only mutant without a recorded witness: not refuted"}
     req = parse_request(m.witness)
@@ -405,7 +405,7 @@ def run_mutants(jobs: int = 2, timeout: float = 20.0, out_dir: Path | None = Non
                 names: list[str] | None = None) -> list[dict]:
     """Try every mutant on `mutant_shapes()` until one obligation is sat and its model replays concretely."""
     progress = sys.stderr if progress == "stderr" else progress
-    from reference.mutants import MUTANTS
+    from rollsplit.reference.mutants import MUTANTS
     names = list(MUTANTS) if names is None else names
     if out_dir is not None:
         prepare_bundle(out_dir, subdirs=("mutants",), keep_results=True)

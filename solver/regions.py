@@ -47,11 +47,11 @@ from dataclasses import dataclass, field
 
 import z3
 
-from reference import algorithm
-from reference.algorithm import allocate
-from solver.z3_backend import Shape, SymbolicRequest, Z3Arith, model_values, symbolic_request
-from spec import law
-from spec.arith import total
+from rollsplit.reference import algorithm
+from rollsplit.reference.algorithm import allocate
+from rollsplit.solver.z3_backend import Shape, SymbolicRequest, Z3Arith, model_values, symbolic_request
+from rollsplit.spec import law
+from rollsplit.spec.arith import total
 
 # Witness tiers, tried in order: round numbers first (multiples of $100, at most $1,000,000), then any
 # cent up to $100,000, then anything the contract allows. Regions that need odd cents (ties, remainders)
@@ -227,7 +227,7 @@ def _region_key(lits: list[z3.BoolRef]) -> str:
 @contextlib.contextmanager
 def _recording_largest_remainder(calls: list):
     """Record (T, amounts) of every largest_remainder call; the split itself is the reference's own."""
-    from reference.mutants import patched
+    from rollsplit.reference.mutants import patched
     saved = algorithm.largest_remainder
 
     def recorded(A, T, amounts):
@@ -241,7 +241,7 @@ def abstraction_facts(sr: SymbolicRequest, calls: list) -> tuple[list[z3.BoolRef
     """Instances, at the reference's own terms, of lemmas proved on unbounded integers (`solver.obligations`),
     and the ids of those lemmas. Each instance is built by the same code as its lemma, with the reference's
     terms for the lemma's variables, so it is valid: it holds at every request."""
-    from solver import obligations as ob
+    from rollsplit.solver import obligations as ob
     B = Z3Arith(record=False)
     req = sr.request
     D = total(B, (d.amount for d in req.disbursements))
@@ -261,7 +261,7 @@ def abstraction_facts(sr: SymbolicRequest, calls: list) -> tuple[list[z3.BoolRef
 
 def _prove_lemmas(used: set[str], rows: set[int], timeout_ms: int) -> tuple[list[str], str]:
     """Prove (unsat) each lemma in `used` and every lemma it rests on; (ids proved, '' or why not)."""
-    from solver.obligations import _lemma_obligations
+    from rollsplit.solver.obligations import _lemma_obligations
     by_id = {o.invariant: o for o in _lemma_obligations(tuple(sorted(rows)))}
     todo, done = sorted(used), []
     while todo:
@@ -290,7 +290,7 @@ def complete_cover(found: ShapeRegions, timeout_ms: int = CHECK_TIMEOUT_MS) -> N
     abstraction gave."""
     if not found.coverage.startswith("unknown") or found.symbolic is None or found.valid is None:
         return
-    from solver.obligations import purify   # here: importing it must not touch the direct exploration
+    from rollsplit.solver.obligations import purify   # here: importing it must not touch the direct exploration
     sr, first = found.symbolic, found.coverage
     A = Z3Arith()
     calls: list = []
@@ -411,7 +411,7 @@ def wire_request(shape: Shape, values: dict[str, int]) -> dict:
 def error_witnesses(shape: Shape, timeout_ms: int = CHECK_TIMEOUT_MS) -> dict[str, dict[str, int]]:
     """For each value check that can fire first on this shape (in `VALUE_CHECK_ORDER`), a request of the
     shape it rejects with that code: money in range, every earlier check passed, this one violated."""
-    from spec.errors import VALUE_CHECK_ORDER
+    from rollsplit.spec.errors import VALUE_CHECK_ORDER
     sr = symbolic_request(shape)
     out = allocate(Z3Arith(record=False), sr.request)
     found: dict[str, dict[str, int]] = {}
@@ -465,7 +465,7 @@ def explore_isolated(shapes: list[Shape], jobs: int = 2, progress=None) -> list[
     def one(shape: Shape) -> dict:
         # a fixed hash seed too: set iteration order reaches z3 through the order terms are built in
         env = {**os.environ, "PYTHONHASHSEED": "0"}
-        proc = subprocess.run([sys.executable, "-m", "solver.regions"], input=json.dumps(shape_to_json(shape)),
+        proc = subprocess.run([sys.executable, "-m", "rollsplit.solver.regions"], input=json.dumps(shape_to_json(shape)),
                               capture_output=True, text=True, check=False, env=env)
         if proc.returncode != 0:
             raise RuntimeError(f"exploring {shape.name()} failed:\n{proc.stderr[-2000:]}")

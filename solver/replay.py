@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 
-from reference import calculate, compiled, compute
-from solver.regions import wire_request
-from solver.z3_backend import Shape, model_wire
-from spec.errors import RequestError
-from spec.invariants import violated
-from spec.parse import parse_request
+from rollsplit.reference import calculate, compiled, compute
+from rollsplit.solver.regions import wire_request
+from rollsplit.solver.z3_backend import Shape, model_wire
+from rollsplit.spec.errors import RequestError
+from rollsplit.spec.invariants import violated
+from rollsplit.spec.parse import parse_request
 
 
 def replay_witness(shape: Shape, values: dict[str, int], symbolic_result=None, model=None) -> dict:
@@ -42,7 +42,7 @@ def replay_witness(shape: Shape, values: dict[str, int], symbolic_result=None, m
 def replay_counterexample(shape: Shape, values: dict[str, int], invariant: str, mutant: str | None = None) -> dict:
     """A counterexample is real when the calculator (reference or mutant) answers the request with a result
     that `spec.invariants.violated` says breaks `invariant`."""
-    from reference.mutants import compute_with
+    from rollsplit.reference.mutants import compute_with
     request = wire_request(shape, values)
     out = {"request": request, "reference_answer": calculate(request)}
     try:

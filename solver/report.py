@@ -12,12 +12,12 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from solver import compiled_proof
-from solver import obligations as O
-from solver import shapes as S
-from solver.z3_backend import fresh_result
-from spec import invariants as I
-from spec import law
+from rollsplit.solver import compiled_proof
+from rollsplit.solver import obligations as O
+from rollsplit.solver import shapes as S
+from rollsplit.solver.z3_backend import fresh_result
+from rollsplit.spec import invariants as I
+from rollsplit.spec import law
 
 SMT_SNIPPET_MAX = 4000   # characters of an invariant's SMT-LIB statement printed inline (the files hold it all)
 
@@ -402,7 +402,7 @@ def formulas_section() -> str:
 
 
 def _formulas_section() -> str:
-    from solver import formulas
+    from rollsplit.solver import formulas
     return formulas.report_section().rstrip() + "\n"
 
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from itertools import product
 
-from solver.z3_backend import Shape
-from spec import law
-from spec.invariants import box7_for
+from rollsplit.solver.z3_backend import Shape
+from rollsplit.spec import law
+from rollsplit.spec.invariants import box7_for
 
 MAX_DIRECTS, MAX_SIXTY = 4, 3
 

@@ -27,10 +27,10 @@ import sympy
 import z3
 from sympy import Integer, S
 
-from reference.algorithm import Outcome, allocate
-from solver.z3_backend import Shape, symbolic_request
-from spec.arith import INT
-from spec.model import Result
+from rollsplit.reference.algorithm import Outcome, allocate
+from rollsplit.solver.z3_backend import Shape, symbolic_request
+from rollsplit.spec.arith import INT
+from rollsplit.spec.model import Result
 
 
 class round_half_up(sympy.Function):   # noqa: N801 (prints as the interface's name)

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import z3
 
-from spec import law
-from spec.invariants import box7_for
-from spec.model import (Disbursement, DisbursementResult, Elections, Form1099R, Request, Result,
+from rollsplit.spec import law
+from rollsplit.spec.invariants import box7_for
+from rollsplit.spec.model import (Disbursement, DisbursementResult, Elections, Form1099R, Request, Result,
                         Rollover60, Rollover60Result)
 
 

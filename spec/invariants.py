@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from spec import law
-from spec.arith import Arith, Cond, Num, total
-from spec.model import Request, Result
-from spec.orders import direct_fill_order, sixty_day_fill_order
+from rollsplit.spec import law
+from rollsplit.spec.arith import Arith, Cond, Num, total
+from rollsplit.spec.model import Request, Result
+from rollsplit.spec.orders import direct_fill_order, sixty_day_fill_order
 
 
 @dataclass(frozen=True)
@@ -457,5 +457,5 @@ BY_ID: dict[str, Invariant] = {inv.id: inv for inv in INVARIANTS}
 
 def violated(req: Request, res: Result) -> list[Invariant]:
     """The invariants a concrete result breaks (empty for a correct answer)."""
-    from spec.arith import INT
+    from rollsplit.spec.arith import INT
     return [inv for inv in INVARIANTS if inv.applies(req) and not inv.holds(INT, req, res)]

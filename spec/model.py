@@ -11,7 +11,7 @@ import datetime as _dt
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from spec.arith import Num
+from rollsplit.spec.arith import Num
 
 CONTRACT_VERSION = "1.0"
 

@@ -7,8 +7,8 @@ order given, and the rest follow in the default order of `spec.law` (ties in req
 
 from __future__ import annotations
 
-from spec import law
-from spec.model import Request
+from rollsplit.spec import law
+from rollsplit.spec.model import Request
 
 
 def _order(listed: tuple[str, ...] | None, ids: list[str], ranks: list[int]) -> list[int]:

@@ -17,9 +17,9 @@ import json
 import re
 from typing import Any, Callable
 
-from spec import law
-from spec.errors import RequestError
-from spec.model import Disbursement, Elections, Request, Rollover60
+from rollsplit.spec import law
+from rollsplit.spec.errors import RequestError
+from rollsplit.spec.model import Disbursement, Elections, Request, Rollover60
 
 MAX_ROWS = 1000  # reference limit on disbursements and on 60-day rollovers (not part of the contract)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from reference import calculate, compute
-from spec.invariants import violated
-from spec.parse import parse_request
+from rollsplit.reference import calculate, compute
+from rollsplit.spec.invariants import violated
+from rollsplit.spec.parse import parse_request
 
 
 def direct(id: str, to: str, amount: int, **kw) -> dict:

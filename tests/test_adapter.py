@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from conformance.adapter import (AdapterStartError, OneShotAdapter, PersistentAdapter, open_adapter,
+from rollsplit.conformance.adapter import (AdapterStartError, OneShotAdapter, PersistentAdapter, open_adapter,
                                  validate_handshake)
 
-FAKE = [sys.executable, "-m", "conformance.testing.fake_adapter"]
+FAKE = [sys.executable, "-m", "rollsplit.conformance.testing.fake_adapter"]
 GOOD = {"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": 10000000, "basis": 2000000,
         "disbursements": [{"id": "ira", "method": "direct", "to": "traditional_ira", "amount": 6000000},
                           {"id": "me", "method": "paid", "amount": 2000000}]}

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from conformance import runner, suite
-from conformance.adapter import OneShotAdapter, PersistentAdapter
+from rollsplit.conformance import runner, suite
+from rollsplit.conformance.adapter import OneShotAdapter, PersistentAdapter
 
 NODE = shutil.which("node")
 JS = str(suite.HERE / "examples" / "adapter.js")
@@ -75,7 +75,7 @@ def test_guide_one_shot_adapter_passes_its_vectors(tmp_path):
     block = _block_after("oneshot-adapter")
     assert "from my_calculator import calculate" in block
     path = tmp_path / "oneshot_adapter.py"
-    path.write_text(block.replace("from my_calculator import calculate", "from reference import calculate"))
+    path.write_text(block.replace("from my_calculator import calculate", "from rollsplit import allocate as calculate"))
     # one process per vector: the topics with malformed JSON, every error code and the worked examples
     with OneShotAdapter([sys.executable, str(path)], timeout=20) as adapter:
         summary = runner.run(adapter, VECTORS, runner.Options(only={"validation", "examples"}))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from reference import calculate
-from reference.explain import money
-from reference.serve import FEATURES, serve
+from rollsplit.reference import calculate
+from rollsplit.reference.explain import money
+from rollsplit.reference.serve import FEATURES, serve
 from rollsplit import __version__
 from rollsplit.cli import main
 

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from conformance import suite
-from reference.serve import serve
+from rollsplit.conformance import suite
+from rollsplit.reference.serve import serve
 from rollsplit.cli import main
 
 NOT_UTF8 = b"\xff\xfe"

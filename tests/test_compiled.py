@@ -13,14 +13,14 @@ import copy
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-import reference.algorithm as alg
-import reference.compiled as compiled
-from conformance.fuzzing.strategies import boundary_requests, fuzz_cases
-from conformance.strategies import valid_requests
-from reference import calculate, compute
-from reference.mutants import MUTANTS, calculate_with
-from spec.errors import RequestError
-from spec.parse import parse_request
+import rollsplit.reference.algorithm as alg
+import rollsplit.reference.compiled as compiled
+from rollsplit.conformance.fuzzing.strategies import boundary_requests, fuzz_cases
+from rollsplit.conformance.strategies import valid_requests
+from rollsplit.reference import calculate, compute
+from rollsplit.reference.mutants import MUTANTS, calculate_with
+from rollsplit.spec.errors import RequestError
+from rollsplit.spec.parse import parse_request
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -8,18 +8,18 @@ import ast
 import pytest
 import z3
 
-from reference import compiled
-from solver import compiled_proof as CP
-from solver.shapes import default_shapes, rejecting_shapes, small_shapes
-from solver.z3_backend import Shape
+from rollsplit.reference import compiled
+from rollsplit.solver import compiled_proof as CP
+from rollsplit.solver.shapes import default_shapes, rejecting_shapes, small_shapes
+from rollsplit.solver.z3_backend import Shape
 
 SHAPES = small_shapes()
 
 
 def prove(shape):
     """The compiled obligation of `shape` through the prover's own pipeline (check, judge, replay)."""
-    from solver import obligations as O
-    from solver.prove import _process
+    from rollsplit.solver import obligations as O
+    from rollsplit.solver.prove import _process
     return _process(O.compiled_obligation(shape), shape, 30.0, None)
 SIXTY = Shape(directs=(), sixty=("traditional_ira",), rmd=True, pre1987=True)
 
@@ -145,8 +145,8 @@ def test_plan_and_destinations_of_one_class_give_the_same_generated_source(contr
     """The proved shapes take one destination per class and plan 401a; a request that differs only in plan or
     in destinations of the same class runs the very same source (so its proof is the proved shape's)."""
     import dataclasses
-    from solver.shapes import classes
-    from solver.z3_backend import symbolic_request
+    from rollsplit.solver.shapes import classes
+    from rollsplit.solver.z3_backend import symbolic_request
 
     def source(shape, plan="401a"):
         req = dataclasses.replace(symbolic_request(shape).request, plan=plan)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import z3
 
-from conformance import export, suite, verify
-from solver.regions import explore, prove_cover, wire_request
-from solver.z3_backend import Shape
-from spec.errors import ERROR_CODES
+from rollsplit.conformance import export, suite, verify
+from rollsplit.solver.regions import explore, prove_cover, wire_request
+from rollsplit.solver.z3_backend import Shape
+from rollsplit.spec.errors import ERROR_CODES
 
 VECTORS = suite.load()
 
@@ -111,7 +111,7 @@ SMALL = [("prorata", Shape(directs=())), ("prorata", Shape(paid=False))]
 
 def _fresh_export(directory: Path) -> dict[str, bytes]:
     # a new process each time: that is what a re-run is (z3 keeps state within one process)
-    code = ("import sys; from pathlib import Path; from conformance import export; "
+    code = ("import sys; from pathlib import Path; from rollsplit.conformance import export; "
             "export.export(Path(sys.argv[1]), shapes=export.SHAPES[:1], log=lambda s: None)")
     subprocess.run([sys.executable, "-c", code, str(directory)], check=True, capture_output=True, timeout=120)
     return {p.name: p.read_bytes() for p in directory.glob("*.json")}
@@ -195,7 +195,7 @@ def old_cover(old_regions):
     """The abstraction's cover of the fixture's regions. The direct enumeration stops at z3's first unknown,
     which depends on the solver's state (what ran before in this process), so it may have found every region
     or fewer: the abstraction keeps those, in place, and adds what is missing."""
-    from solver.regions import complete_cover
+    from rollsplit.solver.regions import complete_cover
     f = _forced_unknown(old_regions, old_regions.regions)
     complete_cover(f)
     return f
@@ -211,7 +211,7 @@ def test_old_rule_cover_is_proved_by_abstraction_keeping_the_regions_found(old_r
 
 
 def test_old_rule_abstract_cover_finds_a_missing_region_instead_of_proving(old_regions, old_cover):
-    from solver.regions import complete_cover
+    from rollsplit.solver.regions import complete_cover
     every = sorted(r.key for r in old_cover.regions)
     for drop in (0, len(old_cover.regions) - 1):
         kept = [r for i, r in enumerate(old_cover.regions) if i != drop]
@@ -226,7 +226,7 @@ def test_old_rule_abstract_cover_finds_a_missing_region_instead_of_proving(old_r
 def test_old_rule_abstract_cover_is_not_proved_without_the_lemmas(old_regions, old_cover, monkeypatch):
     # With no facts about the products the abstraction admits requests in no region (a remainder
     # ordering the real split cannot have); one round, short timeouts: it must not say proved.
-    from solver import regions
+    from rollsplit.solver import regions
     monkeypatch.setattr(regions, "abstraction_facts", lambda sr, calls: ([], set()))
     monkeypatch.setattr(regions, "ABSTRACT_ROUNDS", 1)
     f = _forced_unknown(old_regions, old_cover.regions)   # every region: any model of the abstraction is spurious
@@ -241,9 +241,9 @@ def test_abstraction_facts_hold_at_concrete_requests(shape):
     concrete money values (in range or not, valid request or not) each one evaluates to true."""
     from hypothesis import given, settings, strategies as st
 
-    import reference.algorithm as alg
-    from solver.regions import _recording_largest_remainder, abstraction_facts
-    from solver.z3_backend import Z3Arith, symbolic_request
+    import rollsplit.reference.algorithm as alg
+    from rollsplit.solver.regions import _recording_largest_remainder, abstraction_facts
+    from rollsplit.solver.z3_backend import Z3Arith, symbolic_request
 
     sr = symbolic_request(shape)
     calls: list = []
@@ -265,8 +265,8 @@ def test_abstraction_facts_hold_at_concrete_requests(shape):
 
 
 def test_every_error_vector_cites_the_rules_behind_its_code():
-    from spec import invariants
-    from spec.errors import ERROR_CODES
+    from rollsplit.spec import invariants
+    from rollsplit.spec.errors import ERROR_CODES
     assert set(invariants.ERROR_CITATIONS) == set(ERROR_CODES)
     errors = [v for v in suite.load() if "error" in v.expected]
     assert {v.expected["error"] for v in errors} == set(ERROR_CODES)
@@ -280,7 +280,7 @@ def test_every_error_vector_cites_the_rules_behind_its_code():
 @pytest.mark.parametrize("topic, mutant", [("elections", "ignored_election"), ("eligibility", "aftertax_into_457b"),
                                            ("pre1987", "ignored_pre1987")])
 def test_each_targeted_vector_fails_the_mistake_it_targets(topic, mutant):
-    from reference.mutants import calculate_with
+    from rollsplit.reference.mutants import calculate_with
     targeted = [v for v in suite.load() if "Targeted" in v.flags and v.topic == topic]
     assert len(targeted) >= 3
     for v in targeted:

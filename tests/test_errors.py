@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reference import calculate, calculate_text, compute
+from rollsplit.reference import calculate, calculate_text, compute
 from reference_helpers import direct, paid, request, sixty
-from spec.errors import ERROR_CODES
-from spec.invariants import violated
-from spec.parse import parse_request
+from rollsplit.spec.errors import ERROR_CODES
+from rollsplit.spec.invariants import violated
+from rollsplit.spec.parse import parse_request
 
 
 def check_error(answer: dict, code: str, field: str | None) -> None:

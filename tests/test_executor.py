@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from conformance.strategies import valid_requests
-from reference import calculate, calculate_text
-from reference.mutants import MUTANTS, calculate_with
+from rollsplit.conformance.strategies import valid_requests
+from rollsplit.reference import calculate, calculate_text
+from rollsplit.reference.mutants import MUTANTS, calculate_with
 from reference_helpers import direct, paid, request, sixty
-from solver import executor
-from spec.invariants import INVARIANTS
+from rollsplit.solver import executor
+from rollsplit.spec.invariants import INVARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent
 

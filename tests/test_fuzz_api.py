@@ -9,10 +9,10 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from conformance.adapter import Answer
-from conformance.fuzzing.api import Mismatch, check
-from conformance.fuzzing.strategies import boundary_requests
-from reference import calculate
+from rollsplit.conformance.adapter import Answer
+from rollsplit.conformance.fuzzing.api import Mismatch, check
+from rollsplit.conformance.fuzzing.strategies import boundary_requests
+from rollsplit.reference import calculate
 
 # DOMAIN.md seed 004: $100,000 account, $20,000 after-tax; $60,000 directly to an IRA, $20,000 kept.
 SEED_004 = {"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": 10_000_000,

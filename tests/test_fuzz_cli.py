@@ -18,8 +18,8 @@ SERVE = [sys.executable, "-m", "rollsplit", "serve"]
 # request with two or more disbursements.
 ADAPTER = textwrap.dedent('''
     import json, sys
-    from reference import calculate
-    from reference.mutants import calculate_with
+    from rollsplit.reference import calculate
+    from rollsplit.reference.mutants import calculate_with
     mode = sys.argv[1]
     for line in sys.stdin:
         m = json.loads(line)
@@ -69,7 +69,7 @@ def test_a_mutant_is_found_shrunk_written_and_the_vector_fails_it_in_the_runner(
     assert len(files) == 1 and f"written: {files[0]}" in out
     data = json.loads(files[0].read_text())
 
-    from conformance.verify import _schema_problems, validators
+    from rollsplit.conformance.verify import _schema_problems, validators
     assert _schema_problems(validators()[0], data, files[0].name) == []
     (vector,) = data["vectors"]
     assert vector["id"] == files[0].stem

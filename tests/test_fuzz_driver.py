@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from functools import partial
 
-from conformance.adapter import Answer
-from conformance.fuzzing.driver import fuzz
-from conformance.fuzzing.vector import failure_vector, vector_id
-from reference import calculate
-from reference.mutants import calculate_with
+from rollsplit.conformance.adapter import Answer
+from rollsplit.conformance.fuzzing.driver import fuzz
+from rollsplit.conformance.fuzzing.vector import failure_vector, vector_id
+from rollsplit.reference import calculate
+from rollsplit.reference.mutants import calculate_with
 
 
 def test_clean_on_the_reference():

@@ -28,8 +28,8 @@ def test_the_example_is_not_part_of_the_projects_own_run():
 
 
 def test_the_plugin_imports_nothing_heavy():
-    code = ("import sys; import conformance.fuzzing.pytest_plugin as p; "
-            "heavy = [m for m in ('hypothesis', 'reference', 'spec', 'z3', 'conformance.oracle') if m in sys.modules]; "
+    code = ("import sys; import rollsplit.conformance.fuzzing.pytest_plugin as p; "
+            "heavy = [m for m in ('hypothesis', 'rollsplit.reference', 'rollsplit.spec', 'z3', 'rollsplit.conformance.oracle') if m in sys.modules]; "
             "print(heavy); sys.exit(1 if heavy else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr

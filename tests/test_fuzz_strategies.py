@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 
-from conformance.fuzzing.strategies import (FAULTS, boundary_requests, fuzz_cases, near_valid_requests,
+from rollsplit.conformance.fuzzing.strategies import (FAULTS, boundary_requests, fuzz_cases, near_valid_requests,
                                             request_size, requires)
-from reference import calculate, calculate_text
-from spec.errors import ERROR_CODES
+from rollsplit.reference import calculate, calculate_text
+from rollsplit.spec.errors import ERROR_CODES
 
 FAST = settings(max_examples=60, database=None, deadline=None, suppress_health_check=list(HealthCheck))
 FIND = settings(max_examples=3000, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))

@@ -1,4 +1,4 @@
-"""spec.model.frozen: a faster __init__ for frozen dataclasses that must behave exactly like the generated one."""
+"""rollsplit.spec.model.frozen: a faster __init__ for frozen dataclasses that must behave exactly like the generated one."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from spec.model import frozen
+from rollsplit.spec.model import frozen
 
 
 @frozen

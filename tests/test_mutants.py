@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from reference import calculate
-from reference.mutants import MUTANTS, calculate_with, compute_with
-from spec.invariants import violated
-from spec.parse import parse_request
+from rollsplit.reference import calculate
+from rollsplit.reference.mutants import MUTANTS, calculate_with, compute_with
+from rollsplit.spec.invariants import violated
+from rollsplit.spec.parse import parse_request
 
 BASE = {"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": 10_000_000, "basis": 2_000_000}
 
@@ -84,7 +84,7 @@ def test_mutant_agrees_with_reference_where_its_mistake_does_not_matter(name):
 
 
 def test_patching_does_not_leak_into_the_reference():
-    import reference.algorithm as alg
+    import rollsplit.reference.algorithm as alg
     before = (alg.basis_recovered, alg.direct_pretax_total, alg.law, alg.direct_fill_order)
     for name in MUTANTS:
         calculate_with(name, CASES[name][0])

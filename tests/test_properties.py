@@ -14,10 +14,10 @@ import json
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from conformance.strategies import valid_requests
-from reference import calculate, calculate_text, compute
-from spec.invariants import INVARIANTS, violated
-from spec.parse import parse_request
+from rollsplit.conformance.strategies import valid_requests
+from rollsplit.reference import calculate, calculate_text, compute
+from rollsplit.spec.invariants import INVARIANTS, violated
+from rollsplit.spec.parse import parse_request
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -12,7 +12,7 @@ from fractions import Fraction
 import pytest
 
 from reference_helpers import direct, error, paid, request, result, rows, sixty, split
-from spec.law import MAX_CENTS
+from rollsplit.spec.law import MAX_CENTS
 
 
 # ---- rule 1: one distribution of all disbursements ---------------------------------------------------------------

@@ -9,15 +9,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conformance import runner, suite
-from conformance.adapter import OneShotAdapter, PersistentAdapter
-from conformance.suite import Vector
+from rollsplit.conformance import runner, suite
+from rollsplit.conformance.adapter import OneShotAdapter, PersistentAdapter
+from rollsplit.conformance.suite import Vector
 from rollsplit.cli import main
 
 PY = sys.executable
 SERVE = [PY, "-m", "rollsplit", "serve"]
-FAKE = [PY, "-m", "conformance.testing.fake_adapter"]
-MUTANT = [PY, "-m", "conformance.testing.mutant_adapter"]
+FAKE = [PY, "-m", "rollsplit.conformance.testing.fake_adapter"]
+MUTANT = [PY, "-m", "rollsplit.conformance.testing.mutant_adapter"]
 CLASSIC_MISTAKES = ["old_rule_per_destination", "aftertax_first", "sixty_day_ignored", "floats", "truncation",
                     "wrong_withholding_base", "untaxed_conversion", "ignored_election", "ignored_pre1987",
                     "aftertax_into_457b"]
@@ -83,7 +83,7 @@ def test_undeclared_features_are_skipped_never_passed():
 
 
 def _vector(id, request, expected=None):
-    from reference import calculate
+    from rollsplit.reference import calculate
     answer = calculate({k: v for k, v in request.items() if k != "fault"})
     return Vector(id=id, topic="t", description=id, features=("core",), tags=(), flags=(), request=request,
                   request_text=None, expected=expected or ({"error": answer["error"]["code"]} if "error" in answer
@@ -234,7 +234,7 @@ def _json_numbers(obj, cast):
                          ids=["cents as floats", "0 and 1 as false and true"])
 def test_an_answer_equal_in_value_but_not_in_json_type_fails(cast):
     """100.0 == 100 and True == 1 in Python; the contract requires JSON integers."""
-    from conformance.adapter import Answer
+    from rollsplit.conformance.adapter import Answer
     v = next(x for x in VECTORS if "result" in x.expected and x.id == "examples-0002")
     got = _json_numbers(v.expected["result"], cast)
     assert got == v.expected["result"]   # equal to Python, so only a type-strict check can tell

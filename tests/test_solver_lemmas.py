@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 import z3
 
-import reference.algorithm as alg
-from solver import obligations as O
-from solver import shapes as S
-from spec.arith import INT, total
-from spec.invariants import _old_rule
+import rollsplit.reference.algorithm as alg
+from rollsplit.solver import obligations as O
+from rollsplit.solver import shapes as S
+from rollsplit.spec.arith import INT, total
+from rollsplit.spec.invariants import _old_rule
 
 TIMEOUT_MS = 20_000
 LEMMAS = O.lemma_obligations(None)

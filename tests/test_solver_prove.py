@@ -19,15 +19,15 @@ from pathlib import Path
 
 import pytest
 
-import reference.algorithm as alg
-import solver.prove as P
-import solver.report as report_module
+import rollsplit.reference.algorithm as alg
+import rollsplit.solver.prove as P
+import rollsplit.solver.report as report_module
 from rollsplit.cli import main
-from reference.mutants import MUTANTS, compute_with
-from solver import shapes as S
-from solver.recheck import recheck, z3_binary
-from spec.invariants import violated
-from spec.parse import parse_request
+from rollsplit.reference.mutants import MUTANTS, compute_with
+from rollsplit.solver import shapes as S
+from rollsplit.solver.recheck import recheck, z3_binary
+from rollsplit.spec.invariants import violated
+from rollsplit.spec.parse import parse_request
 
 # a few small shapes: a hardship payment, a qualified Roth rollover, and an old-rule split (brings the LR3 lemmas)
 SMALL = [S.small_shapes()[i] for i in (6, 5, 3)]
@@ -98,7 +98,7 @@ def test_recheck_agrees_on_a_good_bundle(bundle):
 
 def test_recheck_worker_without_the_binary(bundle, monkeypatch):
     """The fallback: z3's own Python API in a fresh worker process that imports nothing of rollsplit."""
-    import solver.recheck as R
+    import rollsplit.solver.recheck as R
     monkeypatch.setattr(R, "z3_binary", lambda: None)
     rep = R.recheck(bundle, "z3", timeout=60, jobs=2, progress=None)
     assert rep.ok and "worker" in rep.solvers["z3"]
@@ -121,7 +121,7 @@ def test_recheck_catches_tampering(bundle, tmp_path, capsys):
 
 
 def test_recheck_only_and_sample_choose_the_files_solved_but_check_every_hash(bundle, tmp_path, capsys):
-    from solver.recheck import select
+    from rollsplit.solver.recheck import select
     files = [f"obligations/o{i:02d}.smt2" for i in range(10)] + ["witnesses/w.smt2"]
     assert select(files, ["witnesses/*"]) == ["witnesses/w.smt2"]
     assert select(files, sample=3) == ["obligations/o00.smt2", "obligations/o03.smt2", "obligations/o07.smt2"]
@@ -162,8 +162,8 @@ def _floor_share(A, D, balance, basis, pre1987):
 
 @pytest.fixture
 def fresh_lemmas():
-    """solver.obligations caches the lemma terms per process; a patched reference must not leak into them."""
-    import solver.obligations as O
+    """rollsplit.solver.obligations caches the lemma terms per process; a patched reference must not leak into them."""
+    import rollsplit.solver.obligations as O
     clear = getattr(getattr(O, "_lemma_obligations", None), "cache_clear", lambda: None)
     clear()
     yield
@@ -188,7 +188,7 @@ def test_a_broken_reference_is_refuted_with_a_replayed_counterexample(tmp_path, 
         assert c["confirmed"] and o["invariant"] in c["broken"]
         # replay it here too, on the (patched) concrete code
         req = parse_request(c["request"])
-        from reference import compute
+        from rollsplit.reference import compute
         assert o["invariant"] in [inv.id for inv in violated(req, compute(req))]
     assert "NOT proved" in (tmp_path / "REPORT.md").read_text()
 
@@ -212,7 +212,7 @@ def test_unknown_is_a_failure_never_proved(tmp_path, monkeypatch, capsys):
 
 
 def test_judge_never_calls_unknown_proved():
-    from solver.obligations import Obligation
+    from rollsplit.solver.obligations import Obligation
     ob = Obligation("x", "invariant", "X", "-", "unsat", "", "", [])
     assert [P._judge(ob, r) for r in ("unsat", "sat", "unknown")] == ["proved", "refuted", "unknown"]
     ob.expected = "sat"
@@ -221,7 +221,7 @@ def test_judge_never_calls_unknown_proved():
 
 def test_a_real_timeout_is_reported_unknown():
     """z3 with a 1 ms budget on a nonlinear lemma gives up; whatever it says, unsat is the only 'proved'."""
-    from solver.obligations import lemma_obligations
+    from rollsplit.solver.obligations import lemma_obligations
     ob = next(o for o in lemma_obligations([SMALL[2]]) if o.invariant == "PRORATA-FULL")
     r, _, _ = P.check(ob, 0.001)
     assert r in ("unknown", "unsat")
@@ -239,8 +239,8 @@ def test_every_mutant_is_refuted_by_a_counterexample_that_replays(tmp_path):
         req = parse_request(cex["request"])
         broken = {inv.id for inv in violated(req, compute_with(r["mutant"], req))}
         assert cex["invariant"] in broken and cex["invariant"] in r["refuted_by"]
-        from reference import compute
-        from spec.errors import RequestError
+        from rollsplit.reference import compute
+        from rollsplit.spec.errors import RequestError
         try:   # the reference answers correctly, or rejects a request the mutant wrongly accepted
             assert violated(req, compute(req)) == []
         except RequestError:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 import z3
 
-from solver import obligations as O
-from solver import shapes as S
-from solver.z3_backend import Shape
-from spec import law
-from spec.invariants import INVARIANTS
+from rollsplit.solver import obligations as O
+from rollsplit.solver import shapes as S
+from rollsplit.solver.z3_backend import Shape
+from rollsplit.spec import law
+from rollsplit.spec.invariants import INVARIANTS
 
 
 def _formulas(shape: Shape) -> dict:

@@ -8,14 +8,14 @@ import random
 import pytest
 import sympy
 
-from reference.mutants import calculate_with
-from solver import sympy_backend as sb
-from solver.formulas import (D_SYM, P_SYM, T_SYM, check_report, derive, expand_back, report_section,
+from rollsplit.reference.mutants import calculate_with
+from rollsplit.solver import sympy_backend as sb
+from rollsplit.solver.formulas import (D_SYM, P_SYM, T_SYM, check_report, derive, expand_back, report_section,
                              representative_shapes, shape_markdown)
-from solver.regions import explore, region_of
-from solver.z3_backend import Shape
-from spec import law
-from spec.arith import INT
+from rollsplit.solver.regions import explore, region_of
+from rollsplit.solver.z3_backend import Shape
+from rollsplit.spec import law
+from rollsplit.spec.arith import INT
 
 TRAD = ("traditional_ira", True)
 # 1 direct + paid + 1 sixty-day, new rule, no elections
@@ -220,7 +220,7 @@ def test_a_missing_region_is_caught_or_checked_honestly(main_formulas):
     reported as uncovered; if the enumeration is marked incomplete, they are checked with the formulas resolved
     at each point and counted apart."""
     import dataclasses
-    from solver.regions import Boundary
+    from rollsplit.solver.regions import Boundary
     dropped = main_formulas.regions[0]
     rest = [r for r in main_formulas.found.regions if r.key != dropped.key]
     # the dropped region's witness stays among the sampled points (as a boundary witness)

@@ -37,5 +37,5 @@ def serve(calculate, name="rollsplit-reference", version="1", features=("core", 
 
 
 if __name__ == "__main__":
-    from reference import calculate   # rollsplit's reference; any function of the same shape will do
+    from rollsplit.reference import calculate   # rollsplit's reference; any function of the same shape will do
     serve(calculate)

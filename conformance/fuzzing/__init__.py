@@ -16,11 +16,11 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "check": "conformance.fuzzing.api", "Mismatch": "conformance.fuzzing.api",
-    "expected_answer": "conformance.fuzzing.api",
-    "boundary_requests": "conformance.fuzzing.strategies", "near_valid_requests": "conformance.fuzzing.strategies",
-    "fuzz_cases": "conformance.fuzzing.strategies",
-    "fuzz": "conformance.fuzzing.driver", "FuzzReport": "conformance.fuzzing.driver",
+    "check": "rollsplit.conformance.fuzzing.api", "Mismatch": "rollsplit.conformance.fuzzing.api",
+    "expected_answer": "rollsplit.conformance.fuzzing.api",
+    "boundary_requests": "rollsplit.conformance.fuzzing.strategies", "near_valid_requests": "rollsplit.conformance.fuzzing.strategies",
+    "fuzz_cases": "rollsplit.conformance.fuzzing.strategies",
+    "fuzz": "rollsplit.conformance.fuzzing.driver", "FuzzReport": "rollsplit.conformance.fuzzing.driver",
 }
 __all__ = sorted(_EXPORTS)
 
@@ -28,4 +28,4 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'conformance.fuzzing' has no attribute {name!r}")
+    raise AttributeError(f"module 'rollsplit.conformance.fuzzing' has no attribute {name!r}")

@@ -7,9 +7,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.strategies import safe_destination
-from spec import law
-from spec.features import required_features
+from rollsplit.conformance.strategies import safe_destination
+from rollsplit.spec import law
+from rollsplit.spec.features import required_features
 
 MAX = law.MAX_CENTS
 
@@ -20,7 +20,7 @@ _OFFSET = st.sampled_from([0, 0, 1, -1])   # exactly on the boundary, or one cen
 
 # ---- reading a request ---------------------------------------------------------------------------
 def _calc(req: Any) -> dict:
-    from reference import calculate
+    from rollsplit.reference import calculate
     return calculate(req)
 
 
@@ -72,6 +72,6 @@ def _set_basis_parts(req: dict, basis: int, pre1987: int | None = None) -> None:
 
 
 def _basis_recovered(req: dict, basis: int) -> int:
-    from spec.arith import INT
-    from reference.algorithm import basis_recovered
+    from rollsplit.spec.arith import INT
+    from rollsplit.reference.algorithm import basis_recovered
     return basis_recovered(INT, _D(req), req["balance"], basis, req.get("pre1987_basis", 0))

@@ -1,6 +1,6 @@
 """The plain API for Python users: `check(request, answer)` inside your own tests.
 
-    from conformance.fuzzing.api import check, Mismatch
+    from rollsplit.conformance.fuzzing.api import check, Mismatch
 
     answer = my_calculator(request)        # a wire Result dict, or {"error": {"code": ..., ...}}
     check(request, answer)                 # None when right; raises Mismatch (an AssertionError) when wrong
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conformance.oracle import Verdict, judge
+from rollsplit.conformance.oracle import Verdict, judge
 
 __all__ = ["check", "Mismatch", "expected_answer", "verdict_of"]
 
@@ -63,7 +63,7 @@ class Mismatch(AssertionError):
 
 def expected_answer(request: Any) -> dict:
     """The reference's wire answer: a Result dict or {"error": {...}} (raw text is parsed as JSON first)."""
-    from reference import calculate, calculate_text
+    from rollsplit.reference import calculate, calculate_text
     if isinstance(request, (str, bytes)):
         return calculate_text(request)
     return calculate(request)

@@ -1,7 +1,7 @@
 """The power of the fuzzing kit, measured: how fast does it find each classic mistake?
 
 Every mutant of `reference.mutants` is served through the persistent adapter protocol
-(`python -m conformance.testing.mutant_adapter NAME`) and fuzzed with several seeds. For each mutant the
+(`python -m rollsplit.conformance.testing.mutant_adapter NAME`) and fuzzed with several seeds. For each mutant the
 table gives the median examples and seconds until the first failure (generation only; the adapter's
 start-up is not counted) and the size of the shrunk request (disbursements + 60-day rollovers).
 Target (issue 5): every mutant found within 2,000 examples and 10 s; shrunk requests of at most 3 disbursements.
@@ -22,7 +22,7 @@ TARGET_DISBURSEMENTS = 3
 
 
 def mutant_command(name: str) -> list[str]:
-    return [sys.executable, "-m", "conformance.testing.mutant_adapter", name]
+    return [sys.executable, "-m", "rollsplit.conformance.testing.mutant_adapter", name]
 
 
 def _median(xs: list[float]) -> float | None:
@@ -33,9 +33,9 @@ def run_bench(seeds: int = 5, first_seed: int = 1, examples: int = 5000, max_sec
               mutants: list[str] | None = None, in_process: bool = False, out=sys.stdout) -> int:
     from tabulate import tabulate
 
-    from conformance.adapter import AdapterStartError, PersistentAdapter
-    from conformance.fuzzing.driver import fuzz
-    from reference.mutants import MUTANTS, calculate_with
+    from rollsplit.conformance.adapter import AdapterStartError, PersistentAdapter
+    from rollsplit.conformance.fuzzing.driver import fuzz
+    from rollsplit.reference.mutants import MUTANTS, calculate_with
 
     names = mutants or list(MUTANTS)
     unknown = [n for n in names if n not in MUTANTS]

@@ -18,7 +18,7 @@ from typing import Any
 
 from rollsplit.args import count, seconds
 from rollsplit.progress import Progress
-from spec.features import FEATURES
+from rollsplit.spec.features import FEATURES
 
 
 def register(conformance_subparsers: Any) -> None:
@@ -83,9 +83,9 @@ def _command(args: argparse.Namespace) -> list[str] | None:
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    from conformance.adapter import AdapterStartError, open_adapter
-    from conformance.fuzzing.driver import fuzz
-    from conformance.fuzzing.vector import write_failure
+    from rollsplit.conformance.adapter import AdapterStartError, open_adapter
+    from rollsplit.conformance.fuzzing.driver import fuzz
+    from rollsplit.conformance.fuzzing.vector import write_failure
 
     command = _command(args)
     if command is None:
@@ -161,6 +161,6 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
 
 
 def cmd_fuzz_bench(args: argparse.Namespace) -> int:
-    from conformance.fuzzing.bench import run_bench
+    from rollsplit.conformance.fuzzing.bench import run_bench
     return run_bench(seeds=args.seeds, first_seed=args.first_seed, examples=args.examples,
                      max_seconds=args.max_seconds, mutants=args.mutants, in_process=args.in_process)

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from conformance.fuzzing.api import _as_wire, expected_answer, verdict_of
-from conformance.fuzzing.strategies import ALL_FEATURES, fuzz_cases, request_size
-from conformance.oracle import Verdict
+from rollsplit.conformance.fuzzing.api import _as_wire, expected_answer, verdict_of
+from rollsplit.conformance.fuzzing.strategies import ALL_FEATURES, fuzz_cases, request_size
+from rollsplit.conformance.oracle import Verdict
 
 DEFAULT_SHRINK_SECONDS = 120.0
 

@@ -11,13 +11,13 @@ from typing import Any, Callable, Iterable
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from conformance.fuzzing._wire import (_BOOL, _PLUS_MINUS_ONE, MAX, _calc, _D, _directs, _paid, _safe,
+from rollsplit.conformance.fuzzing._wire import (_BOOL, _PLUS_MINUS_ONE, MAX, _calc, _D, _directs, _paid, _safe,
                                        _set_basis_parts)
-from conformance.fuzzing.api import expected_answer
-from conformance.strategies import valid_requests
-from spec import law
-from spec.errors import ERROR_CODES
-from spec.features import FEATURES, required_features
+from rollsplit.conformance.fuzzing.api import expected_answer
+from rollsplit.conformance.strategies import valid_requests
+from rollsplit.spec import law
+from rollsplit.spec.errors import ERROR_CODES
+from rollsplit.spec.features import FEATURES, required_features
 
 ALL_FEATURES = frozenset(FEATURES)
 

@@ -9,7 +9,7 @@ Fixtures (session-scoped, so they are safe inside Hypothesis `@given` tests):
   rollsplit_strategies the module `conformance.fuzzing.strategies` (boundary_requests, near_valid_requests, ...)
 
 Strategies go into `@given(...)` at import time, so import them directly in your test module:
-    from conformance.fuzzing.strategies import boundary_requests
+    from rollsplit.conformance.fuzzing.strategies import boundary_requests
 
 This module imports nothing but pytest at load time (everything else is imported when a fixture is used),
 defines no hooks and no options, and prefixes every fixture with `rollsplit_`: it cannot slow down or
@@ -23,17 +23,17 @@ import pytest
 
 @pytest.fixture(scope="session")
 def rollsplit_check():
-    from conformance.fuzzing.api import check
+    from rollsplit.conformance.fuzzing.api import check
     return check
 
 
 @pytest.fixture(scope="session")
 def rollsplit_reference():
-    from reference import calculate
+    from rollsplit.reference import calculate
     return calculate
 
 
 @pytest.fixture(scope="session")
 def rollsplit_strategies():
-    from conformance.fuzzing import strategies
+    from rollsplit.conformance.fuzzing import strategies
     return strategies

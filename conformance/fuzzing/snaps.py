@@ -9,10 +9,10 @@ from typing import Any, Callable
 
 from hypothesis import strategies as st
 
-from conformance.fuzzing._wire import (_BOOL, _OFFSET, _PLUS_MINUS_ONE, MAX, _calc, _D, _directs, _paid, _paid_row,
+from rollsplit.conformance.fuzzing._wire import (_BOOL, _OFFSET, _PLUS_MINUS_ONE, MAX, _calc, _D, _directs, _paid, _paid_row,
                                        _basis_recovered, _set_basis_parts)
-from conformance.strategies import TRANSITION_DATES
-from spec import law
+from rollsplit.conformance.strategies import TRANSITION_DATES
+from rollsplit.spec import law
 
 Snap = Callable[[Any, dict], "dict | None"]
 
@@ -237,8 +237,8 @@ def _contrary_election(kind: str):
     rows_key = "disbursements" if kind == "direct" else "rollovers_60_day"
 
     def snap(draw, req):
-        from spec.orders import direct_fill_order, sixty_day_fill_order
-        from spec.parse import parse_request
+        from rollsplit.spec.orders import direct_fill_order, sixty_day_fill_order
+        from rollsplit.spec.parse import parse_request
         rows = _directs(req) if kind == "direct" else req.get(rows_key, [])
         if len(rows) < 2:
             return None

@@ -1,7 +1,7 @@
 """Hypothesis strategies for fuzzing a calculator: valid requests pushed onto the law's boundaries, and
 near-valid requests with exactly one fault each.
 
-    from conformance.fuzzing.strategies import boundary_requests, near_valid_requests, fuzz_cases
+    from rollsplit.conformance.fuzzing.strategies import boundary_requests, near_valid_requests, fuzz_cases
 
     @given(boundary_requests(features={"core", "sixty_day"}))
     def test_mine(request): ...
@@ -31,11 +31,11 @@ from typing import Any, Iterable
 
 from hypothesis import strategies as st
 
-from conformance.fuzzing._wire import _calc, request_size, requires
-from conformance.fuzzing.faults import ALL_FEATURES, FAULTS, near_valid_requests
-from conformance.fuzzing.snaps import SNAPS
-from conformance.strategies import _repair_eligibility, valid_requests
-from spec.features import required_features
+from rollsplit.conformance.fuzzing._wire import _calc, request_size, requires
+from rollsplit.conformance.fuzzing.faults import ALL_FEATURES, FAULTS, near_valid_requests
+from rollsplit.conformance.fuzzing.snaps import SNAPS
+from rollsplit.conformance.strategies import _repair_eligibility, valid_requests
+from rollsplit.spec.features import required_features
 
 __all__ = ["boundary_requests", "near_valid_requests", "fuzz_cases", "SNAPS", "FAULTS", "ALL_FEATURES",
            "requires", "request_size"]

@@ -13,9 +13,9 @@ import json
 import os
 from typing import Any
 
-from conformance.fuzzing.driver import FuzzFailure
-from spec.features import required_features
-from spec.invariants import CONTRACT
+from rollsplit.conformance.fuzzing.driver import FuzzFailure
+from rollsplit.spec.features import required_features
+from rollsplit.spec.invariants import CONTRACT
 
 
 def vector_id(request: Any) -> str:
@@ -64,8 +64,8 @@ def failure_vector(failure: FuzzFailure, seed: int | None = None, implementation
 
 
 def vector_file(vectors: list[dict], seed: int | None = None) -> dict:
-    from conformance.suite import SUITE_VERSION
-    from spec.model import CONTRACT_VERSION
+    from rollsplit.conformance.suite import SUITE_VERSION
+    from rollsplit.spec.model import CONTRACT_VERSION
     return {"topic": "fuzz", "description": f"Failures found by rollsplit conformance fuzz (seed {seed}).",
             "contract_version": CONTRACT_VERSION, "suite_version": SUITE_VERSION, "notes": {},
             "vectors": vectors}

@@ -31,7 +31,7 @@ ECHO = {"regime": "notice_2014_54"}
 def answer(request):
     if isinstance(request, dict) and "fault" in request:
         return None
-    from reference import calculate
+    from rollsplit.reference import calculate
     return calculate(request)
 
 
@@ -89,8 +89,8 @@ def main(argv: list[str]) -> int:
         return 0
     out = sys.stdout
     features = opts.get("features", "core,sixty_day,designated_roth,pre1987_basis,rmd,regime_2009,form_1099r")
-    from spec.errors import RequestError
-    from spec.parse import parse_json
+    from rollsplit.spec.errors import RequestError
+    from rollsplit.spec.parse import parse_json
     for line in sys.stdin:
         try:
             msg = parse_json(line)

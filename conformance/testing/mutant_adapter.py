@@ -1,4 +1,4 @@
-"""A calculator with one classic mistake, served as an adapter: `python -m conformance.testing.mutant_adapter NAME`.
+"""A calculator with one classic mistake, served as an adapter: `python -m rollsplit.conformance.testing.mutant_adapter NAME`.
 
 NAME is a key of `reference.mutants.MUTANTS` (old_rule_per_destination, aftertax_first, floats, ...).
 Persistent protocol by default (the example adapter's loop, so one implementation serves both);
@@ -12,7 +12,7 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    from reference.mutants import MUTANTS, calculate_with
+    from rollsplit.reference.mutants import MUTANTS, calculate_with
     names = [a for a in argv if not a.startswith("--")]
     if len(names) != 1 or names[0] not in MUTANTS:
         print(f"usage: mutant_adapter NAME [--oneshot]; NAME is one of {', '.join(MUTANTS)}", file=sys.stderr)
@@ -21,7 +21,7 @@ def main(argv: list[str]) -> int:
     if "--oneshot" in argv:
         print(json.dumps(calculate_with(name, sys.stdin.buffer.read())))
         return 0
-    from conformance.examples.adapter import serve
+    from rollsplit.conformance.examples.adapter import serve
     serve(lambda request: calculate_with(name, request), name=f"mutant:{name}", version="0")
     return 0
 

@@ -9,7 +9,7 @@ citation, IRC §72(e)(8)) and every field that differs from the reference. Fix t
 
 from hypothesis import given, settings
 
-from conformance.fuzzing.strategies import boundary_requests
+from rollsplit.fuzzing import boundary_requests
 from toy_calculator import allocate
 
 # the toy implements only these features: the strategies draw only requests that need nothing else
