@@ -7,9 +7,15 @@ Bundle layout (DIR, default ./audit):
   mutants/                with --mutants: each mutant's refuting obligation (*.smt2, expected sat) and its
                           counterexample (*.json), replayed on the concrete mutant
   results.json            solver and version, times, statuses, sha256 of every written file and of the
-                          spec and reference sources
+                          spec and reference sources; for each obligation expected unsat, `trivial`: whether
+                          z3's `simplify` alone reduces its formula to `false` (see `closes_by_simplify`)
   REPORT.md               for auditors (written by solver.report)
 Only `unsat` counts as proved; `unknown` (timeout) and `sat` are failures, reported as such.
+
+An obligation that z3's rewriter (`simplify`) already reduces to `false` is proved, but it is not evidence of
+anything beyond the code restating itself: the claim is the algorithm's own expression (or a check decided in
+Python while the formula was built). Such obligations are marked `"trivial": true` in results.json and counted
+apart in REPORT.md; the status (proved or not) is decided by the solver exactly as for any other obligation.
 """
 
 from __future__ import annotations
@@ -78,6 +84,7 @@ class Outcome:
     uses: tuple = ()
     detail: dict = field(default_factory=dict)
     statement: str = ""    # kept for lemmas only (REPORT.md lists them); invariants have theirs in spec/
+    trivial: bool | None = None   # expected unsat: z3's simplify alone reduces the formula to false (None: sat)
 
     @property
     def ok(self) -> bool:
@@ -105,6 +112,13 @@ def check(ob: O.Obligation, timeout_s: float, shared: z3.Solver | None = None) -
     return str(r), dt, (s.model() if r == z3.sat else None)
 
 
+def closes_by_simplify(ob: O.Obligation) -> bool:
+    """Whether z3's `simplify` alone reduces the obligation's formula (the conjunction of its assertions, the
+    formula `ob.solver()` checks and the .smt2 file holds) to `false`. Such an obligation needs no search: its
+    claim restates the code's own expression, or was decided in Python while the formula was built."""
+    return z3.is_false(z3.simplify(z3.And(*ob.assertions)))
+
+
 def _judge(ob: O.Obligation, r: str) -> str:
     if r == "unknown":
         return "unknown"
@@ -115,6 +129,8 @@ def _judge(ob: O.Obligation, r: str) -> str:
 
 def _process(ob: O.Obligation, shape: Shape | None, timeout: float, out_dir: Path | None,
              shared: z3.Solver | None = None) -> Outcome:
+    # before the check: for a witness `_process` adds the preferred constraints to ob.assertions for a while
+    trivial = closes_by_simplify(ob) if ob.expected == "unsat" else None
     if ob.preferred:
         # a witness with the preferred constraints (every amount positive) gets a short budget; if z3 finds
         # none there (unknown, or none exists), any model of the obligation itself will do
@@ -130,7 +146,7 @@ def _process(ob: O.Obligation, shape: Shape | None, timeout: float, out_dir: Pat
     status = _judge(ob, r)
     res = Outcome(ob.name, ob.kind, ob.invariant, ob.shape, S.size(shape) if shape else 0, ob.expected, status,
                   round(dt, 4), uses=tuple(sorted(set(ob.uses))),
-                  statement=ob.statement if ob.kind == "lemma" else "")
+                  statement=ob.statement if ob.kind == "lemma" else "", trivial=trivial)
     header = ""
     if model is not None and shape is not None:
         values = model_values(model, ob.variables)
@@ -263,10 +279,12 @@ def write_results(out_dir: Path, results: list[Outcome], wall: float, jobs: int,
         "sources_sha256": hashes,
         "spec_sha256": spec_hash(hashes),
         "summary": _summary(results),
+        "trivial": trivial_summary(results),
         "growth": {"headers": GROWTH_HEADERS, "rows": growth_table(results)},
         "obligations": [{"name": r.name, "kind": r.kind, "invariant": r.invariant, "shape": r.shape,
                          "destinations": r.size, "expected": r.expected, "status": r.status,
                          "seconds": r.seconds, "file": r.file, "sha256": r.sha256, "assumes": list(r.uses),
+                         **({"trivial": r.trivial} if r.trivial is not None else {}),
                          **({"statement": r.statement} if r.statement else {}),
                          **({"detail": r.detail} if r.detail else {})} for r in results],
     }
@@ -281,6 +299,20 @@ def _summary(results: list[Outcome]) -> dict:
     for r in results:
         out[r.status] = out.get(r.status, 0) + 1
     return out
+
+
+def trivial_summary(results: list[Outcome]) -> dict:
+    """Proved obligations, and how many of them z3's `simplify` alone closes (not evidence beyond the code
+    restating itself); per invariant (or kind, for determinacy, compiled, rejects, lemmas)."""
+    proved = [r for r in results if r.expected == "unsat" and r.status == "proved"]
+    by: dict[str, list[int]] = {}
+    for r in proved:
+        row = by.setdefault(r.invariant, [0, 0])
+        row[0] += 1
+        row[1] += bool(r.trivial)
+    return {"proved": len(proved), "closed_by_simplify": sum(bool(r.trivial) for r in proved),
+            "unsat_expected": sum(r.expected == "unsat" for r in results),
+            "by_invariant": {k: {"proved": v[0], "closed_by_simplify": v[1]} for k, v in sorted(by.items())}}
 
 
 def growth_table(results: list[Outcome]) -> list[list]:

@@ -2,6 +2,10 @@
 
 Everything stated as a result is read from the run's results (results.json's data); the invariants, their
 citations and predicates come from `spec.invariants` itself, so the report cannot drift from the code.
+
+Obligations that z3's `simplify` alone closes (results.json: `"trivial": true`, see `solver.prove.
+closes_by_simplify`) are counted apart everywhere: they are proved, but they are not evidence of anything
+beyond the code restating itself.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import inspect
 import types
 from pathlib import Path
 
+import z3
 from tabulate import tabulate
 
 from rollsplit.solver import compiled_proof
@@ -40,6 +45,29 @@ def _ok(o: dict) -> bool:
     return o["status"] in O.OK_STATUSES
 
 
+def _proved(o: dict) -> bool:
+    return o["expected"] == "unsat" and o["status"] == "proved"
+
+
+def _trivial(o: dict) -> bool:
+    """Proved, and closed by z3's `simplify` alone (no search): not evidence beyond the code restating itself."""
+    return _proved(o) and o.get("trivial") is True
+
+
+def _recorded(obs: list[dict]) -> bool:
+    """Whether the run recorded the simplification check (results.json written before it have no `trivial`)."""
+    return any("trivial" in o for o in obs)
+
+
+def _with_trivial(rs: list[dict], recorded: bool) -> str:
+    """' (K by simplification alone)' for proved obligations `rs`, or '' when none or not recorded."""
+    k = sum(_trivial(o) for o in rs)
+    return f" ({k} by simplification alone)" if recorded and k else ""
+
+
+TRIVIAL_MARK = "†"   # an invariant every proved obligation of which closes by simplification alone
+
+
 def render(data: dict, formulas: str | None = None) -> str:
     obs = data["obligations"]
     bad = [o for o in obs if not _ok(o)]
@@ -48,6 +76,13 @@ def render(data: dict, formulas: str | None = None) -> str:
     shapes = sorted({o["shape"] for o in obs if o["shape"] != "-"})
     verdict = ("every obligation is proved (unsat) and every witness found (sat)" if not bad
                else f"**{len(bad)} obligation(s) are NOT proved** (listed below)")
+    proved = [o for o in obs if _proved(o)]
+    trivial = [o for o in proved if _trivial(o)]
+    recorded = _recorded(obs)
+    closed = (f"proved: {len(proved)}, of which {len(trivial)} close by simplification alone (z3's `simplify` "
+              "reduces the formula to `false` without any search) and are not evidence of anything beyond the "
+              f"code restating itself; {len(proved) - len(trivial)} needed the solver" if recorded
+              else f"proved: {len(proved)}; this run did not record which close by simplification alone")
     out = [
         "# rollsplit audit bundle",
         "",
@@ -55,8 +90,12 @@ def render(data: dict, formulas: str | None = None) -> str:
         + ("" if mutants is None else f"; {len(mutants) - len(survived)} of {len(mutants)} seeded mutants refuted")
         + ".",
         "",
+        closed[0].upper() + closed[1:] + ".",
+        "",
         tabulate([["obligations", len(obs)], ["shapes", len(shapes)],
                   ["statuses", ", ".join(f"{n} {k}" for k, n in sorted(data["summary"].items()))],
+                  ["closed by simplification alone", f"{len(trivial)} of {len(proved)} proved (not evidence)"
+                   if recorded else "not recorded by this run"],
                   ["solver", f"{data['solver']['name']} {data['solver']['version']}"],
                   ["per-obligation timeout", f"{data.get('timeout_seconds')} s (a timeout is a failure)"],
                   ["wall time", f"{data['wall_seconds']} s with {data['jobs']} jobs on {data['machine']}, "
@@ -64,6 +103,8 @@ def render(data: dict, formulas: str | None = None) -> str:
                   ["spec hash", f"`{data.get('spec_sha256', '')}` (sha256 over spec/*.py, see results.json)"]],
                  tablefmt="github", headers=["", ""]),
         "",
+        _honest_section(obs, shapes),
+        _trusted_section(),
         _recheck_section(obs),
         _proved_section(shapes),
         _not_proved_section(obs),
@@ -82,8 +123,90 @@ def render(data: dict, formulas: str | None = None) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _honest_section(obs: list[dict], shapes: list[str]) -> str:
+    """What is proved (and how much of it by simplification alone), what is tested, what is neither."""
+    recorded = _recorded(obs)
+    rows = []
+    for kind in ("invariant", "determinacy", "compiled", "rejects", "lemma", "lemma-use"):
+        rs = [o for o in obs if o["kind"] == kind]
+        if not rs:
+            continue
+        p = [o for o in rs if _proved(o)]
+        t = sum(_trivial(o) for o in p)
+        rows.append([kind, len(rs), len(p), t if recorded else "not recorded",
+                     len(p) - t if recorded else "not recorded"])
+    inv = _by([o for o in obs if o["kind"] == "invariant"], "invariant")
+    always = sorted(k for k, rs in inv.items() if recorded and rs and all(_trivial(o) for o in rs))
+    out = ["## What is proved, what is tested, what is neither", "",
+           f"**Proved by z3**, for every money value in range of each of the {len(shapes)} shapes of this run (up "
+           f"to {S.MAX_DIRECTS} direct + 1 paid + {S.MAX_SIXTY} sixty-day rows; destination classes only in the "
+           "rotations the shapes list, see *Shapes*). An obligation *closed by simplification alone* is one that "
+           "z3's rewriter (`simplify`) reduces to `false` before any search: the claim is the algorithm's own "
+           "expression restated, or was decided in Python while the formula was built. It is proved, but it is "
+           "not evidence of anything beyond the code restating itself, and it is counted apart here and in every "
+           "status below.", "",
+           tabulate(rows, ["kind", "obligations", "proved", "closed by simplification alone",
+                           "needed the solver"], tablefmt="github"), ""]
+    if always:
+        out += [f"Invariants closed by simplification alone on every shape of this run (marked {TRIVIAL_MARK} "
+                "below; their proofs say only that the algorithm computes what it computes): "
+                + ", ".join(f"`{k}`" for k in always) + ".", ""]
+    if any(o["kind"] == "compiled" and _trivial(o) for o in obs):
+        out += ["A `compiled__*` obligation closed by simplification alone means the generated source, as read "
+                "by `solver/compiled_proof.py`'s interpreter, is the algorithm's z3 term up to rewriting: it checks "
+                "the translation only as far as that interpreter is trusted (see *Trusted base*).", ""]
+    out += [
+        "**Tested, not proved** (conformance vectors, Hypothesis properties, the seeded mutants):",
+        "",
+        "- every request outside the shapes above: more rows, and other mixes at the same counts (for example "
+        "two traditional IRAs among two or three direct rollovers (only the four-row rotations repeat a class), "
+        "the payment listed first, a traditional IRA first under the old rule). They are "
+        "answered by compiled code traced the same way, whose source is not among the proved ones;",
+        "- the compiled cache dispatch (`reference/compiled.py`: `shape_key`, `lookup`, `money_of`, `ids_of`), "
+        "which decides which compiled function a request runs;",
+        "- the parser (`spec/parse.py`: JSON text to a `Request`, structure, types, dates, ids, the structural "
+        "error codes); the proofs start from a parsed request;",
+        "- the JSON writers (`Result.to_wire`, the CLI and `serve` output); `rollsplit allocate --json` runs the "
+        "generic int path, tied to z3 only by the witness replay of one request per shape;",
+        "- the int backend (`spec/arith.py` on Python ints) and the tracing backend of `reference/compiled.py`, "
+        "against the z3 backend: by replay and tests, not by proof.",
+        "",
+        "**Neither proved nor tested independently:**",
+        "",
+        "- the law as encoded: the invariants call the same helpers as the algorithm (`spec.orders`, the "
+        "`spec.law` tables, `box7_for`), so a wrong table or order is wrong on both sides and every proof still "
+        "closes; validity is the algorithm's own list of value checks;",
+        "- determinacy compares money fields only: the regime, the Form 1099-R fields (box 7 codes) and the ids "
+        "of two results are not compared;",
+        "- `sources_sha256` in results.json is recorded but not yet compared by `rollsplit recheck`: a bundle "
+        "does not show by itself that it was built from the sources at hand.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _trusted_section() -> str:
+    return "\n".join([
+        "## Trusted base", "",
+        "A proof here is only as good as each of these; none of them is proved:", "",
+        "- **z3** (and cvc5 for the re-check): sound answers;",
+        "- **the int backend** (`spec/arith.py` on Python ints, which answers requests on the generic path) and "
+        "**the tracing backend** (`reference/compiled.py`, which writes the compiled code): that each computes "
+        "what the z3 backend (`solver/z3_backend.py`) means;",
+        "- **the compiled cache dispatch** (`reference/compiled.py`: `shape_key`, `lookup`, `money_of`, "
+        "`ids_of`) and the `ast` interpreter of `solver/compiled_proof.py` that gives the generated code its "
+        "meaning;",
+        "- **the parser** (`spec/parse.py`) and **the JSON writers** (`to_wire`, the CLI and `serve` output);",
+        "- **the law tables** (`spec/law.py`), the fill orders (`spec/orders.py`) and `box7_for`, which the "
+        "invariants share with the algorithm (so they are checked against nothing but themselves), and the "
+        "reading of the law that `spec/invariants.py` encodes.",
+        "",
+    ])
+
+
 def _recheck_section(obs: list[dict]) -> str:
-    example = next((o["file"] for o in obs if o["kind"] == "invariant" and o["file"]), "obligations/FILE.smt2")
+    example = next((o["file"] for o in obs if o["kind"] == "invariant" and o["file"] and not _trivial(o)),
+                   next((o["file"] for o in obs if o["kind"] == "invariant" and o["file"]), "obligations/FILE.smt2"))
     return "\n".join([
         "## How to re-check this bundle",
         "",
@@ -142,8 +265,9 @@ def _proved_section(shapes: list[str]) -> str:
         "and their destination classes, a payment or not, the number of 60-day rollovers and their classes, the "
         "contract kind, the regime, qualified Roth, hardship, RMD and pre-1987 basis present, and the kind of "
         "election. Money stays symbolic. The default bundle covers every count up to "
-        f"{S.MAX_DIRECTS} direct + 1 paid + {S.MAX_SIXTY} sixty-day rollovers with representative mixes "
-        f"({len(shapes)} shapes in this run). Why destination classes suffice (from `solver/shapes.py`):",
+        f"{S.MAX_DIRECTS} direct + 1 paid + {S.MAX_SIXTY} sixty-day rollovers, with the destination classes in "
+        f"the rotations listed under *Shapes*, not every mix ({len(shapes)} shapes in this run). Why one "
+        "representative stands for its class (from `solver/shapes.py`):",
         "",
         "> " + doc.replace("\n", "\n> "),
         "",
@@ -220,6 +344,15 @@ def _representative(rows: list[dict], pool: dict) -> dict:
     return min(rows, key=key)
 
 
+def _structural(sexpr: str) -> bool:
+    """An SMT-LIB statement that is `true` after z3's rewriting (e.g. `true`, `(and true true)`): decided in
+    Python, nothing about money left for z3."""
+    try:
+        return z3.is_true(z3.simplify(z3.And(*z3.parse_smt2_string(f"(assert {sexpr})"))))
+    except z3.Z3Exception:   # it names variables (undeclared here): a statement about money
+        return False
+
+
 def _smt_statement(inv, shape_name: str, pool: dict) -> str | None:
     """The invariant over a symbolic request of the shape and a symbolic result (fresh z3 Ints), as SMT-LIB."""
     try:
@@ -237,26 +370,39 @@ def _invariants_section(obs: list[dict]) -> str:
            "on z3 terms (these proofs). Status counts the shapes it applies to.", ""]
     by_inv = _by([o for o in obs if o["kind"] == "invariant"], "invariant")
     pool = _shape_pool()
+    recorded = _recorded(obs)
+
+    def always_trivial(rs):
+        return recorded and bool(rs) and all(_trivial(o) for o in rs)
     summary = []
     for inv in I.INVARIANTS:
         rs = by_inv.get(inv.id, [])
         ok = sum(_ok(o) for o in rs)
-        summary.append([f"[{inv.id}](#{inv.id.lower()})", inv.statement, inv.citation(),
-                        f"{ok}/{len(rs)} proved" if rs else "not in this run"])
+        mark = f" {TRIVIAL_MARK}" if always_trivial(rs) else ""
+        summary.append([f"[{inv.id}](#{inv.id.lower()}){mark}", inv.statement, inv.citation(),
+                        f"{ok}/{len(rs)} proved{_with_trivial(rs, recorded)}" if rs else "not in this run"])
     out += [tabulate(summary, ["id", "statement", "citation", "status"], tablefmt="github"), ""]
+    if any(always_trivial(by_inv.get(inv.id, [])) for inv in I.INVARIANTS):
+        out += [f"{TRIVIAL_MARK} closed by simplification alone on every shape: the obligation restates the "
+                "algorithm's own expression (or the check was decided in Python), so its proof is not evidence "
+                "that the rule holds, only that the code computes what it computes.", ""]
     for inv in I.INVARIANTS:
         rs = sorted(by_inv.get(inv.id, []), key=lambda o: (o["destinations"], o["shape"]))
         ok = sum(_ok(o) for o in rs)
-        out += [f"### {inv.id}", "", inv.statement, ""]
+        out += [f"### {inv.id}" + (f" {TRIVIAL_MARK}" if always_trivial(rs) else ""), "", inv.statement, ""]
         for c in inv.citations:
             out.append(f"- {c.source} {c.pinpoint}: \"{c.quote}\"" + ("" if c.confirmed else " *(secondary source)*"))
         out.append("")
         if rs:
             failed = [o for o in rs if not _ok(o)]
-            out.append(f"**Status:** {ok} of {len(rs)} shapes proved"
+            out.append(f"**Status:** {ok} of {len(rs)} shapes proved{_with_trivial(rs, recorded)}"
                        + ("" if not failed else f"; NOT proved on {', '.join(o['shape'] + ' (' + o['status'] + ')' for o in failed)}")
                        + f"; z3 time {sum(o['seconds'] for o in rs):.2f} s in all.")
-            rep = _representative(rs, pool)
+            if always_trivial(rs):
+                out += ["", "Every one of these closes by simplification alone: not evidence beyond the code "
+                        "restating itself."]
+            # show the statement on a shape where z3 had work to do, if there is one
+            rep = _representative([o for o in rs if not _trivial(o)] or rs, pool)
             out += ["", "**Re-check:**", "", "```sh", f"z3 {rep['file']}",
                     f"for f in obligations/inv__{inv.id}__*.smt2; do z3 -T:60 \"$f\"; done | sort | uniq -c",
                     "```", ""]
@@ -268,7 +414,13 @@ def _invariants_section(obs: list[dict]) -> str:
         out += ["```", ""]
         if rs:
             sexpr = _smt_statement(inv, rep["shape"], pool)
-            if sexpr is not None:
+            if sexpr is not None and _structural(sexpr):
+                out += [f"On the shape `{rep['shape']}` this invariant's check is **structural**: the "
+                        "predicate is decided in Python from the shape (which rows exist, where they go, the "
+                        f"tables of `spec/`) before z3 sees anything; the formula z3 receives is `{sexpr}`, which "
+                        "states nothing about money. The obligation is still written out "
+                        f"(`{rep['file']}`), but it is not a formula to read as the rule.", ""]
+            elif sexpr is not None:
                 out += [f"As SMT-LIB, over a symbolic request of the shape `{rep['shape']}` and a symbolic "
                         "result `R.*` (the obligation asserts the negation of this with the reference's result terms "
                         f"in place of `R.*`; see `{rep['file']}`):", "", "```smt2"]
@@ -286,7 +438,9 @@ def _determinacy_section(obs: list[dict], shapes: list[str]) -> str:
         "## Determinacy", "",
         "For each shape: two results that both satisfy every applicable invariant are equal in every money field "
         "(`valid ∧ inv(R1) ∧ inv(R2) ∧ R1 ≠ R2` is unsat, with R1 and R2 fresh, not the reference's). So a "
-        "conformance vector's expected answer is forced by the invariants, not chosen by our implementation.",
+        "conformance vector's expected money is forced by the invariants, not chosen by our implementation. Only "
+        "money fields are compared: the regime, the Form 1099-R fields and the ids are not, and `valid` is the "
+        "algorithm's own list of value checks.",
         "",
         f"Proved for {ok} of {len(det)} shapes that have a determinacy obligation"
         f" (of {len(shapes)} shapes in the run; rejecting shapes have no result). "
@@ -308,7 +462,8 @@ def _compiled_section(obs: list[dict]) -> str:
              "compiled code declines (and the plain run reports the error) exactly when a value check of the "
              "algorithm fails, and otherwise every field of its Result equals the algorithm's run on z3 terms. "
              "A counterexample is replayed on both concrete paths before it is reported.", "",
-             f"Proved for {sum(_ok(o) for o in comp)} of {len(comp)} shapes (`compiled__*.smt2`, expected unsat). "
+             f"Proved for {sum(_ok(o) for o in comp)} of {len(comp)} shapes{_with_trivial(comp, _recorded(obs))} "
+             "(`compiled__*.smt2`, expected unsat). "
              "The proof runs the compiled code with ids other than those it was compiled from, so an id baked into "
              "the code cannot pass. " + compiled_proof.COVERAGE, ""]
     return "\n".join(lines)
