@@ -303,11 +303,12 @@ def _summary(results: list[Outcome]) -> dict:
 
 def trivial_summary(results: list[Outcome]) -> dict:
     """Proved obligations, and how many of them z3's `simplify` alone closes (not evidence beyond the code
-    restating itself); per invariant (or kind, for determinacy, compiled, rejects, lemmas)."""
+    restating itself); per invariant id (lemmas and lemma uses by theirs; rejecting shapes, whose obligations
+    carry the id ELIGIBILITY, under "rejects")."""
     proved = [r for r in results if r.expected == "unsat" and r.status == "proved"]
     by: dict[str, list[int]] = {}
     for r in proved:
-        row = by.setdefault(r.invariant, [0, 0])
+        row = by.setdefault("rejects" if r.kind == "rejects" else r.invariant, [0, 0])
         row[0] += 1
         row[1] += bool(r.trivial)
     return {"proved": len(proved), "closed_by_simplify": sum(bool(r.trivial) for r in proved),
