@@ -54,6 +54,9 @@ def register(subparsers) -> None:
     e.add_argument("--dir", type=Path, metavar="DIR", help="where to write (default: the bundled suite)")
     e.add_argument("--coverage", type=Path, metavar="FILE",
                    help="where to write the coverage table (default: conformance/COVERAGE.md beside the suite)")
+    e.add_argument("--retire-changed", action="store_true",
+                   help="retire every vector whose expected answer the reference no longer gives (its request goes "
+                        "on under a new id) and list them; for a major version of the suite")
     e.set_defaults(func=export_command)
 
     v = sub.add_parser(
@@ -177,8 +180,9 @@ def export_command(args: argparse.Namespace) -> int:
         print(f"rollsplit conformance export: {coverage.parent} does not exist (for the coverage table).",
               file=sys.stderr)
         return EXIT_USAGE
+    retired: list | None = [] if args.retire_changed else None
     try:
-        n = export.export(directory, coverage_md=coverage)
+        n = export.export(directory, coverage_md=coverage, retire_changed=retired)
     except export.ExportError as e:
         print(f"rollsplit conformance export: {e}", file=sys.stderr)
         return EXIT_FAILED
@@ -186,6 +190,10 @@ def export_command(args: argparse.Namespace) -> int:
         print(f"rollsplit conformance export: cannot write {e.filename}: {e.strerror or e}.", file=sys.stderr)
         return EXIT_USAGE
     print(f"wrote {n} vectors to {directory} and the coverage table to {coverage}")
+    if retired:
+        print(f"retired {len(retired)} vectors whose expected answer changed:")
+        for r in retired:
+            print(f"  {r.id}: {r.reason()}")
     return EXIT_OK
 
 

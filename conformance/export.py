@@ -82,13 +82,17 @@ TOPICS: dict[str, str] = {
     "validation": "Invalid requests: one fault each, for every error code, and the order in which checks run.",
     "rounding": "Rounding half up on exact values, and the largest-remainder split of Notice 2009-68.",
     "large_values": "Amounts near 2^53 and products above 2^64: big integers required, floats fail.",
+    "effective_dates": "The first day each route of the law was open: rollovers after 2001, after-tax money into "
+                       "a 403(b) from 2007, plan-to-Roth-IRA rollovers after 2007, designated Roth accounts from "
+                       "2006 (governmental 457(b) from 2011), the last lifetime RMD of a designated Roth account.",
 }
 
 TOPIC_CITATIONS: dict[str, list[str]] = {
     "prorata": ["IRC_72E8", "N2014_SINGLE"], "ordering": ["N2014_DIRECT", "N2014_CHOICE"],
     "sixty_day": ["IRC_402C2"], "elections": ["N2014_CHOICE"], "designated_roth": ["IRC_402A", "IRC_402A_D4"],
-    "pre1987": ["IRC_72E8D"], "rmd": ["REG_RMD", "IRC_402C4"], "withholding": ["IRC_3405", "IRC_402C4"],
+    "pre1987": ["IRC_72E8D"], "withholding": ["IRC_3405", "IRC_402C4"],
     "regime": ["N2009_68"], "eligibility": ["IRC_402C2_AT", "IRC_402A"],
+    "rmd": ["REG_RMD", "REG_RMD_2025", "IRC_402C4"],
 }
 
 # Wycheproof-style flags: each defined once, with the bug it catches.
@@ -260,9 +264,31 @@ def _number(vid: str) -> int:
     return int(vid.rsplit("-", 1)[1])
 
 
-def assign_ids(topic: str, fresh: list[dict], old: dict[str, dict], retired: set[str]) -> list[dict]:
+@dataclass
+class Retirement:
+    """A vector retired by `export(retire_changed=True)`: its id, and why (the answers before and now)."""
+    id: str
+    origin: str
+    description: str
+    before: dict
+    now: dict
+
+    def reason(self) -> str:
+        def short(e: dict) -> str:
+            return f"error {e['error']}" if "error" in e else "a result"
+        if "error" in self.now or "error" in self.before:
+            return f"was {short(self.before)}, now {short(self.now)}"
+        diffs = [str(d) for d in __import__("rollsplit.conformance.oracle", fromlist=["diff"]).diff(
+            self.before["result"], self.now["result"])]
+        return "; ".join(diffs[:4]) + (f"; and {len(diffs) - 4} more" if len(diffs) > 4 else "")
+
+
+def assign_ids(topic: str, fresh: list[dict], old: dict[str, dict], retired: set[str],
+               retire_changed: list[Retirement] | None = None) -> list[dict]:
     """Keep the id and content of every origin already exported (its citations and features follow the current
-    code: a release may correct them); number the new ones after the highest used."""
+    code: a release may correct them); number the new ones after the highest used. A vector whose answer the
+    reference no longer gives is an error, unless `retire_changed` is a list: then its id is retired (recorded
+    there, with both answers) and its request goes on under a new id."""
     used = [_number(v["id"]) for v in old.values()] + [_number(i) for i in retired if i.startswith(topic + "-")]
     nxt = max(used, default=0) + 1
     out = []
@@ -271,13 +297,25 @@ def assign_ids(topic: str, fresh: list[dict], old: dict[str, dict], retired: set
         if prior is not None:
             now = expected_for(Candidate(topic, prior["origin"], "", [], prior.get("request"),
                                          prior.get("request_text")))
-            if now != prior["expected"]:
+            if now != prior["expected"] and retire_changed is not None:
+                retire_changed.append(Retirement(prior["id"], prior["origin"], prior["description"],
+                                                 prior["expected"], now))
+                prior = None
+            elif now != prior["expected"]:
                 raise ExportError(f"the reference's answer to {prior['id']} ({prior['origin']}) is no longer the "
                                   "expected answer written in the suite; a vector never changes under its id: "
-                                  "review the change, retire the id by hand and bump the suite version")
+                                  "review the change, then export with --retire-changed and bump the suite's "
+                                  "major version")
+        if prior is not None:
             # citations and features are what a release may correct under an id (never the request or answer);
             # the features are those of the request kept under the id (a re-exploration may find another witness)
-            out.append({**prior, "citations": v["citations"],
+            # the region a kept request lies in is known only when the exploration found that very request again
+            # (a region tag names a region of the current exploration; a new branch of the law renames them all)
+            # (a region vector's origin is its region: same origin, same region)
+            same = (prior.get("request"), prior.get("request_text")) == (v.get("request"), v.get("request_text"))
+            keep = same or prior["origin"].startswith("region:")
+            tags = v["tags"] if keep else [t for t in prior["tags"] if not t.startswith("region:")]
+            out.append({**prior, "citations": v["citations"], "tags": tags,
                         "features": suite.features_of(prior.get("request") if "request_text" not in prior else None)})
         else:
             v["id"] = f"{topic}-{nxt:04d}"
@@ -294,8 +332,9 @@ def _old_vectors(directory: Path, topic: str) -> dict[str, dict]:
 
 
 def export(directory: Path = suite.VECTORS_DIR, shapes=SHAPES, coverage_md: Path | None = None,
-           log: Callable[[str], None] = print) -> int:
-    """Write the suite into `directory`; returns the number of vectors."""
+           log: Callable[[str], None] = print, retire_changed: list[Retirement] | None = None) -> int:
+    """Write the suite into `directory`; returns the number of vectors. With `retire_changed` (a list), vectors
+    whose expected answer changed are retired into it instead of stopping the export (a major suite version)."""
     directory.mkdir(parents=True, exist_ok=True)
     manifest_path = directory / suite.MANIFEST
     old_manifest = suite.load_file(manifest_path) if manifest_path.exists() else {}
@@ -319,8 +358,9 @@ def export(directory: Path = suite.VECTORS_DIR, shapes=SHAPES, coverage_md: Path
         old = _old_vectors(directory, topic)
         if not fresh and not old:
             continue
-        vectors = assign_ids(topic, fresh, old, retired)
-        retired |= {v["id"] for o, v in old.items() if o not in {x["origin"] for x in vectors}}
+        vectors = assign_ids(topic, fresh, old, retired, retire_changed)
+        kept = {x["id"] for x in vectors}
+        retired |= {v["id"] for v in old.values() if v["id"] not in kept}   # dropped, or retired as changed
         _unique_descriptions(vectors)
         flags = sorted({f for v in vectors for f in v["flags"]})
         data = {"topic": topic, "description": TOPICS[topic], "contract_version": suite.CONTRACT_VERSION,

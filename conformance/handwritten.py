@@ -132,7 +132,31 @@ INVALID: list[tuple[str, str, dict | None, str | None]] = [
     ("distribution_exceeds_balance", "The disbursements add up to one cent more than the balance.",
      _with(disbursements=[direct("ira", "traditional_ira", 8_000_001), paid(2_000_000)]), None),
     ("empty_distribution", "There are no disbursements.", _with(disbursements=[]), None),
-    ("empty_distribution", "The disbursements add up to zero.", _with(disbursements=[paid(0)]), None),
+    ("zero_amount", "The only disbursement is a payment of 0 cents.", _with(disbursements=[paid(0)]), None),
+    ("zero_amount", "A direct rollover of 0 cents beside a payment.",
+     _with(disbursements=[direct("ira", "traditional_ira", 0), paid(2_000_000)]), None),
+    ("zero_amount", "A 60-day rollover of 0 cents.",
+     _with(rollovers_60_day=[{"id": "r", "to": "traditional_ira", "amount": 0}]), None),
+    ("before_effective_date", "A distribution on December 31, 2001, before after-tax money became rollable.",
+     _with(date="2001-12-31"), None),
+    ("before_effective_date", "A designated Roth account on December 31, 2005, before designated Roth accounts "
+     "existed.", _with(contract="designated_roth", date="2005-12-31",
+                       disbursements=[direct("roth", "roth_ira", 6_000_000), paid(2_000_000)]), None),
+    ("before_effective_date", "A governmental 457(b) plan's designated Roth account on December 31, 2010.",
+     _with(plan="457b_gov", contract="designated_roth", date="2010-12-31",
+           disbursements=[direct("roth", "roth_ira", 6_000_000), paid(2_000_000)]), None),
+    ("before_effective_date", "A direct rollover from a plan to a Roth IRA on December 31, 2007.",
+     _with(date="2007-12-31", disbursements=[direct("roth", "roth_ira", 6_000_000), paid(2_000_000)]), None),
+    ("before_effective_date", "A direct rollover of after-tax money into a 403(b) on December 31, 2006 "
+     "(accepts_aftertax left at its default, true).",
+     _with(date="2006-12-31", disbursements=[direct("tsa", "403b", 6_000_000), paid(2_000_000)]), None),
+    ("rmd_not_required", "A designated Roth account pays an RMD on April 2, 2024, after the last 2023 RMD was due.",
+     _with(contract="designated_roth", date="2024-04-02", rmd=100_000,
+           disbursements=[direct("roth", "roth_ira", 6_000_000), paid(2_000_000)]), None),
+    ("rmd_not_required", "Check order: an RMD from a designated Roth account in 2025 is reported before an RMD "
+     "larger than the payment.",
+     _with(contract="designated_roth", rmd=2_000_001,
+           disbursements=[direct("roth", "roth_ira", 6_000_000), paid(2_000_000)]), None),
     ("duplicate_id", "A disbursement and a 60-day rollover share an id.",
      _with(rollovers_60_day=[{"id": "me", "to": "traditional_ira", "amount": 1}]), None),
     ("more_than_one_payment", "Two disbursements are paid to the participant.",
@@ -217,8 +241,9 @@ ROUNDING = [
      req(10_001, 5_000, [paid(1)]), ["RoundingTie"]),
     ("The pro rata share has a fraction of 2/3 of a cent: rounds up (truncation rounds down).",
      req(3, 2, [paid(1)]), ["Truncation"]),
-    ("Withholding: 20% of 3 cents of taxable money is 0.6 cent, which rounds to 1 cent (truncation gives 0).",
-     req(100, 0, [paid(3)]), ["Truncation"]),
+    ("Withholding: 20% of 3 cents of taxable money is 0.6 cent, which rounds to 1 cent (truncation gives 0); "
+     "$200 of other eligible rollover distributions this year put the payment above the $200 floor.",
+     req(100, 0, [paid(3)], other_eligible_this_year=20_000), ["Truncation"]),
     ("Withholding: 20% of $1,252.52 of taxable money is 25,050.4 cents, which rounds to 25,050 cents.",
      req(1_000_000, 0, [paid(125_252)]), ["Truncation"]),
     ("Notice 2009-68: one leftover cent goes to the larger remainder.",
@@ -382,5 +407,144 @@ def targeted_candidates() -> list[Candidate]:
     return out
 
 
+# ---- (f) contract 1.1: the $200 floor, the RMD examples of the regulation, and the law's dates -----------
+def _check_qa8(res: dict) -> None:
+    # Reg. §1.402(c)-2 Q&A-8: "$4,000 ... minimum distribution ... a $4,800 distribution, of which $1,000 is
+    # excludible ... the remaining balance of the distribution, $800, is an eligible rollover distribution"
+    assert (res["distribution"]["aftertax"], res["distribution"]["pretax"]) == (100_000, 380_000)
+    assert _rows(res, "me", "s0") == [(380_000, 100_000, 300_000), (80_000, 0, 0)]
+    assert res["taxable_income"] == 300_000 and res["withholding"] == 16_000   # 20% of the $800 eligible
+
+
+def _check_qa7(res: dict) -> None:
+    # Reg. §1.402(c)-2 Q&A-7(a) / (f)(1): "$5,000 ... and the employee receives a total of $7,200 ... the
+    # remaining $2,200 will be an eligible rollover distribution": 20% of $2,200 is withheld
+    assert _rows(res, "me") == [(720_000, 0, 720_000)]
+    assert res["withholding"] == 44_000
+
+
+QA8 = req(4_800_000, 1_000_000, [paid(480_000)], rmd=400_000,
+          rollovers_60_day=[{"id": "s0", "to": "traditional_ira", "amount": 80_000}])
+EXAMPLES_1_1 = [
+    Candidate("examples", "example:reg-1.402(c)-2-qa8", "Treas. Reg. §1.402(c)-2 Q&A-8 example (a distribution of "
+              "2024): a $4,800 distribution with $1,000 of basis and a $4,000 RMD; the basis goes to the RMD first, "
+              "so the other $800, all pre-tax, is the eligible rollover distribution (rolled over within 60 days "
+              "here; 20% of it withheld).", ["WorkedExample"], {**QA8, "date": "2024-06-30"},
+              citations=["REG_RMD", "IRC_402C4"], check=_check_qa8),
+    Candidate("examples", "example:reg-1.402(c)-2-qa8-2025", "The Q&A-8 figures in 2025, under the regulation as "
+              "rewritten by T.D. 10001: the amount rolled over consists first of the part not allocable to basis, "
+              "and the first dollars are the RMD, so the $800 eligible is again all pre-tax.", ["WorkedExample"],
+              {**QA8, "date": "2025-06-30"}, citations=["REG_RMD_2025", "IRC_402C4"], check=_check_qa8),
+    Candidate("examples", "example:reg-1.402(c)-2-qa7", "Treas. Reg. §1.402(c)-2 Q&A-7(a) example: with a $5,000 "
+              "RMD, the first $5,000 of a $7,200 payment is the RMD and the remaining $2,200 is an eligible rollover "
+              "distribution, withheld at 20% ($440).", ["WorkedExample"],
+              req(10_000_000, 0, [paid(720_000)], rmd=500_000), citations=["REG_RMD_2025", "IRC_3405"],
+              check=_check_qa7),
+]
+
+
+def _withheld(amount: int) -> Callable[[dict], None]:
+    def check(res: dict) -> None:
+        assert res["withholding"] == amount == _row(res, "me")["withholding"]
+        assert next(r for r in res["disbursements"] if r["id"] == "me")["form_1099r"]["box4"] == amount
+    return check
+
+
+# (key, description, request, the withholding worked by hand)
+DE_MINIMIS: list[tuple[str, str, dict, int]] = [
+    ("199.99", "A $199.99 payment, nothing else eligible this year: under the $200 floor, nothing is withheld.",
+     req(10_000_000, 0, [paid(19_999)]), 0),
+    ("200.00", "A $200.00 payment: the floor is reached, 20% ($40.00) is withheld.",
+     req(10_000_000, 0, [paid(20_000)]), 4_000),
+    ("1.50", "A $1.50 payment: nothing is withheld (it used to show 30 cents of mandatory withholding).",
+     req(10_000_000, 0, [paid(150)]), 0),
+    ("other-reaches", "A $150 payment with $50 of other eligible rollover distributions received this year: "
+     "$200 in the year, so 20% of the $150 ($30) is withheld.",
+     req(10_000_000, 0, [paid(15_000)], other_eligible_this_year=5_000), 3_000),
+    ("other-short", "A $150 payment with $49.99 of other eligible rollover distributions this year: $199.99, "
+     "nothing withheld.", req(10_000_000, 0, [paid(15_000)], other_eligible_this_year=4_999), 0),
+    ("direct-not-received", "A $10,000 direct rollover and a $1.50 payment: the direct rollover is not received "
+     "by the distributee and does not count toward the $200 (Q&A-6), so nothing is withheld.",
+     req(10_000_000, 0, [direct("ira", "traditional_ira", 1_000_000), paid(150)]), 0),
+    ("rmd-not-eligible", "A $250 payment of which $60 is the RMD: $190 is eligible, under $200, nothing withheld "
+     "although all $250 is taxable.", req(10_000_000, 0, [paid(25_000)], rmd=6_000), 0),
+    ("sixty-day-received", "A $300 payment of which $200 is rolled over within 60 days: the whole $300 was "
+     "received, so the floor is reached and 20% of $300 ($60) is withheld.",
+     req(10_000_000, 0, [paid(30_000)], rollovers_60_day=[{"id": "s0", "to": "traditional_ira", "amount": 20_000}]),
+     6_000),
+    ("aftertax-counts", "A $200 payment that is $180 after-tax and $20 pre-tax: the after-tax part counts toward "
+     "the $200, and 20% of the $20 pre-tax ($4) is withheld.", req(100_000, 90_000, [paid(20_000)]), 400),
+]
+
+
+def _regime_is(regime: str) -> Callable[[dict], None]:
+    def check(res: dict) -> None:
+        assert res["regime"] == regime
+    return check
+
+
+def _seed_like(contract: str, date: str, **extra: Any) -> dict:
+    to = "roth_ira" if contract == "designated_roth" else "traditional_ira"
+    return req(10_000_000, 2_000_000, [direct("ira", to, 6_000_000), paid(2_000_000)], date=date,
+               contract=contract, **extra)
+
+
+def _dates_1_1() -> list[Candidate]:
+    out = []
+    cites = ["N2009_68", "CONTRACT_RULE10"]
+    new, old = law.NEW, law.OLD
+    for contract in law.CONTRACTS:
+        for date in ("2014-09-17", "2014-09-18", "2014-12-31", "2015-01-01", "2015-12-31", "2016-01-01"):
+            regime = law.default_regime(contract, __import__("datetime").date.fromisoformat(date))
+            out.append(Candidate("regime", f"transition:{contract}:{date}", f"Transition day {date}, a {contract} "
+                                 f"contract, no regime asked: the default is {regime}.", ["Boundary"],
+                                 _seed_like(contract, date), citations=cites, check=_regime_is(regime)))
+    asked = [("pretax_aftertax", "2014-12-31", old), ("pretax_aftertax", "2015-01-01", old),
+             ("designated_roth", "2014-09-17", new), ("designated_roth", "2014-09-18", new),
+             ("designated_roth", "2015-12-31", old), ("designated_roth", "2016-01-01", old)]
+    for contract, date, regime in asked:
+        ok = law.regime_permitted(contract, regime, __import__("datetime").date.fromisoformat(date))
+        r = _seed_like(contract, date, regime=regime)
+        out.append(Candidate("regime", f"transition-asked:{contract}:{date}:{regime}",
+                             f"Transition day {date}, a {contract} contract asking for {regime}: "
+                             f"{'permitted' if ok else 'not permitted'}.", ["Boundary"], r, citations=cites,
+                             check=_regime_is(regime) if ok else None,
+                             tags=[] if ok else ["error:regime_not_permitted"]))
+    # the first day each route of the law was open (the day before is in the validation topic)
+    open_days = [
+        ("2002-01-01", "The first day rollsplit models: a distribution on January 1, 2002.",
+         _seed_like("pretax_aftertax", "2002-01-01"), ["EFF_MODELLED_FROM"]),
+        ("2006-01-01", "A designated Roth account on January 1, 2006, the first day of designated Roth accounts.",
+         _seed_like("designated_roth", "2006-01-01"), ["EFF_DESIGNATED_ROTH"]),
+        ("2011-01-01", "A governmental 457(b) plan's designated Roth account on January 1, 2011.",
+         _seed_like("designated_roth", "2011-01-01", plan="457b_gov"), ["EFF_DESIGNATED_ROTH_457B"]),
+        ("2007-01-01", "After-tax money directly into a 403(b) on January 1, 2007.",
+         req(10_000_000, 2_000_000, [direct("tsa", "403b", 9_000_000), paid(1_000_000)], date="2007-01-01"),
+         ["EFF_AFTERTAX_403B"]),
+        ("2006-12-31-no-aftertax", "A direct rollover into a 403(b) that takes no after-tax money on December 31, "
+         "2006: only pre-tax goes there, so the route was open.",
+         req(10_000_000, 2_000_000, [direct("tsa", "403b", 6_000_000, accepts_aftertax=False), paid(2_000_000)],
+             date="2006-12-31"), ["EFF_AFTERTAX_403B"]),
+        ("2008-01-01", "A direct rollover from a plan to a Roth IRA on January 1, 2008.",
+         req(10_000_000, 2_000_000, [direct("roth", "roth_ira", 6_000_000), paid(2_000_000)], date="2008-01-01"),
+         ["EFF_ROTH_IRA"]),
+        ("roth-rmd-2024-04-01", "A designated Roth account pays its 2023 RMD on April 1, 2024, the last day it "
+         "could be due.", _seed_like("designated_roth", "2024-04-01", rmd=100_000), ["IRC_402A_D5"]),
+        ("roth-rmd-2023-12-31", "A designated Roth account pays an RMD on December 31, 2023.",
+         _seed_like("designated_roth", "2023-12-31", rmd=100_000), ["IRC_402A_D5"]),
+    ]
+    for key, text, r, c in open_days:
+        out.append(Candidate("effective_dates", f"effective:{key}", text, ["Boundary"], r, citations=c))
+    return out
+
+
+def contract_1_1_candidates() -> list[Candidate]:
+    out = list(EXAMPLES_1_1)
+    for key, text, r, w in DE_MINIMIS:
+        out.append(Candidate("withholding", f"de-minimis:{key}", text, ["Boundary", "Targeted"], r,
+                             citations=["REG_3405_200", "REG_3405_RECEIVES"], check=_withheld(w)))
+    return out + _dates_1_1()
+
+
 def candidates() -> list[Candidate]:
-    return EXAMPLES + invalid_candidates() + large_candidates() + targeted_candidates()
+    return EXAMPLES + invalid_candidates() + large_candidates() + targeted_candidates() + contract_1_1_candidates()

@@ -18,6 +18,10 @@ from rollsplit.spec import law
 from rollsplit.spec.features import required_features
 
 TRANSITION_DATES = ("2014-09-17", "2014-09-18", "2014-12-31", "2015-01-01", "2015-12-31", "2016-01-01")
+# the first day of each route of the law (spec.law.EFFECTIVE_DATES) and the last day a designated Roth account
+# may still pay a lifetime RMD (the 2023 RMD, by April 1, 2024) and the day after
+EFFECTIVE_DAYS = tuple(sorted({e.first.isoformat() for e in law.EFFECTIVE_DATES}
+                              | {law.ROTH_RMD_LAST_DUE.isoformat(), "2024-04-02"}))
 
 _PRETAX_DIRECT = ("traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov")
 _ROTH_DIRECT = ("roth_ira", "designated_roth")
@@ -32,19 +36,20 @@ def cents(max_value: int = law.MAX_CENTS) -> st.SearchStrategy[int]:
 
 
 def dates() -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from(TRANSITION_DATES),
-                     st.dates(min_value=__import__("datetime").date(2010, 1, 1),
+    return st.one_of(st.sampled_from(TRANSITION_DATES + EFFECTIVE_DAYS),
+                     st.dates(min_value=law.MODELLED_FROM.first,
                               max_value=__import__("datetime").date(2030, 12, 31)).map(lambda d: d.isoformat()))
 
 
 @st.composite
-def split(draw, total: int, n: int) -> list[int]:
-    """n non-negative integers adding up to `total`."""
+def split(draw, total: int, n: int, low: int = 0) -> list[int]:
+    """n integers, each at least `low`, adding up to `total` (which must be at least n * low)."""
     if n == 0:
         return []
-    cuts = sorted(draw(st.integers(0, total)) for _ in range(n - 1))
-    bounds = [0, *cuts, total]
-    return [b - a for a, b in zip(bounds, bounds[1:])]
+    rest = total - n * low
+    cuts = sorted(draw(st.integers(0, rest)) for _ in range(n - 1))
+    bounds = [0, *cuts, rest]
+    return [b - a + low for a, b in zip(bounds, bounds[1:])]
 
 
 def split_under_caps(amount: int, caps: list[int], order, pick) -> list[int]:
@@ -86,6 +91,8 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     roth = _feature_ok(features, "designated_roth") and draw(st.booleans())
     contract = "designated_roth" if roth else "pretax_aftertax"
     date = draw(dates())
+    if roth and date < law.DESIGNATED_ROTH_FROM.first.isoformat():   # no designated Roth accounts before 2006
+        date = law.DESIGNATED_ROTH_FROM.first.isoformat()
     permitted = [g for g in law.REGIMES if law.regime_permitted(contract, g, __import__("datetime").date.fromisoformat(date))]
     if not _feature_ok(features, "regime_2009"):
         permitted = [g for g in permitted if g == law.NEW]
@@ -93,7 +100,8 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
             date = "2016-01-01"
             permitted = [law.NEW]
     regime = draw(st.sampled_from(permitted))
-    req: dict[str, Any] = {"date": date, "plan": draw(st.sampled_from(law.PLANS)), "contract": contract}
+    plans = [p for p in law.PLANS if not (roth and p == "457b_gov" and date < law.DESIGNATED_ROTH_457B_FROM.first.isoformat())]
+    req: dict[str, Any] = {"date": date, "plan": draw(st.sampled_from(plans)), "contract": contract}
     if regime != law.default_regime(contract, __import__("datetime").date.fromisoformat(date)) or draw(st.booleans()):
         req["regime"] = regime
 
@@ -110,14 +118,20 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     hardship = not with_sixty_day and _feature_ok(features, "rmd") and draw(st.integers(0, 9)) == 0
     n_direct = 0 if hardship else draw(st.integers(0, max_directs))
     paid = hardship or with_sixty_day or n_direct == 0 or draw(st.booleans())
-    D = draw(st.integers(1, balance) | st.just(balance))
-    amounts = draw(split(D, n_direct + (1 if paid else 0)))
+    n_direct = min(n_direct, balance - (1 if paid else 0))   # every row holds a cent or more (zero_amount)
+    n_rows = n_direct + (1 if paid else 0)
+    D = draw(st.integers(n_rows, balance) | st.just(balance))
+    amounts = draw(split(D, n_rows, low=1))
     dests = _ROTH_DIRECT if roth else _PRETAX_DIRECT
+    if not roth and date < law.ROTH_IRA_FROM_PLAN.first.isoformat():   # no plan-to-Roth-IRA rollovers before 2008
+        dests = tuple(d for d in dests if d != "roth_ira")
     rows = []
     for i in range(n_direct):
         row = {"id": f"d{i}", "method": "direct", "to": draw(st.sampled_from(dests)), "amount": amounts[i]}
         if row["to"] in ("qualified_plan", "403b") and draw(st.booleans()):
             row["accepts_aftertax"] = draw(st.booleans())
+        if row["to"] == "403b" and date < law.AFTERTAX_INTO_403B_FROM.first.isoformat():
+            row["accepts_aftertax"] = False   # no after-tax money into a 403(b) before 2007
         rows.append(row)
     if paid:
         rows.insert(draw(st.integers(0, len(rows))), {"id": "cash", "method": "paid", "amount": amounts[-1]})
@@ -126,14 +140,23 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
         req["hardship"] = True
     paid_amount = amounts[-1] if paid else 0
     rmd = 0
-    if paid and _feature_ok(features, "rmd") and draw(st.booleans()):
-        rmd = draw(st.integers(0, paid_amount))
+    rmd_possible = law.rmd_required_possible(contract, __import__("datetime").date.fromisoformat(date))
+    if paid and rmd_possible and _feature_ok(features, "rmd") and draw(st.booleans()):
+        # with a 60-day rollover to come, leave at least a cent of the payment to roll over
+        rmd = draw(st.integers(0, paid_amount - 1 if with_sixty_day else paid_amount))
         req["rmd"] = rmd
-    if paid and not hardship and _feature_ok(features, "sixty_day") and (with_sixty_day or draw(st.booleans())):
-        n = draw(st.integers(1, max_sixty))
-        total = draw(st.integers(0, paid_amount - rmd))
-        req["rollovers_60_day"] = [{"id": f"s{j}", "to": draw(st.sampled_from(_ROTH_SIXTY if roth else _PRETAX_SIXTY)),
-                                    "amount": a} for j, a in enumerate(draw(split(total, n)))]
+    if paid and not hardship and _feature_ok(features, "sixty_day") and paid_amount - rmd >= 1 \
+            and (with_sixty_day or draw(st.booleans())):
+        n = draw(st.integers(1, min(max_sixty, paid_amount - rmd)))
+        total = draw(st.integers(n, paid_amount - rmd))
+        sixty_dests = _ROTH_SIXTY if roth else _PRETAX_SIXTY
+        if not roth and date < law.ROTH_IRA_FROM_PLAN.first.isoformat():
+            sixty_dests = tuple(d for d in sixty_dests if d != "roth_ira")
+        req["rollovers_60_day"] = [{"id": f"s{j}", "to": draw(st.sampled_from(sixty_dests)),
+                                    "amount": a} for j, a in enumerate(draw(split(total, n, low=1)))]
+    if paid and not hardship and _feature_ok(features, "withholding_de_minimis") and draw(st.integers(0, 3)) == 0:
+        # the year's other eligible rollover distributions: mostly around the $200 floor
+        req["other_eligible_this_year"] = draw(st.integers(0, 2 * law.WITHHOLDING_DE_MINIMIS) | cents())
 
     _repair_eligibility(req, calculate)
     outcome = compute_outcome(parse_request(req))  # valid now, without elections

@@ -146,8 +146,14 @@ def allocate(A: Arith, req: Request) -> Outcome:
         sixty_pretax = fill(A, sixty_total, [x.amount for x in sixty], sixty_day_fill_order(req))
     sixty_aftertax = [x.amount - p for x, p in zip(sixty, sixty_pretax)]
 
-    # Rule 5 / §3405(c): 20% of the eligible (non-RMD) taxable part not directly rolled over.
-    withholding = 0 if req.hardship else A.round_half_up(rollable, *law.WITHHOLDING_RATE)
+    # Rule 5 / §3405(c): 20% of the eligible (non-RMD) taxable part not directly rolled over, unless the year's
+    # eligible rollover distributions paid to the recipient total less than $200 (Reg. §31.3405(c)-1 Q&A-14).
+    if req.hardship:
+        withholding = 0
+    else:
+        year_total = paid_amount - R + req.other_eligible_this_year
+        withholding = A.ite(A.lt(year_total, law.WITHHOLDING_DE_MINIMIS), 0,
+                            A.round_half_up(rollable, *law.WITHHOLDING_RATE))
 
     # Rule 8: what is includible in gross income.
     sixty_taxable = [p if law.is_conversion(contract, x.to) else 0 for x, p in zip(sixty, sixty_pretax)]
@@ -159,7 +165,7 @@ def allocate(A: Arith, req: Request) -> Outcome:
             w = 0
         else:
             taxable = pretax[i] - total(A, sixty_pretax)
-            box7 = None
+            box7 = "B" if contract == "designated_roth" else None
             w = withholding
         # Rule 9: Form 1099-R, one per disbursement.
         form = Form1099R(box1=d.amount, box2a=taxable if d.method == "direct" else pretax[i], box4=w,

@@ -219,7 +219,7 @@ def shape_key(req: Request) -> tuple | None:
 def money_of(req: Request) -> list:
     """The request's money in the order the compiled function takes it."""
     e = req.elections
-    m = [req.balance, req.basis, req.pre1987_basis, req.rmd]
+    m = [req.balance, req.basis, req.pre1987_basis, req.rmd, req.other_eligible_this_year]
     m += [d.amount for d in req.disbursements]
     m += [x.amount for x in req.rollovers_60_day]
     if e.direct_pretax_amounts is not None:
@@ -255,7 +255,7 @@ def compile_shape(req: Request) -> Callable[[list, list], dict | None]:
     var = iter(_E(x, tape) for x in names)
     rows, sixty, e = req.disbursements, req.rollovers_60_day, req.elections
     stand_in = {x: _ID.format(i) for i, x in enumerate(ids_of(req))}
-    balance, basis, pre1987, rmd = next(var), next(var), next(var), next(var)
+    balance, basis, pre1987, rmd, other = next(var), next(var), next(var), next(var), next(var)
     t_rows = tuple(dataclasses.replace(d, id=stand_in[d.id], amount=next(var)) for d in rows)
     t_sixty = tuple(dataclasses.replace(x, id=stand_in[x.id], amount=next(var)) for x in sixty)
 
@@ -269,6 +269,7 @@ def compile_shape(req: Request) -> Callable[[list, list], dict | None]:
                             sixty_day_pretax_order=ids(e.sixty_day_pretax_order),
                             sixty_day_pretax_amounts=amounts(e.sixty_day_pretax_amounts))
     t_req = dataclasses.replace(req, date=None, balance=balance, basis=basis, pre1987_basis=pre1987, rmd=rmd,
+                                other_eligible_this_year=other,
                                 disbursements=t_rows, rollovers_60_day=t_sixty, elections=t_elections)
     outcome = alg.allocate(TRACE, t_req)
     violated = TRACE.or_(*[c.violated for c in outcome.checks])

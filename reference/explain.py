@@ -151,7 +151,7 @@ def steps(req: Request, out: Outcome) -> list[str]:
             s.append(f"Split among the direct rollovers {how}: {split}.")
         if paid:
             d, r = paid
-            s.append(f"Notice 2014-54 §III (rule 5): the payment {d.id!r} carries the remaining pre-tax {money(P)} − "
+            s.append(f"Notice 2014-54 §III: the payment {d.id!r} carries the remaining pre-tax {money(P)} − "
                      f"{money(out.direct_pretax)} = {money(r.pretax)}; the rest {money(d.amount)} − "
                      f"{money(r.pretax)} = {money(r.aftertax)} is after-tax.")
     else:
@@ -187,9 +187,20 @@ def steps(req: Request, out: Outcome) -> list[str]:
                      "§3405(b) withholding is not modelled).")
         else:
             base = r.pretax - out.rmd_pretax
-            s.append(f"§3405(c) withholding: 20% of the payment's taxable eligible part = 20% × ({money(r.pretax)} − "
-                     f"{money(out.rmd_pretax)}) = 20% × {money(base)} = {money(r.withholding)}, rounded half up; "
-                     "direct rollovers are not withheld.")
+            year = d.amount - req.rmd + req.other_eligible_this_year
+            others = (f" + other eligible rollover distributions of the year {money(req.other_eligible_this_year)}"
+                      if req.other_eligible_this_year else "")
+            received = (f"eligible rollover distributions received this year = payment {money(d.amount)} − RMD "
+                        f"{money(req.rmd)}{others} = {money(year)}")
+            if year < law.WITHHOLDING_DE_MINIMIS:
+                s.append(f"§3405(c) withholding, Treas. Reg. §31.3405(c)-1 Q&A-14 (no withholding under $200 a year; "
+                         f"direct rollovers are not received, Q&A-6): {received}, less than "
+                         f"{money(law.WITHHOLDING_DE_MINIMIS)}, so nothing is withheld: {money(0)}.")
+            else:
+                s.append(f"§3405(c) withholding: {received}, at least {money(law.WITHHOLDING_DE_MINIMIS)} "
+                         f"(Treas. Reg. §31.3405(c)-1 Q&A-14); 20% of the payment's taxable eligible part = 20% × "
+                         f"({money(r.pretax)} − {money(out.rmd_pretax)}) = 20% × {money(base)} = "
+                         f"{money(r.withholding)}, rounded half up; direct rollovers are not withheld.")
     elif directs:
         s.append(f"§3405(c) withholding: nothing is paid to the participant and direct rollovers are not withheld: "
                  f"{money(0)}.")
@@ -216,6 +227,11 @@ def steps(req: Request, out: Outcome) -> list[str]:
                  f"{rollovers} rollover(s) carries only money its destination may take: after-tax money only to an "
                  "IRA or, by direct rollover, to a plan that accounts for it separately; Roth money only to a Roth "
                  "IRA or a designated Roth account.")
+    if paid and req.contract == "designated_roth":
+        d, r = paid
+        s.append(f"Form 1099-R instructions (\"Use Code B for a distribution from a designated Roth account\"): the "
+                 f"payment {d.id!r} carries box 7 {r.form_1099r.box7}; the payor adds the code for the participant's "
+                 "age or event (1, 2, 4, 7, ...), which the request does not carry.")
     codes = "; ".join(f"{d.id!r}: box 7 {r.form_1099r.box7}" for d, r in directs)
     if codes:
         s.append(f"Form 1099-R instructions: direct rollovers are reported with code G (H for designated Roth to a "

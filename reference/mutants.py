@@ -184,6 +184,18 @@ def withholding_on_rmd(A: Arith, req: Request) -> alg.Outcome:
     return _rewithhold(A, req, alg.allocate(A, req), lambda d, r: r.pretax)
 
 
+def no_withholding_floor(A: Arith, req: Request) -> alg.Outcome:
+    out = alg.allocate(A, req)
+    return _rewithhold(A, req, out, lambda d, r: r.pretax - out.rmd_pretax)
+
+
+def roth_cash_box7_null(A: Arith, req: Request) -> alg.Outcome:
+    out = alg.allocate(A, req)
+    rows = tuple(dataclasses.replace(r, form_1099r=dataclasses.replace(r.form_1099r, box7=None))
+                 if d.method == "paid" else r for d, r in zip(req.disbursements, out.result.disbursements))
+    return dataclasses.replace(out, result=dataclasses.replace(out.result, disbursements=rows))
+
+
 def ignored_pre1987(A: Arith, req: Request) -> alg.Outcome:
     def ordinary(A, D, balance, basis, pre1987):
         return A.round_half_up(D, basis, balance)
@@ -234,6 +246,10 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
            "§72(e)(8)(D).", True, ignored_pre1987),
     Mutant("aftertax_into_457b", "After-tax money is accepted into a governmental 457(b) plan without an "
            "ineligible_destination error.", True, aftertax_into_457b),
+    Mutant("no_withholding_floor", "20% is withheld even when the year's eligible rollover distributions "
+           "received total less than $200 (Reg. §31.3405(c)-1 Q&A-14 missed).", True, no_withholding_floor),
+    Mutant("roth_cash_box7_null", "Cash paid from a designated Roth account is reported without code B in box 7.",
+           True, roth_cash_box7_null),
 )}
 
 

@@ -12,11 +12,12 @@ from typing import Any, BinaryIO
 
 from rollsplit.reference import calculate
 from rollsplit import __version__
+from rollsplit.spec import features as spec_features
 from rollsplit.spec.errors import RequestError
 from rollsplit.spec.parse import LONG_INT, parse_json
 
 PROTOCOL = 1
-FEATURES = ("core", "sixty_day", "designated_roth", "pre1987_basis", "rmd", "regime_2009", "form_1099r")
+FEATURES = tuple(spec_features.FEATURES)   # every feature of the contract
 MAX_LINE = 16 * 1024 * 1024  # bytes; a longer line is answered with an error and skipped, never held whole
 
 

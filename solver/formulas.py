@@ -434,12 +434,13 @@ def sample_points(sf: ShapeFormulas, n: int, seed: int) -> list[dict[str, int]]:
             for name in names:
                 x = base.get(name, 0) * k
                 j = rng.choice((0, 0, 1, 2, 50, max(1, x // 10)))
-                v[name] = min(law.MAX_CENTS, max(0, x + rng.randint(-j, j)))
+                low = 1 if name.endswith(".amount") else 0   # every row is a cent or more (zero_amount)
+                v[name] = min(law.MAX_CENTS, max(low, x + rng.randint(-j, j)))
         else:
             v = {}
             amounts = [name for name in names if name.endswith(".amount") and not name.startswith("s")]
             for name in amounts:
-                v[name] = rng.choice((0, rng.randint(0, 10**4), rng.randint(0, 10**7), rng.randint(0, 10**15)))
+                v[name] = rng.choice((1, rng.randint(1, 10**4), rng.randint(1, 10**7), rng.randint(1, 10**15)))
             D = sum(v.values())
             v["balance"] = D + rng.choice((0, rng.randint(0, 10**7), rng.randint(0, 10**15)))
             v["basis"] = rng.choice((0, v["balance"], rng.randint(0, v["balance"])))
@@ -451,7 +452,7 @@ def sample_points(sf: ShapeFormulas, n: int, seed: int) -> list[dict[str, int]]:
             room = paid - v.get("rmd", 0)
             sixty = [name for name in names if name.startswith("s") and name.endswith(".amount")]
             for name in sixty:
-                v[name] = rng.randint(0, max(0, room))
+                v[name] = rng.randint(1, max(1, room))
                 room -= v[name]
             for name in names:
                 v.setdefault(name, 0)

@@ -338,10 +338,13 @@ GROWTH_HEADERS = ["destinations", "shapes", "obligations", "solver s (sum)", "s 
 def mutant_shapes() -> list[Shape]:
     """Where the mutants are tried, in order: the small shapes, then a direct rollover to a governmental
     457(b) plan (a class member that is not its class's representative: the mistake of `aftertax_into_457b`
-    is to move 457(b) out of its class, so only a shape naming 457(b) itself can show it)."""
+    is to move 457(b) out of its class, so only a shape naming 457(b) itself can show it), and a traditional
+    and a Roth IRA without an election (since every row holds a cent or more, the small shapes' plans that
+    refuse after-tax money must be filled first, which leaves a reversed default order no room to differ)."""
     # smallest first (short counterexamples); old-rule shapes last (their splits are nonlinear, so slow)
-    return sorted(S.small_shapes() + [Shape(directs=(("457b_gov", True),), paid=True)],
-                  key=lambda s: (s.regime == law.OLD, S.size(s)))
+    extra = [Shape(directs=(("457b_gov", True),), paid=True),
+             Shape(directs=(("traditional_ira", True), ("roth_ira", True)), paid=True)]
+    return sorted(S.small_shapes() + extra, key=lambda s: (s.regime == law.OLD, S.size(s)))
 
 
 MUTANT_QUICK_S = 1.0   # first pass per check; the full --timeout only when the quick pass refutes nothing

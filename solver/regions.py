@@ -380,6 +380,8 @@ def wire_request(shape: Shape, values: dict[str, int]) -> dict:
         req["rmd"] = values["rmd"]
     if shape.hardship:
         req["hardship"] = True
+    if values.get("other_eligible_this_year"):
+        req["other_eligible_this_year"] = values["other_eligible_this_year"]
     if law.default_regime(shape.contract, shape.date()) != shape.regime:
         req["regime"] = shape.regime
     rows = []

@@ -100,9 +100,14 @@ def default_shapes() -> list[Shape]:
                                 sixty_election="order", sixty_order=_partial_reversed(ns)))
         # designated Roth contract: new rule (qualified or not) and the old rule
         rdr, rsr = live(roth, "direct"), [to for to, _ in live(roth, "sixty_day")]
+        # a qualified distribution is all after-tax, and a 60-day rollover into a designated Roth account may take
+        # only the part that would be includible (§402A(c)(3)): with every row a cent or more (contract 1.1), no
+        # valid request has such a row, so the qualified shapes roll over within 60 days to Roth IRAs only
+        rsr_qualified = [to for to in rsr if to != "designated_roth"]
         for regime, qualified, o in ((law.NEW, False, 0), (law.NEW, True, 1), (law.OLD, False, 1)):
             shapes.append(Shape(contract=roth, regime=regime, qualified_roth=qualified,
-                                directs=tuple(_mix(rdr, nd, o)), paid=paid, sixty=tuple(_mix(rsr, ns, o)), rmd=True))
+                                directs=tuple(_mix(rdr, nd, o)), paid=paid,
+                                sixty=tuple(_mix(rsr_qualified if qualified else rsr, ns, o)), rmd=True))
         if nd > 1 or ns > 1:
             shapes.append(Shape(contract=roth, directs=tuple(_mix(rdr, nd, 0)), paid=paid,
                                 sixty=tuple(_mix(rsr, ns, 0)), rmd=True,

@@ -194,7 +194,7 @@ def display_name(var: str) -> str:
         return var[: -len(".amount")]
     if var.startswith("elect."):
         return "e_" + var[len("elect."):]
-    return {"pre1987_basis": "pre1987"}.get(var, var)
+    return {"pre1987_basis": "pre1987", "other_eligible_this_year": "other"}.get(var, var)
 
 
 @dataclass

@@ -116,9 +116,12 @@ class Shape:
         return "/".join(parts)
 
     def date(self) -> _dt.date:
-        """A date on which this shape's regime is permitted for its contract."""
+        """A date on which this shape's regime is permitted for its contract (and, for a designated Roth
+        account with an RMD, a year that still has lifetime RMDs: before 2024, §402A(d)(5))."""
         if self.regime == law.OLD:
             return _dt.date(2014, 6, 30)
+        if self.contract == "designated_roth" and self.rmd:
+            return _dt.date(2023, 6, 30)
         return _dt.date(2025, 6, 30)
 
 
@@ -126,24 +129,25 @@ class Shape:
 class SymbolicRequest:
     request: Request
     variables: dict[str, z3.ArithRef] = field(default_factory=dict)
-    ranges: list[z3.BoolRef] = field(default_factory=list)   # 0 <= money <= 2^53-1
+    ranges: list[z3.BoolRef] = field(default_factory=list)   # 0 <= money <= 2^53-1 (rows: 1 <= amount)
 
 
 def symbolic_request(shape: Shape, prefix: str = "") -> SymbolicRequest:
     """A request of `shape` whose money fields are fresh z3 Ints (named `prefix` + field path)."""
     sr = SymbolicRequest(request=None)  # type: ignore[arg-type]
 
-    def money(name: str) -> z3.ArithRef:
+    def money(name: str, low: int = 0) -> z3.ArithRef:
         v = z3.Int(prefix + name)
         sr.variables[name] = v
-        sr.ranges.append(z3.And(v >= 0, v <= law.MAX_CENTS))
+        sr.ranges.append(z3.And(v >= low, v <= law.MAX_CENTS))
         return v
 
-    rows = [Disbursement(id=f"d{i}", method="direct", amount=money(f"d{i}.amount"), to=to, accepts_aftertax=acc)
+    # contract 1.1: a row of 0 cents is rejected by the parser (zero_amount), so every row holds a cent or more
+    rows = [Disbursement(id=f"d{i}", method="direct", amount=money(f"d{i}.amount", 1), to=to, accepts_aftertax=acc)
             for i, (to, acc) in enumerate(shape.directs)]
     if shape.paid:
-        rows.append(Disbursement(id="paid", method="paid", amount=money("paid.amount")))
-    sixty = tuple(Rollover60(id=f"s{j}", to=to, amount=money(f"s{j}.amount")) for j, to in enumerate(shape.sixty))
+        rows.append(Disbursement(id="paid", method="paid", amount=money("paid.amount", 1)))
+    sixty = tuple(Rollover60(id=f"s{j}", to=to, amount=money(f"s{j}.amount", 1)) for j, to in enumerate(shape.sixty))
     e: dict = {}
     if shape.direct_election == "order":
         e["direct_pretax_order"] = tuple(f"d{i}" for i in shape.direct_order)
@@ -158,7 +162,9 @@ def symbolic_request(shape: Shape, prefix: str = "") -> SymbolicRequest:
         balance=money("balance"), basis=money("basis"), disbursements=tuple(rows),
         pre1987_basis=money("pre1987_basis") if shape.pre1987 else 0,
         qualified_roth=shape.qualified_roth, rmd=money("rmd") if shape.rmd else 0, hardship=shape.hardship,
-        regime=shape.regime, rollovers_60_day=sixty, elections=Elections(**e))
+        regime=shape.regime, rollovers_60_day=sixty, elections=Elections(**e),
+        # only a payment that is not a hardship distribution is withheld from: elsewhere the field changes nothing
+        other_eligible_this_year=money("other_eligible_this_year") if shape.paid and not shape.hardship else 0)
     return sr
 
 

@@ -1,6 +1,7 @@
 """Errors are values with stable codes: a program reads `code`, a person reads `message`.
 
-The codes are part of wire contract v1 and never change meaning. `field` is a JSON path into the
+The codes are part of the wire contract (1.0; contract 1.1 added zero_amount, before_effective_date and
+rmd_not_required) and never change meaning. `field` is a JSON path into the
 request (for example `disbursements[1].amount`) or None.
 """
 
@@ -15,7 +16,7 @@ ERROR_CODES: dict[str, str] = {
     "amount_out_of_range": "a money value is not an integer number of cents between 0 and 9007199254740991",
     "basis_exceeds_balance": "basis is larger than the balance, or pre1987_basis is larger than basis",
     "distribution_exceeds_balance": "the disbursements add up to more than the balance",
-    "empty_distribution": "there are no disbursements, or they add up to zero",
+    "empty_distribution": "there are no disbursements (contract 1.0 also used it for rows adding up to zero; those are zero_amount now)",
     "duplicate_id": "two disbursements or 60-day rollovers share an id",
     "more_than_one_payment": "more than one disbursement has method 'paid'",
     "sixty_day_without_payment": "a 60-day rollover is given but nothing is paid to the participant",
@@ -25,6 +26,13 @@ ERROR_CODES: dict[str, str] = {
     "not_eligible_rollover_distribution": "a hardship distribution is rolled over",
     "invalid_election": "an election names unknown ids, gives both order and amounts, or its amounts do not add up",
     "regime_not_permitted": "the requested regime may not be used for this contract on this date",
+    # contract 1.1
+    "zero_amount": "a disbursement or 60-day rollover of 0 cents (a $0 payment is no distribution and gets no form)",
+    "before_effective_date": "the date is before the law allowed this route: rollsplit models distributions after "
+                             "2001, plan-to-Roth-IRA rollovers after 2007, designated Roth accounts from 2006 "
+                             "(governmental 457(b) plans from 2011)",
+    "rmd_not_required": "a required minimum distribution is given for a designated Roth account in a year after 2023, "
+                        "when the law requires none during the participant's life",
 }
 
 # The order in which checks run, so every implementation reports the same code for a request with

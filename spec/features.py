@@ -1,4 +1,4 @@
-"""Features of wire contract v1 (the persistent protocol's handshake lists those an implementation supports).
+"""Features of the wire contract (the persistent protocol's handshake lists those an implementation supports).
 
 `core` is required of every implementation; a request needing an undeclared feature is skipped by the
 conformance runner (never counted as passed). `form_1099r` is about the answer: an implementation that
@@ -17,6 +17,9 @@ FEATURES: dict[str, str] = {
     "rmd": "a required minimum distribution inside the payment, and hardship distributions",
     "regime_2009": "the old rule of Notice 2009-68 (explicit or by date)",
     "form_1099r": "Form 1099-R boxes in each disbursement's result",
+    # contract 1.1
+    "withholding_de_minimis": "other_eligible_this_year: the year's other eligible rollover distributions, for the "
+                              "$200 floor of mandatory withholding (Reg. §31.3405(c)-1 Q&A-14)",
 }
 CORE = "core"
 
@@ -35,6 +38,8 @@ def required_features(request: Any) -> set[str]:
         need.add("pre1987_basis")
     if request.get("rmd") or request.get("hardship"):
         need.add("rmd")
+    if request.get("other_eligible_this_year"):
+        need.add("withholding_de_minimis")
     if request.get("regime") == "notice_2009_68":
         need.add("regime_2009")
     else:

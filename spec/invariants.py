@@ -75,19 +75,69 @@ IRC_3405 = Citation("IRC", "§3405(c)(1) and (e)(1)(B)(ii)",
 IRC_402C4 = Citation("IRC", "§402(c)(4)(B)-(C)",
                      "the term eligible rollover distribution shall not include any distribution to the extent such "
                      "distribution is required under section 401(a)(9) [or] any hardship distribution")
-REG_RMD = Citation("Reg.", "§1.402(c)-2 Q&A-8 (as read by a treatise)",
-                   "the after-tax part of a distribution is applied first to the required minimum distribution",
-                   confirmed=False)
+REG_RMD = Citation("Treas. Reg.", "§1.402(c)-2 Q&A-8 (distributions before 2025; T.D. 8619)",
+                   "The portion of the distribution that is excludible from gross income is first allocated toward "
+                   "satisfaction of section 401(a)(9) and then the remaining portion of the required minimum "
+                   "distribution, if any, is satisfied from the portion of the distribution that is includible")
+REG_RMD_2025 = Citation("Treas. Reg.", "§1.402(c)-2(b)(3)(iv) and (f)(1) (distributions from 2025; T.D. 10001, "
+                        "89 FR 58939, July 19, 2024)",
+                        "the amount rolled over is treated as consisting first of the portion of the distribution "
+                        "that is not allocable to the employee's basis ... the amounts distributed during that "
+                        "calendar year are treated as required minimum distributions")
 IRC_402A_D4 = Citation("IRC", "§402A(d)(1)-(2), (d)(4)",
                        "any qualified distribution from a designated Roth account shall not be includible in gross income")
-FORM_1099R = Citation("IRS", "Instructions for Form 1099-R (2016)",
-                      "Code G: direct rollover ... Code H: direct rollover of a designated Roth account distribution "
-                      "to a Roth IRA ... Code B: designated Roth account distribution")
+FORM_1099R = Citation("IRS", "Instructions for Forms 1099-R and 5498 (2023 edition, as quoted by practitioners; "
+                      "no 2025 or 2026 edition in our sources)",
+                      "Use Code B for a distribution from a designated Roth account. But use ... Code H for a direct "
+                      "rollover to a Roth IRA. ... If the direct rollover is from one designated Roth account to "
+                      "another designated Roth account, also enter Code G [G: Direct rollover of a distribution to a "
+                      "qualified plan, a section 403(b) plan, a governmental section 457(b) plan, or an IRA]",
+                      confirmed=False)
+
+
+def _effective(e: law.EffectiveDate) -> Citation:
+    return Citation(e.source, e.pinpoint, e.quote, confirmed=e.primary)
+
+
+EFF_MODELLED_FROM = _effective(law.MODELLED_FROM)
+EFF_DESIGNATED_ROTH = _effective(law.DESIGNATED_ROTH_FROM)
+EFF_AFTERTAX_403B = _effective(law.AFTERTAX_INTO_403B_FROM)
+EFF_ROTH_IRA = _effective(law.ROTH_IRA_FROM_PLAN)
+EFF_DESIGNATED_ROTH_457B = _effective(law.DESIGNATED_ROTH_457B_FROM)
+EFFECTIVE_CITATIONS = (EFF_MODELLED_FROM, EFF_DESIGNATED_ROTH, EFF_AFTERTAX_403B, EFF_ROTH_IRA,
+                       EFF_DESIGNATED_ROTH_457B)
+CONTRACT_ZERO = Citation("rollsplit", "wire contract 1.1, Request",
+                         "every disbursement and 60-day rollover is at least 1 cent, else zero_amount")
+REG_3405_200 = Citation("Treas. Reg.", "§31.3405(c)-1 Q&A-14 (T.D. 8619, 1995; unchanged through T.D. 10001, 2024)",
+                        "Must a payor ... withhold tax from an eligible rollover distribution for which a direct "
+                        "rollover election was not made if the amount of the distribution is less than $200? A-14: "
+                        "No. However, all eligible rollover distributions received within one taxable year of the "
+                        "distributee under the same plan must be aggregated")
+REG_3405_RECEIVES = Citation("Treas. Reg.", "§31.3405(c)-1 Q&A-6",
+                             "the 20-percent withholding requirement under section 3405(c) applies only to the portion "
+                             "of the eligible rollover distribution that the distributee receives and not to the "
+                             "portion that is paid in a direct rollover")
+IRC_402A_D5 = Citation("IRC", "§402A(d)(5) (SECURE 2.0 Act §325), as quoted by practitioners",
+                       "the following provisions shall not apply to any designated Roth account: (A) Section "
+                       "401(a)(9)(A) ... [for taxable years beginning after December 31, 2023, not for distributions "
+                       "required for earlier years but paid on or after that date]", confirmed=False)
+FORM_1099R_10 = Citation("IRS", "Instructions for Forms 1099-R and 5498, Specific Instructions (2013 edition; "
+                         "the same sentence in a current practice note)",
+                         "File Form 1099-R for each person to whom you have made a designated distribution or are "
+                         "treated as having made a distribution of $10 or more", confirmed=False)
+
 N2009_68 = Citation("Notice 2009-68 / IRS FAQ", "transition rules",
                     "before January 1, 2015 (designated Roth: 2016) each disbursement may be treated as a separate "
                     "distribution with its own pro rata share")
 CONTRACT = Citation("rollsplit", "wire contract v1",
                     "money is integer cents; round half up on the exact rational value")
+CONTRACT_ROW = Citation("rollsplit", "wire contract v1, Result",
+                        "each disbursement and 60-day rollover is split into \"pretax\" and \"aftertax\" cents, which "
+                        "add up to its amount")
+IRC_402A_TAX = Citation("IRC", "§402(a)",
+                        "any amount actually distributed to any distributee by any employees' trust described in "
+                        "section 401(a) ... shall be taxable to the distributee, in the taxable year of the distributee "
+                        "in which distributed, under section 72")
 # The contract's own rules behind each validation error (quoted from the wire contract v1).
 CONTRACT_MONEY = Citation("rollsplit", "wire contract v1, Money",
                           "Money: JSON integers in cents, 0 <= x <= 9007199254740991 (2^53-1)")
@@ -144,6 +194,10 @@ ERROR_CITATIONS: dict[str, tuple[str, ...]] = {
     "not_eligible_rollover_distribution": ("CONTRACT_HARDSHIP", "IRC_402C4"),
     "invalid_election": ("CONTRACT_ELECTIONS", "CONTRACT_RULE4", "N2014_CHOICE"),
     "regime_not_permitted": ("CONTRACT_RULE10", "N2009_68"),
+    "zero_amount": ("CONTRACT_ZERO", "FORM_1099R_10"),
+    "before_effective_date": ("EFF_MODELLED_FROM", "EFF_DESIGNATED_ROTH", "EFF_AFTERTAX_403B", "EFF_ROTH_IRA",
+                              "EFF_DESIGNATED_ROTH_457B"),
+    "rmd_not_required": ("IRC_402A_D5",),
 }
 
 
@@ -326,16 +380,43 @@ def _eligibility(A, req, res):
     return A.and_(*conds) if conds else A.true
 
 
+def _year_total(A, req: Request, d) -> Num:
+    """Reg. §31.3405(c)-1 Q&A-14 and Q&A-6: the eligible rollover distributions the recipient receives from the
+    plan in the taxable year: this payment less its RMD part (not eligible, §402(c)(4)(B)), plus the others."""
+    return d.amount - req.rmd + req.other_eligible_this_year
+
+
 def _withholding(A, req, res):
     conds = []
     for d, r in zip(req.disbursements, res.disbursements):
         if d.method == "paid" and not req.hardship:
-            want = A.round_half_up(r.pretax - _rmd_pretax(A, req, res), *law.WITHHOLDING_RATE)
+            due = A.round_half_up(r.pretax - _rmd_pretax(A, req, res), *law.WITHHOLDING_RATE)
+            conds.append(A.implies(A.le(law.WITHHOLDING_DE_MINIMIS, _year_total(A, req, d)), A.eq(r.withholding, due)))
         else:
-            want = 0
-        conds.append(A.eq(r.withholding, want))
+            conds.append(A.eq(r.withholding, 0))
     conds.append(A.eq(res.withholding, total(A, (r.withholding for r in res.disbursements))))
     return A.and_(*conds)
+
+
+def _withholding_de_minimis(A, req, res):
+    d, r = _paid(req, res)
+    if d is None:
+        return A.true
+    return A.implies(A.lt(_year_total(A, req, d), law.WITHHOLDING_DE_MINIMIS), A.eq(r.withholding, 0))
+
+
+def _rows_nonzero(A, req, res):
+    return A.and_(*(A.lt(0, x.amount) for x in (*req.disbursements, *req.rollovers_60_day)))
+
+
+def _route_open(A, req, res):
+    rows = [("", d.to, d.accepts_aftertax) for d in req.disbursements if d.method == "direct"]
+    rows += [("", x.to, False) for x in req.rollovers_60_day]
+    return A.true if law.route_closed(req.contract, req.plan, req.date, rows) is None else A.false
+
+
+def _roth_no_lifetime_rmd(A, req, res):
+    return A.true if law.rmd_required_possible(req.contract, req.date) else A.eq(req.rmd, 0)
 
 
 def _taxable_row(A, req, res):
@@ -357,9 +438,13 @@ def _taxable_sum(A, req, res):
 
 
 def box7_for(contract: str, method: str, to: str | None) -> str | None:
-    """Form 1099-R box 7 distribution code (rule 9); None where it depends on facts a request lacks."""
+    """Form 1099-R box 7 distribution code (rule 9); None where it depends on facts a request lacks.
+
+    Cash paid from a designated Roth account carries B; the instructions pair B with a second code for the
+    participant's age or event (1, 2, 4, 7, ...), which a request of contract 1.1 does not carry: the answer
+    gives "B" and the payor adds that code. Cash from a pre-tax/after-tax account: null (the age code alone)."""
     if method == "paid":
-        return None
+        return "B" if contract == "designated_roth" else None
     if contract == "pretax_aftertax":
         return "G"
     return "H" if to == "roth_ira" else "B,G"
@@ -411,9 +496,9 @@ def _old(req: Request) -> bool:
 
 
 INVARIANTS: tuple[Invariant, ...] = (
-    Invariant("NONNEGATIVE", "No amount in the result is negative.", (CONTRACT,), _always, _nonnegative),
+    Invariant("NONNEGATIVE", "No amount in the result is negative.", (CONTRACT_MONEY,), _always, _nonnegative),
     Invariant("CONSERVE-ROW", "Each disbursement and each 60-day rollover is exactly its pre-tax plus its after-tax part.",
-              (IRC_72E8,), _always, _conserve_row),
+              (CONTRACT_ROW,), _always, _conserve_row),
     Invariant("CONSERVE-TOTAL", "The distribution is the sum of its disbursements, and their pre-tax and after-tax "
               "parts add up to the distribution's.", (N2014_SINGLE, IRC_72E8), _always, _conserve_total),
     Invariant("PRORATA-ROUNDING", "Basis recovered is the pre-1987 basis first, then the pro rata share of the rest, "
@@ -425,9 +510,9 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant("REMAINING", "What remains is the balance less the distribution and the basis less the basis recovered, "
               "pre-1987 basis used first.", (IRC_72E8D,), _always, _remaining),
     Invariant("DIRECT-FIRST", "Direct rollovers carry as much of the pre-tax money as they can hold, except the pre-tax "
-              "part of the RMD.", (N2014_DIRECT, REG_RMD), _new, _direct_first),
+              "part of the RMD.", (N2014_DIRECT, REG_RMD, REG_RMD_2025), _new, _direct_first),
     Invariant("RMD-AFTERTAX-FIRST", "The payment keeps enough after-tax money to cover the RMD, up to all the "
-              "after-tax money.", (REG_RMD, IRC_402C4), _new, _rmd_aftertax_first),
+              "after-tax money.", (REG_RMD, REG_RMD_2025, IRC_402C4), _new, _rmd_aftertax_first),
     Invariant("SIXTY-DAY-SECOND", "60-day rollovers carry as much of the payment's rollable pre-tax money as they can "
               "hold.", (IRC_402C2,), _always, _sixty_day_second),
     Invariant("NO-TAXABLE-CASH-WHEN-COVERED", "When the rollovers can hold all the rollable pre-tax money, the cash "
@@ -438,11 +523,23 @@ INVARIANTS: tuple[Invariant, ...] = (
               (N2014_CHOICE,), _has_election, _election_honored),
     Invariant("ELIGIBILITY", "No money goes where the law does not let money of its kind go.",
               (IRC_402C2_AT, IRC_402A), _always, _eligibility),
-    Invariant("WITHHOLDING", "20% is withheld from the payment's taxable, non-RMD part, and nothing from direct "
-              "rollovers or hardship distributions.", (IRC_3405, IRC_402C4), _always, _withholding),
+    Invariant("WITHHOLDING", "20% is withheld from the payment's taxable, non-RMD part once the year's eligible "
+              "rollover distributions received reach $200, and nothing from direct rollovers or hardship "
+              "distributions.", (IRC_3405, REG_3405_RECEIVES, IRC_402C4), _always, _withholding),
+    Invariant("WITHHOLDING-DE-MINIMIS", "Nothing is withheld when the eligible rollover distributions the recipient "
+              "receives from the plan in the year, this payment's included, total less than $200.",
+              (REG_3405_200, REG_3405_RECEIVES), _always, _withholding_de_minimis),
+    Invariant("ROWS-NONZERO", "Every disbursement and 60-day rollover answered is at least one cent: a $0 row is no "
+              "distribution and gets no Form 1099-R.", (FORM_1099R_10, CONTRACT_ROW), _always, _rows_nonzero),
+    Invariant("ROUTE-IN-FORCE", "A result is given only for a distribution whose routes the law provided on its date: "
+              "after 2001; after-tax money into a 403(b) from 2007; to a Roth IRA from a plan after 2007; from a "
+              "designated Roth account from 2006 (a governmental 457(b) plan's from 2011).", EFFECTIVE_CITATIONS,
+              _always, _route_open),
+    Invariant("ROTH-NO-LIFETIME-RMD", "A designated Roth account pays no lifetime required minimum distribution after "
+              "the 2023 RMD's last due date (April 1, 2024).", (IRC_402A_D5,), _always, _roth_no_lifetime_rmd),
     Invariant("TAXABLE-ROW", "A row is taxable for pre-tax money kept or converted to a Roth IRA, and not for money "
               "rolled over to a traditional vehicle.", (IRC_408A, IRC_402C2), _always, _taxable_row),
-    Invariant("TAXABLE-SUM", "Taxable income is the sum of every row's taxable amount.", (IRC_72E8,), _always,
+    Invariant("TAXABLE-SUM", "Taxable income is the sum of every row's taxable amount.", (IRC_402A_TAX,), _always,
               _taxable_sum),
     Invariant("FORM-1099R", "Each disbursement's Form 1099-R reports its amount, taxable amount, withholding, "
               "after-tax part and distribution code.", (FORM_1099R,), _always, _form_1099r),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+from dataclasses import dataclass
 
 MAX_CENTS = 2**53 - 1  # wire contract v1: money is a JSON integer in [0, 2^53 - 1]
 
@@ -117,3 +118,86 @@ def regime_permitted(contract: str, regime: str, date: _dt.date) -> bool:
 
 def default_regime(contract: str, date: _dt.date) -> str:
     return NEW if regime_permitted(contract, NEW, date) else OLD
+
+
+# ---- when each route existed (contract 1.1) ---------------------------------------------------------
+@dataclass(frozen=True)
+class EffectiveDate:
+    """A route of the law and the first distribution date it is open to. `source`, `pinpoint` and `quote`
+    cite where the date is found; `primary` is False where only a secondary source was read (see the quote)."""
+    route: str
+    first: _dt.date
+    what: str                  # the route, in the law's words, for messages
+    source: str
+    pinpoint: str
+    quote: str
+    primary: bool = True
+
+
+# The earliest date rollsplit models: after-tax money became rollable, and 403(b) and governmental 457(b)
+# plans became eligible retirement plans, for distributions after December 31, 2001. Earlier distributions
+# followed other rules and are rejected (before_effective_date), never computed as if today's law applied.
+MODELLED_FROM = EffectiveDate(
+    "any_distribution", _dt.date(2002, 1, 1),
+    "the rollover rules rollsplit models (after-tax money rollable, EGTRRA §643; governmental 457(b) and 403(b) "
+    "plans eligible retirement plans, §641)",
+    "EGTRRA 2001 (Pub. L. 107-16, 115 Stat. 121)", "§641(f)(1)",
+    "The amendments made by this section shall apply to distributions after December 31, 2001.")
+AFTERTAX_INTO_403B_FROM = EffectiveDate(
+    "aftertax_into_403b", _dt.date(2007, 1, 1), "direct rollovers of after-tax money into a 403(b) annuity contract",
+    "Pension Protection Act of 2006 (Pub. L. 109-280, 120 Stat. 998)", "§822(b)",
+    "The amendment made by subsection (a) shall apply to taxable years beginning after December 31, 2006.")
+ROTH_IRA_FROM_PLAN = EffectiveDate(
+    "plan_to_roth_ira", _dt.date(2008, 1, 1), "rollovers from an employer plan to a Roth IRA",
+    "Pension Protection Act of 2006 (Pub. L. 109-280) §824, as summarized for Notice 2008-30", "§824(c)",
+    "The PPA expanded qualified rollover contributions to include rollovers from other eligible retirement plans, "
+    "effective for distributions made after December 31, 2007.", primary=False)
+DESIGNATED_ROTH_FROM = EffectiveDate(
+    "designated_roth_account", _dt.date(2006, 1, 1), "designated Roth accounts in 401(k) and 403(b) plans",
+    "EGTRRA 2001 (Pub. L. 107-16, 115 Stat. 106)", "§617(f)",
+    "The amendments made by this section ... shall apply to taxable years beginning after December 31, 2005.")
+DESIGNATED_ROTH_457B_FROM = EffectiveDate(
+    "designated_roth_account_457b", _dt.date(2011, 1, 1), "designated Roth accounts in governmental 457(b) plans",
+    "Small Business Jobs Act of 2010 (Pub. L. 111-240, 124 Stat. 2566)", "§2111(c)",
+    "The amendments made by this section shall apply to taxable years beginning after December 31, 2010.")
+EFFECTIVE_DATES: tuple[EffectiveDate, ...] = (MODELLED_FROM, DESIGNATED_ROTH_FROM, AFTERTAX_INTO_403B_FROM,
+                                              ROTH_IRA_FROM_PLAN, DESIGNATED_ROTH_457B_FROM)
+
+
+def route_closed(contract: str, plan: str, date: _dt.date, rollovers: list[tuple[str, str, bool]]) -> \
+        tuple[EffectiveDate, str] | None:
+    """The first route of this request that did not exist yet on `date`, with the JSON path of the field that
+    names it; None when every route was open. `rollovers` are (path of the row, to, accepts_aftertax) of every
+    direct and 60-day rollover. Taxable years are taken to be calendar years."""
+    if date < MODELLED_FROM.first:
+        return MODELLED_FROM, "date"
+    if contract == "designated_roth":
+        if date < DESIGNATED_ROTH_FROM.first:
+            return DESIGNATED_ROTH_FROM, "contract"
+        if plan == "457b_gov" and date < DESIGNATED_ROTH_457B_FROM.first:
+            return DESIGNATED_ROTH_457B_FROM, "contract"
+        return None
+    for path, to, accepts in rollovers:
+        if to == "roth_ira" and date < ROTH_IRA_FROM_PLAN.first:
+            return ROTH_IRA_FROM_PLAN, path + ".to"
+        if to == "403b" and accepts and date < AFTERTAX_INTO_403B_FROM.first:
+            # the request says the 403(b) takes after-tax money (accepts_aftertax, default true): not yet lawful
+            return AFTERTAX_INTO_403B_FROM, path + ".accepts_aftertax"
+    return None
+
+
+# §402A(d)(5), added by SECURE 2.0 §325: no lifetime required minimum distributions from a designated Roth
+# account for taxable years beginning after December 31, 2023 — but an RMD required for 2023 may still be paid
+# in 2024, at the latest on April 1, 2024 (the required beginning date of a first distribution year). From
+# April 2, 2024 no lifetime RMD can be due from a designated Roth account (calendar taxable years assumed).
+ROTH_RMD_LAST_DUE = _dt.date(2024, 4, 1)
+
+
+def rmd_required_possible(contract: str, date: _dt.date) -> bool:
+    """May a lifetime RMD be part of this distribution? Not from a designated Roth account after April 1, 2024."""
+    return not (contract == "designated_roth" and date > ROTH_RMD_LAST_DUE)
+
+
+# Treas. Reg. §31.3405(c)-1 Q&A-14: no mandatory withholding when the eligible rollover distributions of
+# the year are reasonably expected to total less than $200.
+WITHHOLDING_DE_MINIMIS = 20_000   # cents

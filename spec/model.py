@@ -13,7 +13,7 @@ from typing import Any
 
 from rollsplit.spec.arith import Num
 
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "1.1"
 
 
 def frozen(cls):
@@ -86,6 +86,7 @@ class Request:
     regime: str = "notice_2014_54"   # the effective regime (parse fills in the default by date)
     rollovers_60_day: tuple[Rollover60, ...] = ()
     elections: Elections = field(default_factory=Elections)
+    other_eligible_this_year: Num = 0   # contract 1.1: the year's other eligible rollover distributions
 
     @property
     def directs(self) -> tuple[Disbursement, ...]:

@@ -4,8 +4,10 @@ Checks run in a fixed order so that every implementation names the same fault fi
   1. invalid_json            the text is not one JSON value
   2. invalid_request         shape, types, missing/unknown fields, enumerations, dates
   3. amount_out_of_range     money outside [0, 2^53-1]
+     zero_amount             a disbursement or 60-day rollover of 0 cents (contract 1.1)
   4. duplicate_id, more_than_one_payment, not_eligible_rollover_distribution,
-     sixty_day_without_payment, regime_not_permitted, invalid_election (structure of elections)
+     sixty_day_without_payment, before_effective_date, rmd_not_required (contract 1.1),
+     regime_not_permitted, invalid_election (structure of elections)
 The checks on money values (basis vs balance, sums, elections adding up, eligibility after allocation)
 follow in `reference.algorithm`, in the order `spec.errors.VALUE_CHECK_ORDER`.
 """
@@ -27,7 +29,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _REQUEST_FIELDS = {
     "date": True, "plan": True, "contract": True, "balance": True, "basis": True, "disbursements": True,
     "pre1987_basis": False, "qualified_roth": False, "rmd": False, "hardship": False, "regime": False,
-    "rollovers_60_day": False, "elections": False,
+    "rollovers_60_day": False, "elections": False, "other_eligible_this_year": False,
 }
 _DIRECT_FIELDS = {"id": True, "method": True, "amount": True, "to": True, "accepts_aftertax": False}
 _PAID_FIELDS = {"id": True, "method": True, "amount": True}
@@ -199,6 +201,7 @@ def parse_request(obj: Any) -> Request:
     qualified = s.boolean(r.get("qualified_roth", False), "qualified_roth")
     rmd = s.money_value(r.get("rmd", 0), "rmd")
     hardship = s.boolean(r.get("hardship", False), "hardship")
+    other_eligible = s.money_value(r.get("other_eligible_this_year", 0), "other_eligible_this_year")
     regime = s.enum(r["regime"], "regime", law.REGIMES) if "regime" in r else None
     if qualified and contract != "designated_roth":
         raise s.fail("qualified_roth", "qualified_roth can be true only for a designated_roth contract.")
@@ -252,6 +255,12 @@ def parse_request(obj: Any) -> Request:
             path = _text(path)
             raise RequestError("amount_out_of_range",
                                f"{path} is {_cents_text(v)}; money must be between 0 and {law.MAX_CENTS} cents.", path)
+    for kind, rows in (("disbursements", disbursements), ("rollovers_60_day", rollovers)):
+        for i, row in enumerate(rows):
+            if row.amount == 0:
+                p = _text((kind, i, "amount"))
+                raise RequestError("zero_amount", f"{p} is 0 cents: a disbursement or rollover of $0 is no "
+                                   "distribution (no Form 1099-R reports it); leave the row out.", p)
 
     # pass 4: structure of the distribution
     seen: dict[str, tuple] = {}
@@ -278,6 +287,22 @@ def parse_request(obj: Any) -> Request:
     if rollovers and not payments:
         raise RequestError("sixty_day_without_payment", "A 60-day rollover re-deposits money paid to the "
                            "participant, but no disbursement is paid to the participant.", "rollovers_60_day")
+
+    rolled = [(_join("disbursements", i), d.to, d.accepts_aftertax) for i, d in enumerate(disbursements)
+              if d.method == "direct"]
+    rolled += [(_join("rollovers_60_day", i), x.to, False) for i, x in enumerate(rollovers)]
+    closed = law.route_closed(contract, plan, date, rolled)
+    if closed is not None:
+        route, p = closed
+        raise RequestError("before_effective_date", f"On {date.isoformat()} the law did not yet provide for "
+                           f"{route.what}, which begin with distributions on or after {route.first.isoformat()} "
+                           f"({route.source} {route.pinpoint}).",
+                           p)
+    if rmd and not law.rmd_required_possible(contract, date):
+        raise RequestError("rmd_not_required", "A designated Roth account has no required minimum distribution "
+                           "during the participant's life for a taxable year beginning after December 31, 2023, and "
+                           "the last RMD for 2023 was due by April 1, 2024 (IRC §402A(d)(5), SECURE 2.0 Act §325); "
+                           "give rmd 0.", "rmd")
 
     allowed = [g for g in law.REGIMES if law.regime_permitted(contract, g, date)]
     if regime is None:
@@ -311,4 +336,4 @@ def parse_request(obj: Any) -> Request:
     return Request(date=date, plan=plan, contract=contract, balance=balance, basis=basis,
                    disbursements=tuple(disbursements), pre1987_basis=pre1987, qualified_roth=qualified, rmd=rmd,
                    hardship=hardship, regime=regime, rollovers_60_day=tuple(rollovers),
-                   elections=Elections(**elections))
+                   elections=Elections(**elections), other_eligible_this_year=other_eligible)

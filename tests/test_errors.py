@@ -75,8 +75,14 @@ CASES = [
     ("amount_out_of_range", with_(disbursements=[paid("me", -5)]), "disbursements[0].amount"),
     ("basis_exceeds_balance", with_(basis=10_000_001), "basis"),
     ("basis_exceeds_balance", with_(pre1987_basis=2_000_001), "pre1987_basis"),
-    ("empty_distribution", with_(disbursements=[paid("me", 0)]), "disbursements"),
+    ("zero_amount", with_(disbursements=[paid("me", 0)]), "disbursements[0].amount"),
+    ("zero_amount", with_(rollovers_60_day=[sixty("r", "traditional_ira", 0)]), "rollovers_60_day[0].amount"),
     ("empty_distribution", with_(disbursements=[]), "disbursements"),
+    ("before_effective_date", with_(date="2001-12-31"), "date"),
+    ("before_effective_date", with_(date="2007-12-31", disbursements=[direct("r", "roth_ira", 1), paid("me", 1)]),
+     "disbursements[0].to"),
+    ("rmd_not_required", with_(contract="designated_roth", rmd=1,
+                               disbursements=[direct("r", "roth_ira", 1), paid("me", 1)]), "rmd"),
     ("distribution_exceeds_balance", with_(disbursements=[paid("me", 10_000_001)]), "disbursements"),
     ("duplicate_id", with_(disbursements=[direct("x", "traditional_ira", 1), paid("x", 1)]), "disbursements[1].id"),
     ("duplicate_id", with_(rollovers_60_day=[sixty("me", "traditional_ira", 1)]), "rollovers_60_day[0].id"),
@@ -134,7 +140,7 @@ def test_ten_to_the_fifth_digit_integer_is_out_of_range_not_a_crash():
 
 @pytest.mark.parametrize("literal, code", [("1.0", "invalid_request"), ("1e2", "invalid_request"),
                                            ("true", "invalid_request"), ("null", "invalid_request"),
-                                           ("-0", "empty_distribution"), ("NaN", "invalid_json")])
+                                           ("-0", "zero_amount"), ("NaN", "invalid_json")])
 def test_money_literals(literal, code):
     text = json.dumps(with_(disbursements=[paid("me", 123456789)])).replace("123456789", literal)
     assert calculate_text(text)["error"]["code"] == code

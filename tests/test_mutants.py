@@ -48,6 +48,10 @@ CASES = {
     "withholding_on_rmd": (req([paid(5_000_000)], rmd=2_000_000), "WITHHOLDING"),
     "ignored_pre1987": (req([paid(1_000_000)], pre1987_basis=1_000_000), "PRORATA-ROUNDING"),
     "aftertax_into_457b": (req([direct("gov", "457b_gov", 10_000_000)]), "ELIGIBILITY"),
+    # a $150 payment, nothing else eligible this year: under the $200 floor (Reg. §31.3405(c)-1 Q&A-14)
+    "no_withholding_floor": (req([paid(15_000)]), "WITHHOLDING-DE-MINIMIS"),
+    "roth_cash_box7_null": ({**req(SEED_004), "contract": "designated_roth",
+                             "disbursements": [direct("ira", "roth_ira", 6_000_000), paid(2_000_000)]}, "FORM-1099R"),
 }
 
 

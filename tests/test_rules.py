@@ -248,8 +248,40 @@ def test_rule4_designated_roth_default_order_is_request_order():
 @pytest.mark.parametrize("pretax, withheld", [(3, 1), (2, 0), (7, 1), (8, 2), (5, 1), (100_000, 20_000)])
 def test_rule5_withholding_is_20_percent_rounded_half_up(pretax, withheld):
     # basis 0: the payment is all pre-tax; 20% of 3 = 0.6 -> 1, of 2 = 0.4 -> 0, of 7 = 1.4 -> 1, of 8 = 1.6 -> 2
-    a = result(request([paid("me", pretax)], balance=10_000_000, basis=0))
+    # ($200 of other eligible rollover distributions this year: the $200 floor is reached)
+    a = result(request([paid("me", pretax)], balance=10_000_000, basis=0, other_eligible_this_year=20_000))
     assert rows(a)["me"]["withholding"] == withheld and a["withholding"] == withheld
+
+
+# Reg. §31.3405(c)-1 Q&A-14: no mandatory withholding while the eligible rollover distributions received from the
+# plan in the year total less than $200; Q&A-6: a direct rollover is not received.
+@pytest.mark.parametrize("kw, withheld", [
+    (dict(disbursements=[paid("me", 19_999)]), 0),                                   # $199.99
+    (dict(disbursements=[paid("me", 20_000)]), 4_000),                               # $200.00: 20% = $40
+    (dict(disbursements=[paid("me", 150)]), 0),                                      # $1.50
+    (dict(disbursements=[paid("me", 15_000)], other_eligible_this_year=5_000), 3_000),   # $150 + $50
+    (dict(disbursements=[paid("me", 15_000)], other_eligible_this_year=4_999), 0),       # $150 + $49.99
+    (dict(disbursements=[direct("ira", "traditional_ira", 1_000_000), paid("me", 150)]), 0),
+    (dict(disbursements=[paid("me", 25_000)], rmd=6_000), 0),                       # $190 eligible
+    (dict(disbursements=[paid("me", 26_000)], rmd=6_000), 4_000),                   # $200 eligible: 20% of $200
+])
+def test_rule5_no_withholding_under_200_dollars_a_year(kw, withheld):
+    disbursements = kw.pop("disbursements")
+    a = result(request(disbursements, balance=10_000_000, basis=0, **kw))
+    assert rows(a)["me"]["withholding"] == withheld and a["withholding"] == withheld
+    assert rows(a)["me"]["form_1099r"]["box4"] == withheld
+
+
+def test_rule5_the_floor_counts_after_tax_money_received():
+    # $200 paid from a $1,000 account with $900 basis: T = $180, P = $20; the $200 received reaches the floor,
+    # and 20% of the $20 pre-tax ($4) is withheld
+    a = result(request([paid("me", 20_000)], balance=100_000, basis=90_000))
+    assert split(a, "me") == (2_000, 18_000) and a["withholding"] == 400
+
+
+def test_rule5_other_eligible_this_year_must_be_money():
+    assert error(request([paid("me", 150)], other_eligible_this_year=-1))["code"] == "amount_out_of_range"
+    assert error(request([paid("me", 150)], other_eligible_this_year="1"))["code"] == "invalid_request"
 
 
 def test_rule5_direct_rollovers_are_not_withheld_even_to_a_roth_ira():
@@ -499,3 +531,65 @@ def test_rule10_permitted_regimes(contract, date, regime, ok):
 def test_rule10_default_regime_is_new_where_permitted(contract, date, expected):
     req = request([paid("me", 1_000)], balance=5_000_000, basis=4_000_000, contract=contract, date=date)
     assert result(req)["regime"] == expected
+
+
+# ---- contract 1.1: rows of $0, the law's dates, designated Roth RMDs, box 7 of Roth cash -----------------------
+@pytest.mark.parametrize("disbursements, extra, field", [
+    ([paid("me", 0)], {}, "disbursements[0].amount"),
+    ([direct("ira", "traditional_ira", 0), paid("me", 1)], {}, "disbursements[0].amount"),
+    ([paid("me", 100)], {"rollovers_60_day": [sixty("r", "traditional_ira", 0)]}, "rollovers_60_day[0].amount"),
+])
+def test_a_row_of_zero_cents_is_no_distribution(disbursements, extra, field):
+    e = error(request(disbursements, **extra))
+    assert (e["code"], e["field"]) == ("zero_amount", field)
+
+
+@pytest.mark.parametrize("date, kw, code_field", [
+    ("2001-12-31", {}, ("before_effective_date", "date")),
+    ("2002-01-01", {}, None),
+    ("2007-12-31", {"to": "roth_ira"}, ("before_effective_date", "disbursements[0].to")),
+    ("2008-01-01", {"to": "roth_ira"}, None),
+    ("2006-12-31", {"to": "403b"}, ("before_effective_date", "disbursements[0].accepts_aftertax")),
+    ("2006-12-31", {"to": "403b", "accepts_aftertax": False}, None),
+    ("2007-01-01", {"to": "403b"}, None),
+])
+def test_routes_of_the_law_by_date_pretax_contract(date, kw, code_field):
+    to = kw.pop("to", "traditional_ira")
+    req = request([direct("x", to, 6_000_000, **kw), paid("me", 2_000_000)], date=date)
+    if code_field is None:
+        result(req)
+    else:
+        e = error(req)
+        assert (e["code"], e["field"]) == code_field
+
+
+@pytest.mark.parametrize("plan, date, ok", [("401a", "2005-12-31", False), ("401a", "2006-01-01", True),
+                                            ("457b_gov", "2010-12-31", False), ("457b_gov", "2011-01-01", True)])
+def test_designated_roth_accounts_by_date(plan, date, ok):
+    req = request([direct("r", "roth_ira", 6_000_000), paid("me", 2_000_000)], contract="designated_roth",
+                  plan=plan, date=date)
+    if ok:
+        assert result(req)["regime"] == "notice_2009_68"   # a designated Roth distribution before Sept. 18, 2014
+    else:
+        assert (error(req)["code"], error(req)["field"]) == ("before_effective_date", "contract")
+
+
+@pytest.mark.parametrize("date, ok", [("2023-12-31", True), ("2024-04-01", True), ("2024-04-02", False),
+                                      ("2025-06-30", False)])
+def test_no_lifetime_rmd_from_a_designated_roth_account_after_2023(date, ok):
+    req = request([paid("me", 2_000_000)], contract="designated_roth", date=date, rmd=100_000)
+    if ok:
+        a = result(req)
+        # T = 20,000 x 20,000 / 100,000 = 4,000 after-tax covers the $1,000 RMD: the eligible $19,000 carries
+        # P = 16,000 pre-tax, withheld at 20% = 3,200
+        assert a["withholding"] == 320_000
+    else:
+        assert (error(req)["code"], error(req)["field"]) == ("rmd_not_required", "rmd")
+    assert result({**req, "rmd": 0})["withholding"] == 320_000
+
+
+def test_box7_of_cash_from_a_designated_roth_account_is_b():
+    a = result(request([direct("r", "roth_ira", 6_000_000), paid("me", 2_000_000)], contract="designated_roth"))
+    assert rows(a)["me"]["form_1099r"]["box7"] == "B" and rows(a)["r"]["form_1099r"]["box7"] == "H"
+    a = result(request([direct("r", "traditional_ira", 6_000_000), paid("me", 2_000_000)]))
+    assert rows(a)["me"]["form_1099r"]["box7"] is None and rows(a)["r"]["form_1099r"]["box7"] == "G"

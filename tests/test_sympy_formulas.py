@@ -85,7 +85,7 @@ def test_sympy_request_mirrors_the_z3_request():
 def test_main_shape_formulas_agree_with_the_reference(main_formulas):
     rep = check_report(MAIN, n=40, seed=1, sf=main_formulas)
     assert rep.mismatches == []
-    assert rep.regions == 16
+    assert rep.regions == len(main_formulas.regions) >= 8   # every region z3 found was reached by a point
     assert all(n >= 1 for n in rep.per_region.values()), rep.per_region   # every region's formulas were evaluated
     assert rep.points >= 40
 
@@ -162,7 +162,8 @@ def test_taxable_cash_on_the_seed_004_example():
     P = $64,000; the cash kept is taxable for $64,000 − $60,000 = $4,000 = max(0, P − ΣDR − Σ60)."""
     shape = Shape(contract="pretax_aftertax", directs=(TRAD,), paid=True)
     sf = derive(shape)
-    values = {"d0.amount": 6_000_000, "paid.amount": 2_000_000, "balance": 10_000_000, "basis": 2_000_000}
+    values = {"d0.amount": 6_000_000, "paid.amount": 2_000_000, "balance": 10_000_000, "basis": 2_000_000,
+              "other_eligible_this_year": 0}
     key = region_of(sf.found, sf.found.symbolic, values)
     rf = sf.by_key()[key]
     d0 = sf.run.sr.variables["d0.amount"]

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// An independent calculator for the CORE features of wire contract v1, in JavaScript with BigInt,
+// An independent calculator for the CORE features of wire contract 1.1, in JavaScript with BigInt,
 // speaking the persistent protocol (default) or the one-shot protocol (--oneshot).
 //
 // Core: a pre-tax/after-tax contract under Notice 2014-54, direct rollovers and one payment, elections
-// among direct rollovers, hardship, withholding, Form 1099-R. It declares only ["core", "form_1099r"],
+// among direct rollovers, hardship, withholding (with the $200 floor of the year), Form 1099-R, and the
+// contract 1.1 checks of rows of $0 and of the law's dates. It declares only ["core", "form_1099r"],
 // so the runner skips vectors needing 60-day rollovers, RMDs, pre-1987 basis, designated Roth or the
 // 2009 regime. Money is BigInt throughout: amount * basis can reach 2^106, far beyond a double (2^53)
 // and beyond 64-bit integers, and JSON.parse would round big integers, so this file has its own strict
@@ -107,7 +108,7 @@ function ident(v, path) {
 }
 
 const TOP = ["date", "plan", "contract", "balance", "basis", "disbursements", "pre1987_basis", "qualified_roth", "rmd",
-  "hardship", "regime", "rollovers_60_day", "elections"];
+  "hardship", "regime", "rollovers_60_day", "elections", "other_eligible_this_year"];
 const DEST = ["traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth"];
 
 function parseRequest(r) {
@@ -127,6 +128,7 @@ function parseRequest(r) {
   }
   req.rmd = money(r.rmd ?? 0n, "rmd", all);
   req.hardship = r.hardship === true;
+  req.other = money(r.other_eligible_this_year ?? 0n, "other_eligible_this_year", all);
   if ("regime" in r) oneOf(r.regime, "regime", ["notice_2014_54", "notice_2009_68"]);
   if (r.qualified_roth === true && contract !== "designated_roth") throw bad("qualified_roth", "qualified_roth needs a designated Roth contract.");
   if (!Array.isArray(r.disbursements)) throw bad("disbursements", "disbursements must be an array.");
@@ -158,6 +160,9 @@ function parseRequest(r) {
   for (const [path, v] of all) {
     if (v < 0n || v > MAX) throw new Rejected("amount_out_of_range", `${path} must be between 0 and ${MAX} cents.`, path);
   }
+  req.rows.forEach((x, i) => {   // contract 1.1: a $0 row is no distribution
+    if (x.amount === 0n) throw new Rejected("zero_amount", "A row of 0 cents is no distribution.", `disbursements[${i}].amount`);
+  });
   const seen = new Set();
   req.rows.forEach((x, i) => {
     if (seen.has(x.id)) throw new Rejected("duplicate_id", `The id ${x.id} is used twice.`, `disbursements[${i}].id`);
@@ -167,6 +172,17 @@ function parseRequest(r) {
   if (req.hardship && req.rows.some((x) => x.method === "direct")) {
     throw new Rejected("not_eligible_rollover_distribution", "A hardship distribution cannot be rolled over.");
   }
+  // contract 1.1: when each route of the law began (EGTRRA 2001, PPA 2006 §§822 and 824)
+  if (r.date < "2002-01-01") throw new Rejected("before_effective_date", "Distributions before 2002 are not modelled.", "date");
+  req.rows.forEach((x, i) => {
+    if (x.method !== "direct") return;
+    if (x.to === "roth_ira" && r.date < "2008-01-01") {
+      throw new Rejected("before_effective_date", "No plan-to-Roth-IRA rollovers before 2008.", `disbursements[${i}].to`);
+    }
+    if (x.to === "403b" && x.accepts && r.date < "2007-01-01") {
+      throw new Rejected("before_effective_date", "No after-tax money into a 403(b) before 2007.", `disbursements[${i}].accepts_aftertax`);
+    }
+  });
   const order = e.direct_pretax_order, amounts = e.direct_pretax_amounts;
   if (order && amounts) throw new Rejected("invalid_election", "Give an order or amounts, not both.", "elections");
   const directIds = req.rows.filter((x) => x.method === "direct").map((x) => x.id);
@@ -219,7 +235,10 @@ function allocate(req) {
       throw new Rejected("ineligible_destination", `${x.id} cannot take this money.`, "disbursements");
     }
   }
-  const withholding = paid && !req.hardship ? roundHalfUp(pretax.get(paid), 20n, 100n) : 0n;  // §3405(c)
+  // §3405(c), and no withholding while the year's eligible rollover distributions received stay under $200
+  // (Reg. §31.3405(c)-1 Q&A-14): this payment plus the other ones of the year
+  const underFloor = paid && paid.amount + req.other < 20000n;
+  const withholding = paid && !req.hardship && !underFloor ? roundHalfUp(pretax.get(paid), 20n, 100n) : 0n;
   const rows = req.rows.map((x) => {
     const pre = pretax.get(x), after = x.amount - pre;
     const taxable = x.method === "paid" || x.to === "roth_ira" ? pre : 0n;

@@ -91,20 +91,78 @@ def _f_distribution_exceeds_balance(draw, req):
 
 
 def _f_empty_distribution(draw, req):
-    if draw(st.booleans()) or req.get("rollovers_60_day") or req.get("rmd") or req.get("elections"):
-        for row in req["disbursements"]:
-            row["amount"] = 0
-        for key in ("rollovers_60_day", "rmd", "elections"):
-            req.pop(key, None)
+    # contract 1.1: a row of 0 cents is zero_amount, so only an empty list adds up to nothing
+    req["disbursements"] = []
+    for key in ("rollovers_60_day", "rmd", "elections", "other_eligible_this_year"):
+        req.pop(key, None)
+    return req
+
+
+def _f_zero_amount(draw, req):
+    rows = req["disbursements"] + req.get("rollovers_60_day", [])
+    rows[draw(st.integers(0, len(rows) - 1))]["amount"] = 0
+    return req
+
+
+# (what the fault changes, how): each moves a valid request to a day before a route of the law existed
+_BEFORE = st.sampled_from(["before_2002", "roth_account_before_2006", "roth_457b_before_2011",
+                           "roth_ira_before_2008", "aftertax_403b_before_2007"])
+
+
+def _day_before(first) -> str:
+    return (first - __import__("datetime").timedelta(days=1)).isoformat()
+
+
+def _f_before_effective_date(draw, req):
+    how = draw(_BEFORE)
+    roth = req["contract"] == "designated_roth"
+    req.pop("regime", None)
+    req.get("elections", {}).pop("direct_pretax_order", None)   # the old rule takes no direct election
+    req.get("elections", {}).pop("direct_pretax_amounts", None)
+    if how == "before_2002":
+        req["date"] = draw(st.sampled_from([_day_before(law.MODELLED_FROM.first), "1999-06-30", "1987-01-01"]))
+    elif how == "roth_account_before_2006" and roth:
+        req["date"] = _day_before(law.DESIGNATED_ROTH_FROM.first)
+    elif how == "roth_457b_before_2011" and roth:
+        req["plan"] = "457b_gov"
+        req["date"] = _day_before(law.DESIGNATED_ROTH_457B_FROM.first)
+    elif how == "roth_ira_before_2008" and not roth:
+        rows = _directs(req) + req.get("rollovers_60_day", [])
+        if not rows:
+            return None
+        rows[draw(st.integers(0, len(rows) - 1))]["to"] = "roth_ira"
+        req["date"] = _day_before(law.ROTH_IRA_FROM_PLAN.first)
+    elif how == "aftertax_403b_before_2007" and not roth:
+        directs = _directs(req)
+        if not directs:
+            return None
+        row = directs[draw(st.integers(0, len(directs) - 1))]
+        row["to"] = "403b"
+        row.pop("accepts_aftertax", None)
+        req["date"] = _day_before(law.AFTERTAX_INTO_403B_FROM.first)
     else:
-        req["disbursements"] = []
+        return None
+    return req
+
+
+def _f_rmd_not_required(draw, req):
+    """A designated Roth account with an RMD after April 1, 2024 (§402A(d)(5))."""
+    paid = _paid(req)
+    if paid is None or req.get("hardship"):
+        return None
+    if req["contract"] != "designated_roth":
+        req["contract"] = "designated_roth"
+        req.pop("pre1987_basis", None)
+    req["date"] = draw(st.sampled_from(["2024-04-02", "2025-06-30", "2030-12-31"]))
+    req.pop("regime", None)
+    req["rmd"] = draw(st.integers(1, paid["amount"]))
     return req
 
 
 def _f_duplicate_id(draw, req):
     rows = req["disbursements"] + req.get("rollovers_60_day", [])
     if len(rows) < 2:   # a second row of zero cents, under the first row's id
-        req["disbursements"].append({"id": rows[0]["id"], "method": "direct", "to": _safe(req), "amount": 0})
+        req["disbursements"].append({"id": rows[0]["id"], "method": "direct", "to": _safe(req), "amount": 1})
         return req
     i, j = sorted(draw(st.lists(st.integers(0, len(rows) - 1), min_size=2, max_size=2, unique=True)))
     rows[j]["id"] = rows[i]["id"]
@@ -114,9 +172,9 @@ def _f_duplicate_id(draw, req):
 def _f_more_than_one_payment(draw, req):
     rows = req["disbursements"]
     if _paid(req) is None:
-        rows.append({"id": "cash1", "method": "paid", "amount": 0})
+        rows.append({"id": "cash1", "method": "paid", "amount": 1})
     i = draw(st.integers(0, len(rows)))
-    rows.insert(i, {"id": "cash2", "method": "paid", "amount": 0})
+    rows.insert(i, {"id": "cash2", "method": "paid", "amount": 1})
     return req
 
 
@@ -129,7 +187,7 @@ def _f_sixty_day_without_payment(draw, req):
         paid.update({"method": "direct", "to": safe})
     req.pop("rmd", None)
     if not req.get("rollovers_60_day"):
-        req["rollovers_60_day"] = [{"id": "s9", "to": safe, "amount": 0}]
+        req["rollovers_60_day"] = [{"id": "s9", "to": safe, "amount": 1}]
     return req
 
 
@@ -138,9 +196,9 @@ def _f_sixty_day_exceeds_payment(draw, req):
         return None
     paid = _paid(req)
     if paid is None:
-        paid = {"id": "cash9", "method": "paid", "amount": 0}
+        paid = {"id": "cash9", "method": "paid", "amount": 1}
         req["disbursements"].append(paid)
-    sixty = req.setdefault("rollovers_60_day", [{"id": "s9", "to": _safe(req), "amount": 0}])
+    sixty = req.setdefault("rollovers_60_day", [{"id": "s9", "to": _safe(req), "amount": 1}])
     sixty[-1]["amount"] = paid["amount"] - req.get("rmd", 0) - sum(x["amount"] for x in sixty[:-1]) + 1
     return req if sixty[-1]["amount"] <= MAX else None
 
@@ -169,8 +227,8 @@ def _f_ineligible_destination(draw, req):
         bad = _BAD_SIXTY_ROTH if roth else _BAD_SIXTY
     elif req.get("hardship"):
         return None
-    else:   # a direct rollover of zero cents to a destination that takes nothing of this contract
-        req["disbursements"].append({"id": "x9", "method": "direct", "amount": 0,
+    else:   # a direct rollover of one cent to a destination that takes nothing of this contract
+        req["disbursements"].append({"id": "x9", "method": "direct", "amount": 1,
                                      "to": "traditional_ira" if roth else "designated_roth"})
         return req
     row["to"] = draw(bad)
@@ -188,7 +246,7 @@ _BAD_SIXTY_ROTH = st.sampled_from(["qualified_plan", "403b", "457b_gov", "tradit
 
 def _f_not_eligible_rollover_distribution(draw, req):
     if not (_directs(req) or req.get("rollovers_60_day")):
-        req["disbursements"].append({"id": "x9", "method": "direct", "to": _safe(req), "amount": 0})
+        req["disbursements"].append({"id": "x9", "method": "direct", "to": _safe(req), "amount": 1})
     req["hardship"] = True
     return req
 
@@ -200,7 +258,7 @@ def _f_invalid_election(draw, req):
     if not kinds:
         if req.get("hardship"):
             return None
-        req["disbursements"].append({"id": "x9", "method": "direct", "to": _safe(req), "amount": 0})
+        req["disbursements"].append({"id": "x9", "method": "direct", "to": _safe(req), "amount": 1})
         kinds = [("direct", ["x9"])]
     kind, ids = kinds[draw(st.integers(0, len(kinds) - 1))]
     el = req.setdefault("elections", {})
@@ -259,22 +317,26 @@ FAULTS: dict[str, Fault] = {
     "not_eligible_rollover_distribution": _f_not_eligible_rollover_distribution,
     "invalid_election": _f_invalid_election,
     "regime_not_permitted": _f_regime_not_permitted,
+    "zero_amount": _f_zero_amount,
+    "before_effective_date": _f_before_effective_date,
+    "rmd_not_required": _f_rmd_not_required,
 }
 assert set(FAULTS) == set(ERROR_CODES), "every error code of the contract has a fault"
 
-# the feature a fault's request needs beyond its base (a calculator without it is not asked)
-_FAULT_FEATURE = {
-    "sixty_day_without_payment": "sixty_day",
-    "sixty_day_exceeds_payment": "sixty_day",
-    "rmd_exceeds_payment": "rmd",
-    "not_eligible_rollover_distribution": "rmd",
-    "regime_not_permitted": "regime_2009",
+# the features a fault's request needs beyond its base (a calculator without them is not asked)
+_FAULT_FEATURES = {
+    "sixty_day_without_payment": {"sixty_day"},
+    "sixty_day_exceeds_payment": {"sixty_day"},
+    "rmd_exceeds_payment": {"rmd"},
+    "not_eligible_rollover_distribution": {"rmd"},
+    "regime_not_permitted": {"regime_2009"},
+    "rmd_not_required": {"rmd", "designated_roth"},
 }
 
 
 def _codes_for(features: frozenset[str], codes: Iterable[str] | None) -> list[str]:
     chosen = list(codes) if codes is not None else list(FAULTS)
-    return [c for c in chosen if _FAULT_FEATURE.get(c, "core") in features]
+    return [c for c in chosen if _FAULT_FEATURES.get(c, {"core"}) <= features]
 
 
 @st.composite

@@ -1,4 +1,4 @@
-"""A vendor's calculator, written from the contract alone: the "core" feature of wire contract v1.
+"""A vendor's calculator, written from the contract alone: the "core" feature of wire contract 1.1.
 
 One pretax_aftertax contract under Notice 2014-54: direct rollovers and at most one payment, elections of
 pre-tax among direct rollovers, Form 1099-R boxes. It answers valid requests only (no error handling) and
@@ -49,7 +49,10 @@ def allocate(request: dict) -> dict:
         else:
             pre = P - direct_pretax_total
             taxable = pre
-            withholding = (2 * pre * 20 + 100) // 200          # §3405(c): 20%, rounded half up
+            # §3405(c): 20%, rounded half up, once the year's eligible rollover distributions received reach
+            # $200 (Reg. §31.3405(c)-1 Q&A-14): this payment and the year's others
+            received = r["amount"] + request.get("other_eligible_this_year", 0)
+            withholding = (2 * pre * 20 + 100) // 200 if received >= 20_000 else 0
             box7 = None
         after = r["amount"] - pre
         taxable_income += taxable
