@@ -31,6 +31,7 @@ from rollsplit.spec.errors import ERROR_CODES
 from rollsplit.spec.invariants import ERROR_CITATIONS
 
 T, R, Q, B, G, DR = "traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth"
+IPR = "in_plan_roth"
 
 # (topic, shape): each shape is explored for regions; together they exercise every rule of the contract.
 SHAPES: list[tuple[str, Shape]] = [
@@ -63,6 +64,8 @@ SHAPES: list[tuple[str, Shape]] = [
     ("eligibility", Shape(directs=((G, True),))),
     ("eligibility", Shape(directs=((Q, False),), paid=False)),
     ("eligibility", Shape(directs=((DR, True),))),
+    ("in_plan_roth", Shape(directs=((T, True), (IPR, True)))),
+    ("in_plan_roth", Shape(directs=(), sixty=(IPR,))),
 ]
 
 TOPICS: dict[str, str] = {
@@ -82,6 +85,8 @@ TOPICS: dict[str, str] = {
     "validation": "Invalid requests: one fault each, for every error code, and the order in which checks run.",
     "rounding": "Rounding half up on exact values, and the largest-remainder split of Notice 2009-68.",
     "large_values": "Amounts near 2^53 and products above 2^64: big integers required, floats fail.",
+    "in_plan_roth": "In-plan Roth rollovers into the plan's own designated Roth account (§402A(c)(4)): pre-tax "
+                    "money taxable like a conversion, after-tax money not, no withholding on a direct rollover.",
     "effective_dates": "The first day each route of the law was open: rollovers after 2001, after-tax money into "
                        "a 403(b) from 2007, plan-to-Roth-IRA rollovers after 2007, designated Roth accounts from "
                        "2006 (governmental 457(b) from 2011), the last lifetime RMD of a designated Roth account.",
@@ -93,6 +98,7 @@ TOPIC_CITATIONS: dict[str, list[str]] = {
     "pre1987": ["IRC_72E8D"], "withholding": ["IRC_3405", "IRC_402C4"],
     "regime": ["N2009_68"], "eligibility": ["IRC_402C2_AT", "IRC_402A"],
     "rmd": ["REG_RMD", "REG_RMD_2025", "IRC_402C4"],
+    "in_plan_roth": ["IRC_402A_C4", "FORM_1099R_IRR"],
 }
 
 # Wycheproof-style flags: each defined once, with the bug it catches.

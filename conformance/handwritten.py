@@ -150,6 +150,11 @@ INVALID: list[tuple[str, str, dict | None, str | None]] = [
     ("before_effective_date", "A direct rollover of after-tax money into a 403(b) on December 31, 2006 "
      "(accepts_aftertax left at its default, true).",
      _with(date="2006-12-31", disbursements=[direct("tsa", "403b", 6_000_000), paid(2_000_000)]), None),
+    ("before_effective_date", "An in-plan Roth rollover on September 27, 2010, the day before the law allowed one.",
+     _with(date="2010-09-27", disbursements=[direct("irr", "in_plan_roth", 6_000_000), paid(2_000_000)]), None),
+    ("before_effective_date", "An in-plan Roth rollover in a governmental 457(b) plan on December 31, 2010.",
+     _with(date="2010-12-31", plan="457b_gov",
+           disbursements=[direct("irr", "in_plan_roth", 6_000_000), paid(2_000_000)]), None),
     ("rmd_not_required", "A designated Roth account pays an RMD on April 2, 2024, after the last 2023 RMD was due.",
      _with(contract="designated_roth", date="2024-04-02", rmd=100_000,
            disbursements=[direct("roth", "roth_ira", 6_000_000), paid(2_000_000)]), None),
@@ -528,6 +533,12 @@ def _dates_1_1() -> list[Candidate]:
         ("2008-01-01", "A direct rollover from a plan to a Roth IRA on January 1, 2008.",
          req(10_000_000, 2_000_000, [direct("roth", "roth_ira", 6_000_000), paid(2_000_000)], date="2008-01-01"),
          ["EFF_ROTH_IRA"]),
+        ("2010-09-28", "An in-plan Roth rollover on September 28, 2010, the first day the law allowed one.",
+         req(10_000_000, 2_000_000, [direct("irr", "in_plan_roth", 6_000_000), paid(2_000_000)], date="2010-09-28"),
+         ["EFF_IN_PLAN_ROTH"]),
+        ("2011-01-01-457b", "An in-plan Roth rollover in a governmental 457(b) plan on January 1, 2011.",
+         req(10_000_000, 2_000_000, [direct("irr", "in_plan_roth", 6_000_000), paid(2_000_000)], date="2011-01-01",
+             plan="457b_gov"), ["EFF_IN_PLAN_ROTH_457B"]),
         ("roth-rmd-2024-04-01", "A designated Roth account pays its 2023 RMD on April 1, 2024, the last day it "
          "could be due.", _seed_like("designated_roth", "2024-04-01", rmd=100_000), ["IRC_402A_D5"]),
         ("roth-rmd-2023-12-31", "A designated Roth account pays an RMD on December 31, 2023.",
@@ -538,11 +549,51 @@ def _dates_1_1() -> list[Candidate]:
     return out
 
 
+def _check_irr_whole(res: dict) -> None:
+    # IRS in-plan Roth page: "The amount includible in gross income for the year of the rollover is: the amount
+    # rolled over, less any basis in the amount transferred": $100,000 - $20,000 = $80,000
+    assert _rows(res, "irr") == [(80 * M, 20 * M, 80 * M)]
+    irr = next(r for r in res["disbursements"] if r["id"] == "irr")
+    assert irr["form_1099r"] == {"box1": 100 * M, "box2a": 80 * M, "box4": 0, "box5": 20 * M, "box7": "G"}
+    assert res["withholding"] == 0 and res["taxable_income"] == 80 * M
+
+
+IN_PLAN = [
+    ("in_plan_roth", "irr-whole-account",
+     "The whole $100,000 account ($20,000 after-tax) rolled directly into the plan's designated Roth account: the "
+     "$80,000 pre-tax is includible, the $20,000 after-tax is not; Form 1099-R box 1 $100,000, box 2a $80,000, box "
+     "5 $20,000, code G; nothing withheld.", ["IRC_402A_C4", "FORM_1099R_IRR"],
+     req(100 * M, 20 * M, [direct("irr", "in_plan_roth", 100 * M)]), _check_irr_whole),
+    ("in_plan_roth", "irr-after-traditional-ira",
+     "$50,000 directly to a traditional IRA and $50,000 into the plan's designated Roth account, no election: the "
+     "traditional IRA takes pre-tax first ($50,000); the in-plan rollover carries the other $30,000 pre-tax "
+     "(taxable) and all $20,000 after-tax (not taxable). Putting the in-plan Roth first would tax $50,000.",
+     ["IRC_402A_C4", "N2014_DIRECT", "N2014_CHOICE"],
+     req(100 * M, 20 * M, [direct("ira", "traditional_ira", 50 * M), direct("irr", "in_plan_roth", 50 * M)]),
+     _expect({"ira": (50 * M, 0, 0), "irr": (30 * M, 20 * M, 30 * M)}, taxable=30 * M)),
+    ("in_plan_roth", "irr-sixty-day",
+     "The whole $100,000 paid and rolled into the plan's designated Roth account within 60 days: 20% of the $80,000 "
+     "pre-tax ($16,000) is withheld at payment; the rollover's $80,000 pre-tax is includible, the payment itself "
+     "then is not.", ["IRC_402A_C4", "IRC_3405", "IRC_402C2"],
+     req(100 * M, 20 * M, [paid(100 * M)], rollovers_60_day=[sixty("s0", "in_plan_roth", 100 * M)]),
+     _expect({"s0": (80 * M, 20 * M, 80 * M), "me": (80 * M, 20 * M, 0)}, taxable=80 * M)),
+    ("in_plan_roth", "irr-from-designated-roth",
+     "Money of a designated Roth account cannot be rolled into the same plan's designated Roth account (it is Roth "
+     "money already): rejected.", ["IRC_402A_C4", "IRC_402A"],
+     req(100 * M, 20 * M, [direct("irr", "in_plan_roth", 50 * M), paid(50 * M)], contract="designated_roth"),
+     "ineligible_destination"),
+]
+
+
 def contract_1_1_candidates() -> list[Candidate]:
     out = list(EXAMPLES_1_1)
     for key, text, r, w in DE_MINIMIS:
         out.append(Candidate("withholding", f"de-minimis:{key}", text, ["Boundary", "Targeted"], r,
                              citations=["REG_3405_200", "REG_3405_RECEIVES"], check=_withheld(w)))
+    for topic, key, text, cites, request, expect in IN_PLAN:
+        error = isinstance(expect, str)
+        out.append(Candidate(topic, f"targeted:{key}", text, ["Targeted"], request, citations=cites,
+                             check=None if error else expect, tags=[f"error:{expect}"] if error else []))
     return out + _dates_1_1()
 
 

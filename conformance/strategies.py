@@ -77,6 +77,13 @@ def _feature_ok(features: set[str] | None, name: str) -> bool:
     return features is None or name in features
 
 
+def _in_plan(features: set[str] | None, plan: str, date: str) -> tuple[str, ...]:
+    """The in-plan Roth destination, where the feature and the date allow it (§402A(c)(4), from Sept. 28, 2010;
+    a governmental 457(b) plan's from 2011)."""
+    first = law.IN_PLAN_ROTH_457B_FROM.first if plan == "457b_gov" else law.IN_PLAN_ROTH_FROM.first
+    return ("in_plan_roth",) if _feature_ok(features, "in_plan_roth") and date >= first.isoformat() else ()
+
+
 @st.composite
 def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_directs: int = 4,
                    max_sixty: int = 3, with_sixty_day: bool = False) -> dict[str, Any]:
@@ -122,7 +129,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     n_rows = n_direct + (1 if paid else 0)
     D = draw(st.integers(n_rows, balance) | st.just(balance))
     amounts = draw(split(D, n_rows, low=1))
-    dests = _ROTH_DIRECT if roth else _PRETAX_DIRECT
+    dests = _ROTH_DIRECT if roth else _PRETAX_DIRECT + _in_plan(features, req["plan"], date)
     if not roth and date < law.ROTH_IRA_FROM_PLAN.first.isoformat():   # no plan-to-Roth-IRA rollovers before 2008
         dests = tuple(d for d in dests if d != "roth_ira")
     rows = []
@@ -149,7 +156,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
             and (with_sixty_day or draw(st.booleans())):
         n = draw(st.integers(1, min(max_sixty, paid_amount - rmd)))
         total = draw(st.integers(n, paid_amount - rmd))
-        sixty_dests = _ROTH_SIXTY if roth else _PRETAX_SIXTY
+        sixty_dests = _ROTH_SIXTY if roth else _PRETAX_SIXTY + _in_plan(features, req["plan"], date)
         if not roth and date < law.ROTH_IRA_FROM_PLAN.first.isoformat():
             sixty_dests = tuple(d for d in sixty_dests if d != "roth_ira")
         req["rollovers_60_day"] = [{"id": f"s{j}", "to": draw(st.sampled_from(sixty_dests)),

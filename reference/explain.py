@@ -205,14 +205,19 @@ def steps(req: Request, out: Outcome) -> list[str]:
         s.append(f"§3405(c) withholding: nothing is paid to the participant and direct rollovers are not withheld: "
                  f"{money(0)}.")
 
+    def conversion(row_id: str, to: str, pretax: int, how: str) -> str:
+        if to == "in_plan_roth":
+            return (f"§402A(c)(4)(A): the {money(pretax)} of pre-tax money rolled {how} into the plan's designated "
+                    f"Roth account by {row_id!r} is includible in gross income, as it would be were it not rolled "
+                    "over; its after-tax money is not.")
+        return (f"§408A(d)(3): the {money(pretax)} of pre-tax money rolled {how} to a Roth IRA by {row_id!r} is a "
+                "conversion and is taxable.")
     for d, r in directs:
         if law.is_conversion(req.contract, d.to) and r.pretax:
-            s.append(f"§408A(d)(3): the {money(r.pretax)} of pre-tax money rolled directly to a Roth IRA by "
-                     f"{d.id!r} is a conversion and is taxable.")
+            s.append(conversion(d.id, d.to, r.pretax, "directly"))
     for x, q in sixty:
         if law.is_conversion(req.contract, x.to) and q.pretax:
-            s.append(f"§408A(d)(3): the {money(q.pretax)} of pre-tax money rolled over to a Roth IRA by "
-                     f"{x.id!r} within 60 days is a conversion and is taxable.")
+            s.append(conversion(x.id, x.to, q.pretax, "within 60 days"))
     if paid:
         d, r = paid
         rolled = sum(q.pretax for _, q in sixty)
@@ -235,7 +240,8 @@ def steps(req: Request, out: Outcome) -> list[str]:
     codes = "; ".join(f"{d.id!r}: box 7 {r.form_1099r.box7}" for d, r in directs)
     if codes:
         s.append(f"Form 1099-R instructions: direct rollovers are reported with code G (H for designated Roth to a "
-                 f"Roth IRA, B,G to another designated Roth account): {codes}; box 2a is the taxable amount.")
+                 f"Roth IRA, B,G to another designated Roth account; G with the taxable amount in box 2a and the "
+                 f"basis in box 5 for an in-plan Roth rollover): {codes}; box 2a is the taxable amount.")
     s.append(f"Remaining: balance {money(req.balance)} − {money(D)} = {money(res.remaining_balance)}; basis "
              f"{money(req.basis)} − {money(N)} = {money(res.remaining_basis)}; pre-1987 basis "
              f"{money(res.remaining_pre1987_basis)}.")

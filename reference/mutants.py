@@ -184,6 +184,12 @@ def withholding_on_rmd(A: Arith, req: Request) -> alg.Outcome:
     return _rewithhold(A, req, alg.allocate(A, req), lambda d, r: r.pretax)
 
 
+def in_plan_roth_untaxed(A: Arith, req: Request) -> alg.Outcome:
+    with patched(law=_law_with(is_conversion=lambda contract, to: law.is_conversion(contract, to)
+                               and to != "in_plan_roth")):
+        return alg.allocate(A, req)
+
+
 def no_withholding_floor(A: Arith, req: Request) -> alg.Outcome:
     out = alg.allocate(A, req)
     return _rewithhold(A, req, out, lambda d, r: r.pretax - out.rmd_pretax)
@@ -248,6 +254,8 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
            "ineligible_destination error.", True, aftertax_into_457b),
     Mutant("no_withholding_floor", "20% is withheld even when the year's eligible rollover distributions "
            "received total less than $200 (Reg. §31.3405(c)-1 Q&A-14 missed).", True, no_withholding_floor),
+    Mutant("in_plan_roth_untaxed", "Pre-tax money rolled into the plan's own designated Roth account is not counted "
+           "as taxable (§402A(c)(4)(A) missed).", True, in_plan_roth_untaxed),
     Mutant("roth_cash_box7_null", "Cash paid from a designated Roth account is reported without code B in box 7.",
            True, roth_cash_box7_null),
 )}

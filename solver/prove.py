@@ -343,7 +343,8 @@ def mutant_shapes() -> list[Shape]:
     refuse after-tax money must be filled first, which leaves a reversed default order no room to differ)."""
     # smallest first (short counterexamples); old-rule shapes last (their splits are nonlinear, so slow)
     extra = [Shape(directs=(("457b_gov", True),), paid=True),
-             Shape(directs=(("traditional_ira", True), ("roth_ira", True)), paid=True)]
+             Shape(directs=(("traditional_ira", True), ("roth_ira", True)), paid=True),
+             Shape(directs=(("in_plan_roth", True),), paid=True)]   # in the Roth IRA's class, like 457(b) above
     return sorted(S.small_shapes() + extra, key=lambda s: (s.regime == law.OLD, S.size(s)))
 
 

@@ -18,6 +18,8 @@ FEATURES: dict[str, str] = {
     "regime_2009": "the old rule of Notice 2009-68 (explicit or by date)",
     "form_1099r": "Form 1099-R boxes in each disbursement's result",
     # contract 1.1
+    "in_plan_roth": "the in_plan_roth destination: a rollover into the same plan's designated Roth account "
+                    "(§402A(c)(4))",
     "withholding_de_minimis": "other_eligible_this_year: the year's other eligible rollover distributions, for the "
                               "$200 floor of mandatory withholding (Reg. §31.3405(c)-1 Q&A-14)",
 }
@@ -38,6 +40,10 @@ def required_features(request: Any) -> set[str]:
         need.add("pre1987_basis")
     if request.get("rmd") or request.get("hardship"):
         need.add("rmd")
+    rows = [r for key in ("disbursements", "rollovers_60_day") for r in (request.get(key) or [])
+            if isinstance(r, dict)]
+    if any(r.get("to") == "in_plan_roth" for r in rows):
+        need.add("in_plan_roth")
     if request.get("other_eligible_this_year"):
         need.add("withholding_de_minimis")
     if request.get("regime") == "notice_2009_68":

@@ -104,8 +104,21 @@ EFF_DESIGNATED_ROTH = _effective(law.DESIGNATED_ROTH_FROM)
 EFF_AFTERTAX_403B = _effective(law.AFTERTAX_INTO_403B_FROM)
 EFF_ROTH_IRA = _effective(law.ROTH_IRA_FROM_PLAN)
 EFF_DESIGNATED_ROTH_457B = _effective(law.DESIGNATED_ROTH_457B_FROM)
+EFF_IN_PLAN_ROTH = _effective(law.IN_PLAN_ROTH_FROM)
+EFF_IN_PLAN_ROTH_457B = _effective(law.IN_PLAN_ROTH_457B_FROM)
 EFFECTIVE_CITATIONS = (EFF_MODELLED_FROM, EFF_DESIGNATED_ROTH, EFF_AFTERTAX_403B, EFF_ROTH_IRA,
-                       EFF_DESIGNATED_ROTH_457B)
+                       EFF_DESIGNATED_ROTH_457B, EFF_IN_PLAN_ROTH, EFF_IN_PLAN_ROTH_457B)
+IRC_402A_C4 = Citation("IRC", "§402A(c)(4)(A)-(B)",
+                       "there shall be included in gross income any amount which would be includible were it not part "
+                       "of a qualified rollover contribution ... a distribution from such plan other than from a "
+                       "designated Roth account which is contributed ... to the designated Roth account maintained "
+                       "under such plan")
+FORM_1099R_IRR = Citation("IRS", "Instructions for Forms 1099-R and 5498 (2016 edition; the same text quoted from the "
+                          "2024 edition by practitioners)",
+                          "For a direct rollover of a distribution from a section 401(k) plan, a section 403(b) plan, "
+                          "or a governmental section 457(b) plan to a designated Roth account in the same plan, enter "
+                          "the amount rolled over in box 1, the taxable amount in box 2a, and any basis recovery amount "
+                          "in box 5. Use Code G in box 7.", confirmed=False)
 CONTRACT_ZERO = Citation("rollsplit", "wire contract 1.1, Request",
                          "every disbursement and 60-day rollover is at least 1 cent, else zero_amount")
 REG_3405_200 = Citation("Treas. Reg.", "§31.3405(c)-1 Q&A-14 (T.D. 8619, 1995; unchanged through T.D. 10001, 2024)",
@@ -196,7 +209,7 @@ ERROR_CITATIONS: dict[str, tuple[str, ...]] = {
     "regime_not_permitted": ("CONTRACT_RULE10", "N2009_68"),
     "zero_amount": ("CONTRACT_ZERO", "FORM_1099R_10"),
     "before_effective_date": ("EFF_MODELLED_FROM", "EFF_DESIGNATED_ROTH", "EFF_AFTERTAX_403B", "EFF_ROTH_IRA",
-                              "EFF_DESIGNATED_ROTH_457B"),
+                              "EFF_DESIGNATED_ROTH_457B", "EFF_IN_PLAN_ROTH", "EFF_IN_PLAN_ROTH_457B"),
     "rmd_not_required": ("IRC_402A_D5",),
 }
 
@@ -532,17 +545,19 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant("ROWS-NONZERO", "Every disbursement and 60-day rollover answered is at least one cent: a $0 row is no "
               "distribution and gets no Form 1099-R.", (FORM_1099R_10, CONTRACT_ROW), _always, _rows_nonzero),
     Invariant("ROUTE-IN-FORCE", "A result is given only for a distribution whose routes the law provided on its date: "
-              "after 2001; after-tax money into a 403(b) from 2007; to a Roth IRA from a plan after 2007; from a "
-              "designated Roth account from 2006 (a governmental 457(b) plan's from 2011).", EFFECTIVE_CITATIONS,
+              "after 2001; after-tax money into a 403(b) from 2007; to a Roth IRA from a plan after 2007; in-plan "
+              "Roth rollovers after September 27, 2010 (a governmental 457(b) plan's from 2011); from a designated "
+              "Roth account from 2006 (a governmental 457(b) plan's from 2011).", EFFECTIVE_CITATIONS,
               _always, _route_open),
     Invariant("ROTH-NO-LIFETIME-RMD", "A designated Roth account pays no lifetime required minimum distribution after "
               "the 2023 RMD's last due date (April 1, 2024).", (IRC_402A_D5,), _always, _roth_no_lifetime_rmd),
-    Invariant("TAXABLE-ROW", "A row is taxable for pre-tax money kept or converted to a Roth IRA, and not for money "
-              "rolled over to a traditional vehicle.", (IRC_408A, IRC_402C2), _always, _taxable_row),
+    Invariant("TAXABLE-ROW", "A row is taxable for pre-tax money kept, converted to a Roth IRA or rolled into the "
+              "plan's designated Roth account, and not for money rolled over to a traditional vehicle.",
+              (IRC_408A, IRC_402A_C4, IRC_402C2), _always, _taxable_row),
     Invariant("TAXABLE-SUM", "Taxable income is the sum of every row's taxable amount.", (IRC_402A_TAX,), _always,
               _taxable_sum),
     Invariant("FORM-1099R", "Each disbursement's Form 1099-R reports its amount, taxable amount, withholding, "
-              "after-tax part and distribution code.", (FORM_1099R,), _always, _form_1099r),
+              "after-tax part and distribution code.", (FORM_1099R, FORM_1099R_IRR), _always, _form_1099r),
     Invariant("REGIME", "The result names the regime the request asked for, or the default for its contract and date.",
               (N2009_68,), _always, _regime),
     Invariant("OLD-RULE-PRORATA", "Under Notice 2009-68 each disbursement carries its own pro rata share of the basis, "

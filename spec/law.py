@@ -15,7 +15,8 @@ MAX_CENTS = 2**53 - 1  # wire contract v1: money is a JSON integer in [0, 2^53 -
 PLANS = ("401a", "403b", "457b_gov")
 CONTRACTS = ("pretax_aftertax", "designated_roth")
 METHODS = ("direct", "paid")
-DESTINATIONS = ("traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth")
+DESTINATIONS = ("traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth",
+                "in_plan_roth")   # contract 1.1: the designated Roth account of the same plan (§402A(c)(4))
 REGIMES = ("notice_2014_54", "notice_2009_68")
 NEW, OLD = REGIMES
 
@@ -37,7 +38,9 @@ def may_receive(contract: str, method: str, to: str, accepts_aftertax: bool, kin
       or "(B) ... to an eligible retirement plan described in clause (i) or (ii) of paragraph (8)(B)" (IRAs).
       A governmental 457(b) plan takes no after-tax money (§457(e)(16); model §402(f) notice).
       Pre-tax money may go to any eligible retirement plan (§402(c)(8)(B)) and to a Roth IRA as a
-      conversion (§408A(d)(3)); never to a designated Roth account (§402A(c)(3)).
+      conversion (§408A(d)(3)); never to another plan's designated Roth account (§402A(c)(3)). Both kinds may
+      go to the same plan's designated Roth account (`in_plan_roth`, §402A(c)(4)); a designated Roth contract's
+      money never goes there (it is already Roth money).
     designated_roth contract:
       §402A(c)(3): "only to another designated Roth account ... or to a Roth IRA"; a 60-day rollover
       to a designated Roth account may take only the part that would be includible (IRS designated
@@ -52,6 +55,13 @@ def may_receive(contract: str, method: str, to: str, accepts_aftertax: bool, kin
         return False
     if to == "designated_roth":
         return False
+    if to == "in_plan_roth":
+        # §402A(c)(4)(B): a distribution "other than from a designated Roth account which is contributed in a
+        # qualified rollover contribution ... to the designated Roth account maintained under such plan":
+        # pre-tax and after-tax money alike, by direct rollover or within 60 days (the IRS in-plan Roth page:
+        # "the rollover must be direct (not a 60-day rollover) if the amount is not otherwise eligible for
+        # distribution" — a distribution is)
+        return True
     if kind == "pretax":
         return True
     if to in IRAS:
@@ -68,8 +78,10 @@ def receives_nothing(contract: str, method: str, to: str, accepts_aftertax: bool
 
 @functools.cache  # pure function of a few strings, called per row of every allocation
 def is_conversion(contract: str, to: str) -> bool:
-    """§408A(d)(3)(A): pre-tax money rolled into a Roth IRA is includible in gross income."""
-    return contract == "pretax_aftertax" and to == "roth_ira"
+    """§408A(d)(3)(A): pre-tax money rolled into a Roth IRA is includible in gross income; §402A(c)(4)(A)(i), in
+    the same words, for an in-plan Roth rollover ("there shall be included in gross income any amount which
+    would be includible were it not part of a qualified rollover contribution"): the after-tax part is not."""
+    return contract == "pretax_aftertax" and to in ("roth_ira", "in_plan_roth")
 
 
 @functools.cache  # pure function of a few strings, called per row of every allocation
@@ -86,7 +98,9 @@ def direct_default_rank(contract: str, to: str, accepts_aftertax: bool) -> int:
         return 0
     if to in ("traditional_ira", "qualified_plan", "403b"):
         return 1
-    if to == "roth_ira":
+    if to in ("roth_ira", "in_plan_roth"):
+        # both Roth destinations: pre-tax money there is taxed like a conversion, after-tax money is not, so
+        # the traditional vehicles take pre-tax first and the after-tax money is kept for the Roth ones
         return 2
     return 3  # designated_roth: ineligible for this contract anyway
 
@@ -98,7 +112,7 @@ def sixty_day_default_rank(contract: str, to: str) -> int:
         return 0
     if to == "traditional_ira":
         return 1
-    return 2
+    return 2   # roth_ira and in_plan_roth
 
 
 # Notice 2014-54 and T.D. 9769 transition (IRS FAQ "Rollovers of After-Tax Contributions").
@@ -160,8 +174,19 @@ DESIGNATED_ROTH_457B_FROM = EffectiveDate(
     "designated_roth_account_457b", _dt.date(2011, 1, 1), "designated Roth accounts in governmental 457(b) plans",
     "Small Business Jobs Act of 2010 (Pub. L. 111-240, 124 Stat. 2566)", "§2111(c)",
     "The amendments made by this section shall apply to taxable years beginning after December 31, 2010.")
+IN_PLAN_ROTH_FROM = EffectiveDate(
+    "in_plan_roth", _dt.date(2010, 9, 28), "in-plan Roth rollovers (401(k) and 403(b) plans)",
+    "Small Business Jobs Act of 2010 (Pub. L. 111-240) §2112, as the IRS in-plan Roth rollover page states its date",
+    "§2112(b)", "Eligible rollover distributions made after September 27, 2010, may be rolled over to designated "
+    "Roth accounts in 401(k) and 403(b) plans.", primary=False)
+IN_PLAN_ROTH_457B_FROM = EffectiveDate(
+    "in_plan_roth_457b", _dt.date(2011, 1, 1), "in-plan Roth rollovers in governmental 457(b) plans",
+    "IRS, Designated Roth Accounts — In-Plan Rollovers (web page)", "",
+    "Governmental 457(b) plans can be amended to include designated Roth accounts and allow in-plan Roth rollovers "
+    "for taxable years beginning after 2010.", primary=False)
 EFFECTIVE_DATES: tuple[EffectiveDate, ...] = (MODELLED_FROM, DESIGNATED_ROTH_FROM, AFTERTAX_INTO_403B_FROM,
-                                              ROTH_IRA_FROM_PLAN, DESIGNATED_ROTH_457B_FROM)
+                                              ROTH_IRA_FROM_PLAN, IN_PLAN_ROTH_FROM, DESIGNATED_ROTH_457B_FROM,
+                                              IN_PLAN_ROTH_457B_FROM)
 
 
 def route_closed(contract: str, plan: str, date: _dt.date, rollovers: list[tuple[str, str, bool]]) -> \
@@ -180,6 +205,10 @@ def route_closed(contract: str, plan: str, date: _dt.date, rollovers: list[tuple
     for path, to, accepts in rollovers:
         if to == "roth_ira" and date < ROTH_IRA_FROM_PLAN.first:
             return ROTH_IRA_FROM_PLAN, path + ".to"
+        if to == "in_plan_roth" and date < IN_PLAN_ROTH_FROM.first:
+            return IN_PLAN_ROTH_FROM, path + ".to"
+        if to == "in_plan_roth" and plan == "457b_gov" and date < IN_PLAN_ROTH_457B_FROM.first:
+            return IN_PLAN_ROTH_457B_FROM, path + ".to"
         if to == "403b" and accepts and date < AFTERTAX_INTO_403B_FROM.first:
             # the request says the 403(b) takes after-tax money (accepts_aftertax, default true): not yet lawful
             return AFTERTAX_INTO_403B_FROM, path + ".accepts_aftertax"

@@ -50,6 +50,7 @@ CASES = {
     "aftertax_into_457b": (req([direct("gov", "457b_gov", 10_000_000)]), "ELIGIBILITY"),
     # a $150 payment, nothing else eligible this year: under the $200 floor (Reg. §31.3405(c)-1 Q&A-14)
     "no_withholding_floor": (req([paid(15_000)]), "WITHHOLDING-DE-MINIMIS"),
+    "in_plan_roth_untaxed": (req([direct("irr", "in_plan_roth", 10_000_000)]), "TAXABLE-ROW"),
     "roth_cash_box7_null": ({**req(SEED_004), "contract": "designated_roth",
                              "disbursements": [direct("ira", "roth_ira", 6_000_000), paid(2_000_000)]}, "FORM-1099R"),
 }

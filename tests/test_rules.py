@@ -593,3 +593,44 @@ def test_box7_of_cash_from_a_designated_roth_account_is_b():
     assert rows(a)["me"]["form_1099r"]["box7"] == "B" and rows(a)["r"]["form_1099r"]["box7"] == "H"
     a = result(request([direct("r", "traditional_ira", 6_000_000), paid("me", 2_000_000)]))
     assert rows(a)["me"]["form_1099r"]["box7"] is None and rows(a)["r"]["form_1099r"]["box7"] == "G"
+
+
+# ---- contract 1.1: in-plan Roth rollovers (§402A(c)(4)) -------------------------------------------------------
+def test_in_plan_roth_pretax_is_taxable_aftertax_is_not():
+    # whole account $100,000 with $20,000 after-tax rolled into the plan's designated Roth account: $80,000 taxable
+    a = result(request([direct("irr", "in_plan_roth", 10_000_000)]))
+    assert split(a, "irr") == (8_000_000, 2_000_000)
+    assert rows(a)["irr"]["taxable"] == 8_000_000 and a["withholding"] == 0
+    assert rows(a)["irr"]["form_1099r"] == {"box1": 10_000_000, "box2a": 8_000_000, "box4": 0, "box5": 2_000_000,
+                                            "box7": "G"}
+
+
+def test_in_plan_roth_comes_after_the_traditional_vehicles_by_default():
+    # $50,000 to a traditional IRA first in the default order: it takes $50,000 pre-tax; the in-plan rollover
+    # gets the other $30,000 pre-tax and the $20,000 after-tax, whatever the request order
+    for rows_ in ([direct("irr", "in_plan_roth", 5_000_000), direct("ira", "traditional_ira", 5_000_000)],
+                  [direct("ira", "traditional_ira", 5_000_000), direct("irr", "in_plan_roth", 5_000_000)]):
+        a = result(request(rows_))
+        assert split(a, "ira") == (5_000_000, 0) and split(a, "irr") == (3_000_000, 2_000_000)
+        assert a["taxable_income"] == 3_000_000
+
+
+def test_in_plan_roth_within_60_days_is_withheld_at_payment():
+    a = result(request([paid("me", 10_000_000)], rollovers_60_day=[sixty("s0", "in_plan_roth", 10_000_000)]))
+    assert split(a, "s0") == (8_000_000, 2_000_000) and rows(a)["s0"]["taxable"] == 8_000_000
+    assert rows(a)["me"]["taxable"] == 0 and a["withholding"] == 1_600_000
+
+
+def test_in_plan_roth_is_not_for_designated_roth_money():
+    e = error(request([direct("irr", "in_plan_roth", 5_000_000), paid("me", 5_000_000)], contract="designated_roth"))
+    assert e["code"] == "ineligible_destination"
+
+
+@pytest.mark.parametrize("plan, date, ok", [("401a", "2010-09-27", False), ("401a", "2010-09-28", True),
+                                            ("457b_gov", "2010-12-31", False), ("457b_gov", "2011-01-01", True)])
+def test_in_plan_roth_by_date(plan, date, ok):
+    req = request([direct("irr", "in_plan_roth", 6_000_000), paid("me", 2_000_000)], plan=plan, date=date)
+    if ok:
+        assert result(req)["disbursements"][0]["taxable"] == 6_000_000
+    else:
+        assert (error(req)["code"], error(req)["field"]) == ("before_effective_date", "disbursements[0].to")

@@ -106,7 +106,7 @@ def _f_zero_amount(draw, req):
 
 # (what the fault changes, how): each moves a valid request to a day before a route of the law existed
 _BEFORE = st.sampled_from(["before_2002", "roth_account_before_2006", "roth_457b_before_2011",
-                           "roth_ira_before_2008", "aftertax_403b_before_2007"])
+                           "roth_ira_before_2008", "aftertax_403b_before_2007", "in_plan_roth_before_2010"])
 
 
 def _day_before(first) -> str:
@@ -132,6 +132,12 @@ def _f_before_effective_date(draw, req):
             return None
         rows[draw(st.integers(0, len(rows) - 1))]["to"] = "roth_ira"
         req["date"] = _day_before(law.ROTH_IRA_FROM_PLAN.first)
+    elif how == "in_plan_roth_before_2010" and not roth:
+        rows = _directs(req) + req.get("rollovers_60_day", [])
+        if not rows:
+            return None
+        rows[draw(st.integers(0, len(rows) - 1))]["to"] = "in_plan_roth"
+        req["date"] = _day_before(law.IN_PLAN_ROTH_FROM.first)
     elif how == "aftertax_403b_before_2007" and not roth:
         directs = _directs(req)
         if not directs:
@@ -239,9 +245,10 @@ def _f_ineligible_destination(draw, req):
 
 
 _BAD_DIRECT = st.sampled_from(["457b_gov", "qualified_plan", "403b", "designated_roth"])
-_BAD_DIRECT_ROTH = st.sampled_from(["qualified_plan", "403b", "457b_gov", "traditional_ira"])
+_BAD_DIRECT_ROTH = st.sampled_from(["qualified_plan", "403b", "457b_gov", "traditional_ira", "in_plan_roth"])
 _BAD_SIXTY = st.sampled_from(["457b_gov", "qualified_plan", "403b", "designated_roth"])
-_BAD_SIXTY_ROTH = st.sampled_from(["qualified_plan", "403b", "457b_gov", "traditional_ira", "designated_roth"])
+_BAD_SIXTY_ROTH = st.sampled_from(["qualified_plan", "403b", "457b_gov", "traditional_ira", "designated_roth",
+                                   "in_plan_roth"])
 
 
 def _f_not_eligible_rollover_distribution(draw, req):
