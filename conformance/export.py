@@ -66,6 +66,8 @@ SHAPES: list[tuple[str, Shape]] = [
     ("eligibility", Shape(directs=((DR, True),))),
     ("in_plan_roth", Shape(directs=((T, True), (IPR, True)))),
     ("in_plan_roth", Shape(directs=(), sixty=(IPR,))),
+    ("loan_offset", Shape(directs=((T, True),), loan_offset="qualified")),
+    ("loan_offset", Shape(directs=(), sixty=(T,), loan_offset="offset")),
 ]
 
 TOPICS: dict[str, str] = {
@@ -87,6 +89,8 @@ TOPICS: dict[str, str] = {
     "large_values": "Amounts near 2^53 and products above 2^64: big integers required, floats fail.",
     "in_plan_roth": "In-plan Roth rollovers into the plan's own designated Roth account (§402A(c)(4)): pre-tax "
                     "money taxable like a conversion, after-tax money not, no withholding on a direct rollover.",
+    "loan_offset": "Plan loan offsets on the payment: part of the distribution and of box 1, rollable (a qualified "
+                   "offset by the return's due date), withheld from only up to the cash paid.",
     "effective_dates": "The first day each route of the law was open: rollovers after 2001, after-tax money into "
                        "a 403(b) from 2007, plan-to-Roth-IRA rollovers after 2007, designated Roth accounts from "
                        "2006 (governmental 457(b) from 2011), the last lifetime RMD of a designated Roth account.",
@@ -99,6 +103,7 @@ TOPIC_CITATIONS: dict[str, list[str]] = {
     "regime": ["N2009_68"], "eligibility": ["IRC_402C2_AT", "IRC_402A"],
     "rmd": ["REG_RMD", "REG_RMD_2025", "IRC_402C4"],
     "in_plan_roth": ["IRC_402A_C4", "FORM_1099R_IRR"],
+    "loan_offset": ["REG_LOAN_OFFSET", "REG_3405_OFFSET", "IRC_402C3C"],
 }
 
 # Wycheproof-style flags: each defined once, with the bug it catches.

@@ -585,11 +585,63 @@ IN_PLAN = [
 ]
 
 
+def offset_row(cash: int, offset: int, qualified: bool = True) -> dict:
+    row = {"id": "me", "method": "paid", "amount": cash, "loan_offset": offset}
+    if qualified:
+        row["qualified_plan_loan_offset"] = True
+    return row
+
+
+def _offset_check(withheld: int, box1: int, box7: str | None, taxable: int) -> Callable[[dict], None]:
+    def check(res: dict) -> None:
+        me = next(r for r in res["disbursements"] if r["id"] == "me")
+        assert (me["withholding"], me["form_1099r"]["box4"], res["withholding"]) == (withheld, withheld, withheld)
+        assert (me["form_1099r"]["box1"], me["form_1099r"]["box7"]) == (box1, box7)
+        assert res["taxable_income"] == taxable
+    return check
+
+
+# Treas. Reg. §1.402(c)-2(g)(5) (T.D. 10001; the same figures in the earlier Q&A-9 and §1.402(c)-3): a $10,000
+# account of which $3,000 is a plan loan, offset after severance from employment (a qualified plan loan offset)
+LOAN_OFFSETS = [
+    ("reg-1.402(c)-2(g)-example-1", "Treas. Reg. §1.402(c)-2(g)(5) Example 1: $10,000 account, $3,000 of it a plan "
+     "loan offset after severance; the $7,000 goes by direct rollover. No withholding: no cash is received from "
+     "which to withhold; the $3,000 offset is reported with code M and may be rolled over by the tax return's due "
+     "date.", ["REG_LOAN_OFFSET", "REG_3405_OFFSET", "IRC_402C3C", "FORM_1099R_M"],
+     req(1_000_000, 0, [direct("ira", "traditional_ira", 700_000), offset_row(0, 300_000)], date="2025-09-18"),
+     _offset_check(0, 300_000, "M", 300_000)),
+    ("reg-1.402(c)-2(g)-example-4", "Treas. Reg. §1.402(c)-2(g)(5) Example 4: the $3,000 offset and $7,000 in cash: "
+     "20% of $10,000 ($2,000) is withheld from the $7,000 cash, so the employee receives $5,000; box 1 is $10,000.",
+     ["REG_LOAN_OFFSET", "REG_3405_OFFSET", "IRC_402C3C", "FORM_1099R_M"],
+     req(1_000_000, 0, [offset_row(700_000, 300_000)], date="2025-09-18"),
+     _offset_check(200_000, 1_000_000, "M", 1_000_000)),
+    ("offset-cap", "A $9,000 plan loan offset and $1,000 in cash: 20% of $10,000 is $2,000, but no more than the "
+     "$1,000 of cash can be withheld (Reg. §31.3405(c)-1 Q&A-11).", ["REG_3405_OFFSET"],
+     req(1_000_000, 0, [offset_row(100_000, 900_000, qualified=False)]), _offset_check(100_000, 1_000_000, None,
+                                                                                      1_000_000)),
+    ("offset-rolled-over", "The $3,000 qualified plan loan offset of Example 1 rolled over to a traditional IRA "
+     "(by the due date of the return, §402(c)(3)(C)): nothing is taxable.", ["IRC_402C3C", "IRC_402C2"],
+     req(1_000_000, 0, [direct("ira", "traditional_ira", 700_000), offset_row(0, 300_000)], date="2025-09-18",
+         rollovers_60_day=[{"id": "s0", "to": "traditional_ira", "amount": 300_000}]),
+     _offset_check(0, 300_000, "M", 0)),
+    ("offset-designated-roth", "A qualified plan loan offset in a designated Roth account ($10,000 with $2,000 of "
+     "contributions, not a qualified distribution): the $7,000 direct rollover to a Roth IRA takes earnings first, "
+     "so the $3,000 offset is $1,000 of earnings (taxable) and $2,000 of contributions; box 7 carries B and M (and "
+     "the payor's age code).", ["FORM_1099R", "FORM_1099R_M"],
+     req(1_000_000, 200_000, [direct("r", "roth_ira", 700_000), offset_row(0, 300_000)], contract="designated_roth",
+         date="2025-09-18"), _offset_check(0, 300_000, "B,M", 100_000)),
+]
+
+
 def contract_1_1_candidates() -> list[Candidate]:
     out = list(EXAMPLES_1_1)
     for key, text, r, w in DE_MINIMIS:
         out.append(Candidate("withholding", f"de-minimis:{key}", text, ["Boundary", "Targeted"], r,
                              citations=["REG_3405_200", "REG_3405_RECEIVES"], check=_withheld(w)))
+    for key, text, cites, request, check in LOAN_OFFSETS:
+        flags = ["WorkedExample"] if key.startswith("reg-") else ["Targeted"]
+        out.append(Candidate("loan_offset" if not key.startswith("reg-") else "examples", f"loan-offset:{key}", text,
+                             flags, request, citations=cites, check=check))
     for topic, key, text, cites, request, expect in IN_PLAN:
         error = isinstance(expect, str)
         out.append(Candidate(topic, f"targeted:{key}", text, ["Targeted"], request, citations=cites,

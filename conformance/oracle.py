@@ -112,7 +112,7 @@ def parse_answer(req: Request, answer: Any, forms: bool = True) -> tuple[Result 
             problems.append(f"{p}.form_1099r must be an object")
             f = {}
         fp = f"{p}.form_1099r"
-        form = Form1099R(box1=_int(f, "box1", fp + ".box1", problems) if forms else d.amount,
+        form = Form1099R(box1=_int(f, "box1", fp + ".box1", problems) if forms else d.distributed,
                          box2a=_int(f, "box2a", fp + ".box2a", problems) if forms else 0,
                          box4=_int(f, "box4", fp + ".box4", problems) if forms else 0,
                          box5=_int(f, "box5", fp + ".box5", problems) if forms else 0,

@@ -141,7 +141,15 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
             row["accepts_aftertax"] = False   # no after-tax money into a 403(b) before 2007
         rows.append(row)
     if paid:
-        rows.insert(draw(st.integers(0, len(rows))), {"id": "cash", "method": "paid", "amount": amounts[-1]})
+        cash = {"id": "cash", "method": "paid", "amount": amounts[-1]}
+        rows.insert(draw(st.integers(0, len(rows))), cash)
+        if not hardship and _feature_ok(features, "loan_offset") and draw(st.integers(0, 4)) == 0:
+            # part or all of the payment is a plan loan offset (the distribution stays the same)
+            offset = cash["amount"] if draw(st.booleans()) else draw(st.integers(1, cash["amount"]))
+            cash["amount"] -= offset
+            cash["loan_offset"] = offset
+            if draw(st.booleans()):
+                cash["qualified_plan_loan_offset"] = True
     req["disbursements"] = rows
     if hardship:
         req["hardship"] = True

@@ -81,11 +81,13 @@ def allocate(A: Arith, req: Request) -> Outcome:
     directs = [i for i, d in enumerate(rows) if d.method == "direct"]
     paid = next((i for i, d in enumerate(rows) if d.method == "paid"), None)
     sixty = req.rollovers_60_day
-    paid_amount: Num = rows[paid].amount if paid is not None else 0
+    # the payment distributes its cash and its plan loan offset (Treas. Reg. §1.402(c)-2(g)); only the cash can
+    # be withheld from (§3405(e)(8), Reg. §31.3405(c)-1 Q&A-11)
+    paid_amount: Num = rows[paid].distributed if paid is not None else 0
     R = req.rmd
 
     # Rule 1: one distribution of all disbursements scheduled together (Notice 2014-54 §III ¶1).
-    D = total(A, (d.amount for d in rows))
+    D = total(A, (d.distributed for d in rows))
     # Rule 2: §72(e)(8).
     N = basis_recovered(A, D, req.balance, req.basis, req.pre1987_basis)
     T = D if (contract == "designated_roth" and req.qualified_roth) else N
@@ -116,11 +118,11 @@ def allocate(A: Arith, req: Request) -> Outcome:
             pretax[paid] = P - direct_total  # Rule 5: the payment carries the rest.
     else:
         # Rule 10, Notice 2009-68: every disbursement carries its own pro rata share of basis.
-        shares = largest_remainder(A, T, [d.amount for d in rows])
+        shares = largest_remainder(A, T, [d.distributed for d in rows])
         for i, d in enumerate(rows):
-            pretax[i] = d.amount - shares[i]
+            pretax[i] = d.distributed - shares[i]
         direct_total = total(A, (pretax[i] for i in directs))
-    aftertax = [d.amount - p for d, p in zip(rows, pretax)]
+    aftertax = [d.distributed - p for d, p in zip(rows, pretax)]
 
     # Rule 3: the RMD is paid out and is after-tax money first (Reg. §1.402(c)-2 A-8, secondary).
     paid_pretax: Num = pretax[paid] if paid is not None else 0
@@ -152,8 +154,10 @@ def allocate(A: Arith, req: Request) -> Outcome:
         withholding = 0
     else:
         year_total = paid_amount - R + req.other_eligible_this_year
-        withholding = A.ite(A.lt(year_total, law.WITHHOLDING_DE_MINIMIS), 0,
-                            A.round_half_up(rollable, *law.WITHHOLDING_RATE))
+        due = A.round_half_up(rollable, *law.WITHHOLDING_RATE)
+        if paid is not None and rows[paid].distributed is not rows[paid].amount:   # a loan offset: cap at the cash
+            due = A.min(due, rows[paid].amount)
+        withholding = A.ite(A.lt(year_total, law.WITHHOLDING_DE_MINIMIS), 0, due)
 
     # Rule 8: what is includible in gross income.
     sixty_taxable = [p if law.is_conversion(contract, x.to) else 0 for x, p in zip(sixty, sixty_pretax)]
@@ -165,10 +169,10 @@ def allocate(A: Arith, req: Request) -> Outcome:
             w = 0
         else:
             taxable = pretax[i] - total(A, sixty_pretax)
-            box7 = "B" if contract == "designated_roth" else None
+            box7 = law.payment_box7(contract, d.qualified_plan_loan_offset)
             w = withholding
         # Rule 9: Form 1099-R, one per disbursement.
-        form = Form1099R(box1=d.amount, box2a=taxable if d.method == "direct" else pretax[i], box4=w,
+        form = Form1099R(box1=d.distributed, box2a=taxable if d.method == "direct" else pretax[i], box4=w,
                          box5=aftertax[i], box7=box7)
         results.append(DisbursementResult(id=d.id, pretax=pretax[i], aftertax=aftertax[i], taxable=taxable,
                                           withholding=w, form_1099r=form))

@@ -213,7 +213,14 @@ def shape_key(req: Request) -> tuple | None:
     except KeyError:
         return None
     return (req.contract, req.regime, req.qualified_roth, req.hardship,
-            tuple((d.method, d.to, d.accepts_aftertax) for d in rows), tuple(x.to for x in sixty), elections)
+            tuple((d.method, d.to, d.accepts_aftertax, has_offset(d), d.qualified_plan_loan_offset) for d in rows),
+            tuple(x.to for x in sixty), elections)
+
+
+def has_offset(d) -> bool:
+    """Does the row carry a plan loan offset (a term, or a nonzero amount)? A literal 0 is no offset: the row's
+    formulas then have no offset term (`Disbursement.distributed`)."""
+    return not (type(d.loan_offset) is int and d.loan_offset == 0)
 
 
 def money_of(req: Request) -> list:
@@ -221,6 +228,7 @@ def money_of(req: Request) -> list:
     e = req.elections
     m = [req.balance, req.basis, req.pre1987_basis, req.rmd, req.other_eligible_this_year]
     m += [d.amount for d in req.disbursements]
+    m += [d.loan_offset for d in req.disbursements if has_offset(d)]   # a traced offset only where one is given
     m += [x.amount for x in req.rollovers_60_day]
     if e.direct_pretax_amounts is not None:
         m += e.direct_pretax_amounts.values()
@@ -257,6 +265,7 @@ def compile_shape(req: Request) -> Callable[[list, list], dict | None]:
     stand_in = {x: _ID.format(i) for i, x in enumerate(ids_of(req))}
     balance, basis, pre1987, rmd, other = next(var), next(var), next(var), next(var), next(var)
     t_rows = tuple(dataclasses.replace(d, id=stand_in[d.id], amount=next(var)) for d in rows)
+    t_rows = tuple(dataclasses.replace(d, loan_offset=next(var)) if has_offset(d) else d for d in t_rows)
     t_sixty = tuple(dataclasses.replace(x, id=stand_in[x.id], amount=next(var)) for x in sixty)
 
     def ids(xs):

@@ -11,6 +11,7 @@ from tabulate import tabulate
 
 from rollsplit.reference.algorithm import Outcome
 from rollsplit.spec import law
+from rollsplit.spec.arith import INT
 from rollsplit.spec.errors import RequestError
 from rollsplit.spec.model import Request
 from rollsplit.spec.orders import direct_fill_order, sixty_day_fill_order
@@ -41,7 +42,7 @@ def tables(req: Request, out: Outcome) -> str:
         ("Basis recovered", money(res.basis_recovered)),
     ], tablefmt="simple_outline", colalign=("left", "right")))
 
-    rows = [(d.id, _where(d.method, d.to), money(d.amount), money(r.pretax), money(r.aftertax), money(r.taxable),
+    rows = [(d.id, _where(d.method, d.to), money(d.distributed), money(r.pretax), money(r.aftertax), money(r.taxable),
              money(r.withholding)) for d, r in zip(req.disbursements, res.disbursements)]
     parts.append("Disbursements\n" + tabulate(
         rows, headers=("id", "method", "amount", "pre-tax", "after-tax", "taxable", "withholding"),
@@ -88,11 +89,19 @@ def steps(req: Request, out: Outcome) -> list[str]:
         s.append(f"Regime (IRS FAQ transition, T.D. 9769): a {req.contract} contract distributed on {date} uses "
                  f"{REGIME_NAMES[law.NEW]}.")
         s.append("Notice 2014-54 §III ¶1: all disbursements paid at the same time are one distribution: D = "
-                 + " + ".join(money(d.amount) for d in req.disbursements) + f" = {money(D)}.")
+                 + " + ".join(money(d.distributed) for d in req.disbursements) + f" = {money(D)}.")
     else:
         s.append(f"Regime (Notice 2009-68, IRS FAQ transition): a {req.contract} contract distributed on {date} uses "
                  f"{REGIME_NAMES[law.OLD]}; the total is D = "
-                 + " + ".join(money(d.amount) for d in req.disbursements) + f" = {money(D)}.")
+                 + " + ".join(money(d.distributed) for d in req.disbursements) + f" = {money(D)}.")
+    for d in req.disbursements:
+        if d.loan_offset:
+            qualified = (" It is a qualified plan loan offset (§402(c)(3)(C)): it may be rolled over until the due "
+                         "date, with extensions, of the return for the year, and box 7 carries M."
+                         if d.qualified_plan_loan_offset else "")
+            s.append(f"Treas. Reg. §1.402(c)-2(g): the plan loan offset of {money(d.loan_offset)} is an actual "
+                     f"distribution: the payment {d.id!r} distributes its cash {money(d.amount)} and the offset, "
+                     f"{money(d.distributed)} in all (box 1).{qualified}")
 
     pre = min(D, req.pre1987_basis)
     if req.pre1987_basis:
@@ -152,12 +161,12 @@ def steps(req: Request, out: Outcome) -> list[str]:
         if paid:
             d, r = paid
             s.append(f"Notice 2014-54 §III: the payment {d.id!r} carries the remaining pre-tax {money(P)} − "
-                     f"{money(out.direct_pretax)} = {money(r.pretax)}; the rest {money(d.amount)} − "
+                     f"{money(out.direct_pretax)} = {money(r.pretax)}; the rest {money(d.distributed)} − "
                      f"{money(r.pretax)} = {money(r.aftertax)} is after-tax.")
     else:
         for d, r in rows:
             s.append(f"Notice 2009-68: {d.id!r} ({_where(d.method, d.to)}) carries its own pro rata share of the "
-                     f"after-tax money: {money(T)} × {money(d.amount)} / {money(D)} → {money(r.aftertax)} after-tax "
+                     f"after-tax money: {money(T)} × {money(d.distributed)} / {money(D)} → {money(r.aftertax)} after-tax "
                      f"(leftover cents to the largest remainders), {money(r.pretax)} pre-tax.")
 
     if sixty:
@@ -187,20 +196,23 @@ def steps(req: Request, out: Outcome) -> list[str]:
                      "§3405(b) withholding is not modelled).")
         else:
             base = r.pretax - out.rmd_pretax
-            year = d.amount - req.rmd + req.other_eligible_this_year
+            year = d.distributed - req.rmd + req.other_eligible_this_year
             others = (f" + other eligible rollover distributions of the year {money(req.other_eligible_this_year)}"
                       if req.other_eligible_this_year else "")
-            received = (f"eligible rollover distributions received this year = payment {money(d.amount)} − RMD "
+            received = (f"eligible rollover distributions received this year = payment {money(d.distributed)} − RMD "
                         f"{money(req.rmd)}{others} = {money(year)}")
             if year < law.WITHHOLDING_DE_MINIMIS:
                 s.append(f"§3405(c) withholding, Treas. Reg. §31.3405(c)-1 Q&A-14 (no withholding under $200 a year; "
                          f"direct rollovers are not received, Q&A-6): {received}, less than "
                          f"{money(law.WITHHOLDING_DE_MINIMIS)}, so nothing is withheld: {money(0)}.")
             else:
+                due = INT.round_half_up(base, *law.WITHHOLDING_RATE)
+                cap = (f"; with a plan loan offset no more than the cash paid, {money(d.amount)}, is withheld "
+                       f"(Treas. Reg. §31.3405(c)-1 Q&A-11)" if d.loan_offset else "")
                 s.append(f"§3405(c) withholding: {received}, at least {money(law.WITHHOLDING_DE_MINIMIS)} "
                          f"(Treas. Reg. §31.3405(c)-1 Q&A-14); 20% of the payment's taxable eligible part = 20% × "
-                         f"({money(r.pretax)} − {money(out.rmd_pretax)}) = 20% × {money(base)} = "
-                         f"{money(r.withholding)}, rounded half up; direct rollovers are not withheld.")
+                         f"({money(r.pretax)} − {money(out.rmd_pretax)}) = 20% × {money(base)} = {money(due)}, "
+                         f"rounded half up{cap}: {money(r.withholding)} withheld; direct rollovers are not withheld.")
     elif directs:
         s.append(f"§3405(c) withholding: nothing is paid to the participant and direct rollovers are not withheld: "
                  f"{money(0)}.")

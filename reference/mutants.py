@@ -190,6 +190,15 @@ def in_plan_roth_untaxed(A: Arith, req: Request) -> alg.Outcome:
         return alg.allocate(A, req)
 
 
+def offset_withholding_beyond_cash(A: Arith, req: Request) -> alg.Outcome:
+    out = alg.allocate(A, req)
+    year = {d.id: d.distributed - req.rmd + req.other_eligible_this_year for d in req.disbursements}
+
+    def uncapped(d, r):   # 20% of the whole eligible taxable part, the floor kept, the cash cap forgotten
+        return A.ite(A.lt(year[d.id], law.WITHHOLDING_DE_MINIMIS), 0, r.pretax - out.rmd_pretax)
+    return _rewithhold(A, req, out, uncapped)
+
+
 def no_withholding_floor(A: Arith, req: Request) -> alg.Outcome:
     out = alg.allocate(A, req)
     return _rewithhold(A, req, out, lambda d, r: r.pretax - out.rmd_pretax)
@@ -254,6 +263,8 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
            "ineligible_destination error.", True, aftertax_into_457b),
     Mutant("no_withholding_floor", "20% is withheld even when the year's eligible rollover distributions "
            "received total less than $200 (Reg. §31.3405(c)-1 Q&A-14 missed).", True, no_withholding_floor),
+    Mutant("offset_withholding_beyond_cash", "20% of a payment with a plan loan offset is withheld in full, more "
+           "than the cash paid (Reg. §31.3405(c)-1 Q&A-11 missed).", True, offset_withholding_beyond_cash),
     Mutant("in_plan_roth_untaxed", "Pre-tax money rolled into the plan's own designated Roth account is not counted "
            "as taxable (§402A(c)(4)(A) missed).", True, in_plan_roth_untaxed),
     Mutant("roth_cash_box7_null", "Cash paid from a designated Roth account is reported without code B in box 7.",

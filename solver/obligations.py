@@ -117,7 +117,7 @@ def lr_linear(A, T, a, s) -> z3.BoolRef:
 
 def lr_char(A, T, a, s) -> z3.BoolRef:
     """OLD-RULE-PRORATA itself, evaluated on rows of amounts `a` with after-tax shares `s` out of T."""
-    req = types.SimpleNamespace(disbursements=[types.SimpleNamespace(amount=x) for x in a])
+    req = types.SimpleNamespace(disbursements=[types.SimpleNamespace(amount=x, distributed=x) for x in a])
     res = types.SimpleNamespace(aftertax=T, disbursements=[types.SimpleNamespace(aftertax=x) for x in s])
     return _old_rule(A, req, res)
 

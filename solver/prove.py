@@ -344,7 +344,8 @@ def mutant_shapes() -> list[Shape]:
     # smallest first (short counterexamples); old-rule shapes last (their splits are nonlinear, so slow)
     extra = [Shape(directs=(("457b_gov", True),), paid=True),
              Shape(directs=(("traditional_ira", True), ("roth_ira", True)), paid=True),
-             Shape(directs=(("in_plan_roth", True),), paid=True)]   # in the Roth IRA's class, like 457(b) above
+             Shape(directs=(("in_plan_roth", True),), paid=True),   # in the Roth IRA's class, like 457(b) above
+             Shape(directs=(), paid=True, loan_offset="offset")]
     return sorted(S.small_shapes() + extra, key=lambda s: (s.regime == law.OLD, S.size(s)))
 
 

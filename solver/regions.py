@@ -391,7 +391,12 @@ def wire_request(shape: Shape, values: dict[str, int]) -> dict:
             row["accepts_aftertax"] = False
         rows.append(row)
     if shape.paid:
-        rows.append({"id": "paid", "method": "paid", "amount": values["paid.amount"]})
+        row = {"id": "paid", "method": "paid", "amount": values["paid.amount"]}
+        if shape.loan_offset:
+            row["loan_offset"] = values["paid.loan_offset"]
+            if shape.loan_offset == "qualified":
+                row["qualified_plan_loan_offset"] = True
+        rows.append(row)
     req["disbursements"] = rows
     if shape.sixty:
         req["rollovers_60_day"] = [{"id": f"s{j}", "to": to, "amount": values[f"s{j}.amount"]}

@@ -117,7 +117,24 @@ def default_shapes() -> list[Shape]:
     shapes.append(Shape(contract=pta, directs=(), paid=True, hardship=True, rmd=True, pre1987=True))
     shapes.append(Shape(contract=roth, directs=(), paid=True, hardship=True, rmd=True))
     shapes.append(Shape(contract=roth, directs=(), paid=True, hardship=True, rmd=True, qualified_roth=True))
+    shapes += loan_offset_shapes()
     return _unique(shapes)
+
+
+def loan_offset_shapes() -> list[Shape]:
+    """Plan loan offsets on the payment (contract 1.1): ordinary and qualified, with no, one and two direct
+    rollovers and a 60-day rollover, both contract kinds and the old rule."""
+    pta, roth = "pretax_aftertax", "designated_roth"
+    dr, sr = live(pta, "direct"), [to for to, _ in live(pta, "sixty_day")]
+    out = []
+    for nd, ns in ((0, 0), (1, 0), (0, 1), (2, 1)):
+        for kind in ("offset", "qualified"):
+            out.append(Shape(contract=pta, directs=tuple(_mix(dr, nd, 1)), paid=True, sixty=tuple(_mix(sr, ns, 1)),
+                             rmd=True, pre1987=True, loan_offset=kind))
+    out.append(Shape(contract=pta, regime=law.OLD, directs=tuple(_mix(dr, 1, 1)), paid=True, loan_offset="offset"))
+    out.append(Shape(contract=roth, directs=(live(roth, "direct")[0],), paid=True, rmd=True, loan_offset="qualified"))
+    out.append(Shape(contract=roth, qualified_roth=True, directs=(), paid=True, loan_offset="qualified"))
+    return out
 
 
 # Every old-rule shape of the bound (up to 4 direct + 1 paid = 5 rows) is in the bundle: the largest-remainder

@@ -192,6 +192,8 @@ def display_name(var: str) -> str:
     """z3 variable name (solver.z3_backend.symbolic_request) -> the symbol's readable name."""
     if var.endswith(".amount"):
         return var[: -len(".amount")]
+    if var == "paid.loan_offset":
+        return "offset"
     if var.startswith("elect."):
         return "e_" + var[len("elect."):]
     return {"pre1987_basis": "pre1987", "other_eligible_this_year": "other"}.get(var, var)

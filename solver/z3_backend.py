@@ -99,6 +99,7 @@ class Shape:
     direct_order: tuple[int, ...] = ()           # indices into directs, for "order"
     sixty_election: str | None = None
     sixty_order: tuple[int, ...] = ()
+    loan_offset: str | None = None               # None | "offset" | "qualified": a plan loan offset on the payment
 
     def name(self) -> str:
         parts = [self.contract + ("+qualified" if self.qualified_roth else ""), self.regime,
@@ -106,6 +107,8 @@ class Shape:
         for flag in ("hardship", "rmd", "pre1987"):
             if getattr(self, flag):
                 parts.append(flag)
+        if self.loan_offset:
+            parts.append("qplo" if self.loan_offset == "qualified" else "loan-offset")
         if self.direct_election:
             parts.append(f"direct-{self.direct_election}")
         if self.sixty_election:
@@ -145,7 +148,12 @@ def symbolic_request(shape: Shape, prefix: str = "") -> SymbolicRequest:
     # contract 1.1: a row of 0 cents is rejected by the parser (zero_amount), so every row holds a cent or more
     rows = [Disbursement(id=f"d{i}", method="direct", amount=money(f"d{i}.amount", 1), to=to, accepts_aftertax=acc)
             for i, (to, acc) in enumerate(shape.directs)]
-    if shape.paid:
+    if shape.paid and shape.loan_offset:
+        # a payment with a plan loan offset of a cent or more: its cash may be 0 (contract 1.1)
+        rows.append(Disbursement(id="paid", method="paid", amount=money("paid.amount"),
+                                 loan_offset=money("paid.loan_offset", 1),
+                                 qualified_plan_loan_offset=shape.loan_offset == "qualified"))
+    elif shape.paid:
         rows.append(Disbursement(id="paid", method="paid", amount=money("paid.amount", 1)))
     sixty = tuple(Rollover60(id=f"s{j}", to=to, amount=money(f"s{j}.amount", 1)) for j, to in enumerate(shape.sixty))
     e: dict = {}
@@ -187,7 +195,8 @@ def fresh_result(req: Request, tag: str = "X") -> tuple[Result, list[z3.ArithRef
             id=d.id, pretax=v(f"{p}.pretax"), aftertax=v(f"{p}.aftertax"), taxable=v(f"{p}.taxable"),
             withholding=v(f"{p}.withholding"),
             form_1099r=Form1099R(box1=v(f"{p}.box1"), box2a=v(f"{p}.box2a"), box4=v(f"{p}.box4"),
-                                 box5=v(f"{p}.box5"), box7=box7_for(req.contract, d.method, d.to))))
+                                 box5=v(f"{p}.box5"),
+                                 box7=box7_for(req.contract, d.method, d.to, d.qualified_plan_loan_offset))))
     sixty = []
     for j, x in enumerate(req.rollovers_60_day):
         p = f"rollovers_60_day[{j}]"

@@ -20,6 +20,7 @@ FEATURES: dict[str, str] = {
     # contract 1.1
     "in_plan_roth": "the in_plan_roth destination: a rollover into the same plan's designated Roth account "
                     "(§402A(c)(4))",
+    "loan_offset": "a plan loan offset on the payment (loan_offset, qualified_plan_loan_offset; §402(c)(3)(C))",
     "withholding_de_minimis": "other_eligible_this_year: the year's other eligible rollover distributions, for the "
                               "$200 floor of mandatory withholding (Reg. §31.3405(c)-1 Q&A-14)",
 }
@@ -44,6 +45,8 @@ def required_features(request: Any) -> set[str]:
             if isinstance(r, dict)]
     if any(r.get("to") == "in_plan_roth" for r in rows):
         need.add("in_plan_roth")
+    if any(r.get("loan_offset") or r.get("qualified_plan_loan_offset") for r in rows):
+        need.add("loan_offset")
     if request.get("other_eligible_this_year"):
         need.add("withholding_de_minimis")
     if request.get("regime") == "notice_2009_68":

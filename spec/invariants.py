@@ -126,6 +126,23 @@ REG_3405_200 = Citation("Treas. Reg.", "§31.3405(c)-1 Q&A-14 (T.D. 8619, 1995; 
                         "rollover election was not made if the amount of the distribution is less than $200? A-14: "
                         "No. However, all eligible rollover distributions received within one taxable year of the "
                         "distributee under the same plan must be aggregated")
+REG_3405_OFFSET = Citation("Treas. Reg.", "§31.3405(c)-1 Q&A-11 (as amended by T.D. 10001, 2024)",
+                           "although employer securities and plan loan offset amounts must be included in the amount "
+                           "that is multiplied by 20-percent, the total amount required to be withheld ... is limited "
+                           "to the sum of the cash and the fair market value of property received by the distributee, "
+                           "excluding any amount of the distribution that is a plan loan offset amount")
+REG_LOAN_OFFSET = Citation("Treas. Reg.", "§1.402(c)-2(g) (T.D. 10001; before 2025 Q&A-9 and §1.402(c)-3)",
+                           "A distribution of a plan loan offset amount is an actual distribution, not a deemed "
+                           "distribution under section 72(p)")
+IRC_402C3C = Citation("IRC", "§402(c)(3)(C)(ii)",
+                      "the term qualified plan loan offset amount means a plan loan offset amount which is treated as "
+                      "distributed from a qualified employer plan to a participant or beneficiary solely by reason of "
+                      "(I) the termination of the qualified employer plan, or (II) the failure to meet the repayment "
+                      "terms of the loan from such plan because of the severance from employment of the participant")
+FORM_1099R_M = Citation("IRS", "Instructions for Forms 1099-R and 5498, Plan loan offsets (as quoted by practitioners; "
+                        "edition not stated)",
+                        "Report a qualified plan loan offset as you would any other actual distribution. In addition, "
+                        "enter Code M in box 7.", confirmed=False)
 REG_3405_RECEIVES = Citation("Treas. Reg.", "§31.3405(c)-1 Q&A-6",
                              "the 20-percent withholding requirement under section 3405(c) applies only to the portion "
                              "of the eligible rollover distribution that the distributee receives and not to the "
@@ -260,13 +277,13 @@ def _nonnegative(A, req, res):
 
 
 def _conserve_row(A, req, res):
-    c = [A.eq(r.pretax + r.aftertax, d.amount) for d, r in zip(req.disbursements, res.disbursements)]
+    c = [A.eq(r.pretax + r.aftertax, d.distributed) for d, r in zip(req.disbursements, res.disbursements)]
     c += [A.eq(r.pretax + r.aftertax, x.amount) for x, r in zip(req.rollovers_60_day, res.rollovers_60_day)]
     return A.and_(*c)
 
 
 def _conserve_total(A, req, res):
-    D = total(A, (d.amount for d in req.disbursements))
+    D = total(A, (d.distributed for d in req.disbursements))
     return A.and_(A.eq(res.amount, D), A.eq(res.pretax + res.aftertax, D),
                   A.eq(total(A, (r.pretax for r in res.disbursements)), res.pretax),
                   A.eq(total(A, (r.aftertax for r in res.disbursements)), res.aftertax))
@@ -280,7 +297,7 @@ def prorata_terms(A, D, balance, basis, pre1987):
 
 
 def _prorata(A, req, res):
-    D = total(A, (d.amount for d in req.disbursements))
+    D = total(A, (d.distributed for d in req.disbursements))
     pre, den, num = prorata_terms(A, D, req.balance, req.basis, req.pre1987_basis)
     q = res.basis_recovered - pre
     # round half up: q = floor((2*num + den) / (2*den)), i.e. 2*den*q <= 2*num + den < 2*den*(q+1)
@@ -289,19 +306,19 @@ def _prorata(A, req, res):
 
 
 def _full_distribution(A, req, res):
-    D = total(A, (d.amount for d in req.disbursements))
+    D = total(A, (d.distributed for d in req.disbursements))
     return A.implies(A.eq(D, req.balance), A.eq(res.basis_recovered, req.basis))
 
 
 def _aftertax_total(A, req, res):
-    D = total(A, (d.amount for d in req.disbursements))
+    D = total(A, (d.distributed for d in req.disbursements))
     if req.contract == "designated_roth" and req.qualified_roth:
         return A.eq(res.aftertax, D)
     return A.eq(res.aftertax, res.basis_recovered)
 
 
 def _remaining(A, req, res):
-    D = total(A, (d.amount for d in req.disbursements))
+    D = total(A, (d.distributed for d in req.disbursements))
     return A.and_(A.eq(res.remaining_balance, req.balance - D),
                   A.eq(res.remaining_basis, req.basis - res.basis_recovered),
                   A.eq(res.remaining_pre1987_basis, req.pre1987_basis - A.min(D, req.pre1987_basis)))
@@ -396,7 +413,7 @@ def _eligibility(A, req, res):
 def _year_total(A, req: Request, d) -> Num:
     """Reg. §31.3405(c)-1 Q&A-14 and Q&A-6: the eligible rollover distributions the recipient receives from the
     plan in the taxable year: this payment less its RMD part (not eligible, §402(c)(4)(B)), plus the others."""
-    return d.amount - req.rmd + req.other_eligible_this_year
+    return d.distributed - req.rmd + req.other_eligible_this_year
 
 
 def _withholding(A, req, res):
@@ -404,6 +421,10 @@ def _withholding(A, req, res):
     for d, r in zip(req.disbursements, res.disbursements):
         if d.method == "paid" and not req.hardship:
             due = A.round_half_up(r.pretax - _rmd_pretax(A, req, res), *law.WITHHOLDING_RATE)
+            if d.distributed is not d.amount:
+                # Reg. §31.3405(c)-1 Q&A-11: the offset counts in the 20% but the withholding "is limited to the
+                # sum of the cash and the fair market value of property received", the offset excluded
+                due = A.ite(A.le(due, d.amount), due, d.amount)
             conds.append(A.implies(A.le(law.WITHHOLDING_DE_MINIMIS, _year_total(A, req, d)), A.eq(r.withholding, due)))
         else:
             conds.append(A.eq(r.withholding, 0))
@@ -419,7 +440,8 @@ def _withholding_de_minimis(A, req, res):
 
 
 def _rows_nonzero(A, req, res):
-    return A.and_(*(A.lt(0, x.amount) for x in (*req.disbursements, *req.rollovers_60_day)))
+    return A.and_(*(A.lt(0, x.distributed) for x in req.disbursements),
+                  *(A.lt(0, x.amount) for x in req.rollovers_60_day))
 
 
 def _route_open(A, req, res):
@@ -450,14 +472,17 @@ def _taxable_sum(A, req, res):
                 + total(A, (r.taxable for r in res.rollovers_60_day)))
 
 
-def box7_for(contract: str, method: str, to: str | None) -> str | None:
-    """Form 1099-R box 7 distribution code (rule 9); None where it depends on facts a request lacks.
+def box7_for(contract: str, method: str, to: str | None, qualified_offset: bool = False) -> str | None:
+    """Form 1099-R box 7 distribution code; None where it depends on facts a request lacks.
 
-    Cash paid from a designated Roth account carries B; the instructions pair B with a second code for the
-    participant's age or event (1, 2, 4, 7, ...), which a request of contract 1.1 does not carry: the answer
-    gives "B" and the payor adds that code. Cash from a pre-tax/after-tax account: null (the age code alone)."""
+    Cash paid from a designated Roth account carries B, and a qualified plan loan offset M; the instructions pair
+    them with a code for the participant's age or event (1, 2, 4, 7, ...), which a request of contract 1.1 does
+    not carry: the answer gives "B", "M" or "B,M" and the payor adds that code. Other cash: null (the age code
+    alone). Written apart from the reference's own code (the specification states it once more on purpose)."""
     if method == "paid":
-        return "B" if contract == "designated_roth" else None
+        if contract == "designated_roth":
+            return "B,M" if qualified_offset else "B"
+        return "M" if qualified_offset else None
     if contract == "pretax_aftertax":
         return "G"
     return "H" if to == "roth_ira" else "B,G"
@@ -471,9 +496,9 @@ def _form_1099r(A, req, res):
             box2a = r.pretax
         else:
             box2a = r.pretax if law.is_conversion(req.contract, d.to) else 0
-        conds += [A.eq(f.box1, d.amount), A.eq(f.box2a, box2a), A.eq(f.box4, r.withholding),
+        conds += [A.eq(f.box1, d.distributed), A.eq(f.box2a, box2a), A.eq(f.box4, r.withholding),
                   A.eq(f.box5, r.aftertax),
-                  A.true if f.box7 == box7_for(req.contract, d.method, d.to) else A.false]
+                  A.true if f.box7 == box7_for(req.contract, d.method, d.to, d.qualified_plan_loan_offset) else A.false]
     return A.and_(*conds)
 
 
@@ -483,10 +508,10 @@ def _regime(A, req, res):
 
 def _old_rule(A, req, res):
     """Each disbursement's after-tax share is T*amount/D rounded by largest remainder, ties in request order."""
-    D = total(A, (d.amount for d in req.disbursements))
+    D = total(A, (d.distributed for d in req.disbursements))
     T = res.aftertax
     t = [r.aftertax for r in res.disbursements]
-    a = [d.amount for d in req.disbursements]
+    a = [d.distributed for d in req.disbursements]
     conds = []
     up = []
     rem = []
@@ -510,8 +535,8 @@ def _old(req: Request) -> bool:
 
 INVARIANTS: tuple[Invariant, ...] = (
     Invariant("NONNEGATIVE", "No amount in the result is negative.", (CONTRACT_MONEY,), _always, _nonnegative),
-    Invariant("CONSERVE-ROW", "Each disbursement and each 60-day rollover is exactly its pre-tax plus its after-tax part.",
-              (CONTRACT_ROW,), _always, _conserve_row),
+    Invariant("CONSERVE-ROW", "Each disbursement (a payment with its plan loan offset) and each 60-day rollover is "
+              "exactly its pre-tax plus its after-tax part.", (CONTRACT_ROW, REG_LOAN_OFFSET), _always, _conserve_row),
     Invariant("CONSERVE-TOTAL", "The distribution is the sum of its disbursements, and their pre-tax and after-tax "
               "parts add up to the distribution's.", (N2014_SINGLE, IRC_72E8), _always, _conserve_total),
     Invariant("PRORATA-ROUNDING", "Basis recovered is the pre-1987 basis first, then the pro rata share of the rest, "
@@ -537,8 +562,9 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant("ELIGIBILITY", "No money goes where the law does not let money of its kind go.",
               (IRC_402C2_AT, IRC_402A), _always, _eligibility),
     Invariant("WITHHOLDING", "20% is withheld from the payment's taxable, non-RMD part once the year's eligible "
-              "rollover distributions received reach $200, and nothing from direct rollovers or hardship "
-              "distributions.", (IRC_3405, REG_3405_RECEIVES, IRC_402C4), _always, _withholding),
+              "rollover distributions received reach $200, never more than the cash paid when a plan loan offset is "
+              "part of it, and nothing from direct rollovers or hardship distributions.",
+              (IRC_3405, REG_3405_RECEIVES, REG_3405_OFFSET, IRC_402C4), _always, _withholding),
     Invariant("WITHHOLDING-DE-MINIMIS", "Nothing is withheld when the eligible rollover distributions the recipient "
               "receives from the plan in the year, this payment's included, total less than $200.",
               (REG_3405_200, REG_3405_RECEIVES), _always, _withholding_de_minimis),
@@ -556,8 +582,9 @@ INVARIANTS: tuple[Invariant, ...] = (
               (IRC_408A, IRC_402A_C4, IRC_402C2), _always, _taxable_row),
     Invariant("TAXABLE-SUM", "Taxable income is the sum of every row's taxable amount.", (IRC_402A_TAX,), _always,
               _taxable_sum),
-    Invariant("FORM-1099R", "Each disbursement's Form 1099-R reports its amount, taxable amount, withholding, "
-              "after-tax part and distribution code.", (FORM_1099R, FORM_1099R_IRR), _always, _form_1099r),
+    Invariant("FORM-1099R", "Each disbursement's Form 1099-R reports its amount (a payment's plan loan offset "
+              "included), taxable amount, withholding, after-tax part and distribution code.",
+              (FORM_1099R, FORM_1099R_IRR, FORM_1099R_M, REG_LOAN_OFFSET), _always, _form_1099r),
     Invariant("REGIME", "The result names the regime the request asked for, or the default for its contract and date.",
               (N2009_68,), _always, _regime),
     Invariant("OLD-RULE-PRORATA", "Under Notice 2009-68 each disbursement carries its own pro rata share of the basis, "

@@ -227,6 +227,15 @@ def rmd_required_possible(contract: str, date: _dt.date) -> bool:
     return not (contract == "designated_roth" and date > ROTH_RMD_LAST_DUE)
 
 
+def payment_box7(contract: str, qualified_plan_loan_offset: bool) -> str | None:
+    """Form 1099-R box 7 of the payment, as far as a request tells it: B for a designated Roth account ("Use Code
+    B for a distribution from a designated Roth account"), M for a qualified plan loan offset ("Report a qualified
+    plan loan offset as you would any other actual distribution. In addition, enter Code M in box 7"); the code
+    for the participant's age or event (1, 2, 4, 7, ...) is the payor's to add. None when neither applies."""
+    codes = (["B"] if contract == "designated_roth" else []) + (["M"] if qualified_plan_loan_offset else [])
+    return ",".join(codes) or None
+
+
 # Treas. Reg. §31.3405(c)-1 Q&A-14: no mandatory withholding when the eligible rollover distributions of
 # the year are reasonably expected to total less than $200.
 WITHHOLDING_DE_MINIMIS = 20_000   # cents

@@ -51,9 +51,18 @@ def frozen(cls):
 class Disbursement:
     id: str
     method: str               # "direct" | "paid"
-    amount: Num
+    amount: Num               # cash (or property) paid out; for a direct rollover, the amount rolled over
     to: str | None = None     # destination of a direct rollover
     accepts_aftertax: bool = True
+    loan_offset: Num = 0      # contract 1.1, the payment only: the plan loan offset distributed with it
+    qualified_plan_loan_offset: bool = False   # §402(c)(3)(C): the offset is a qualified plan loan offset
+
+    @property
+    def distributed(self) -> Num:
+        """What the row distributes: its amount and (a payment's) plan loan offset, an actual distribution
+        (Treas. Reg. §1.402(c)-2(g)). A literal 0 offset adds no term, so rows without one keep their formulas."""
+        o = self.loan_offset
+        return self.amount if (type(o) is int and o == 0) else self.amount + o
 
 
 @frozen

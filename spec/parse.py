@@ -4,7 +4,8 @@ Checks run in a fixed order so that every implementation names the same fault fi
   1. invalid_json            the text is not one JSON value
   2. invalid_request         shape, types, missing/unknown fields, enumerations, dates
   3. amount_out_of_range     money outside [0, 2^53-1]
-     zero_amount             a disbursement or 60-day rollover of 0 cents (contract 1.1)
+     zero_amount             a disbursement or 60-day rollover of 0 cents (a payment of no cash with a plan loan
+                             offset is one), or a qualified plan loan offset of 0 cents (contract 1.1)
   4. duplicate_id, more_than_one_payment, not_eligible_rollover_distribution,
      sixty_day_without_payment, before_effective_date, rmd_not_required (contract 1.1),
      regime_not_permitted, invalid_election (structure of elections)
@@ -32,7 +33,7 @@ _REQUEST_FIELDS = {
     "rollovers_60_day": False, "elections": False, "other_eligible_this_year": False,
 }
 _DIRECT_FIELDS = {"id": True, "method": True, "amount": True, "to": True, "accepts_aftertax": False}
-_PAID_FIELDS = {"id": True, "method": True, "amount": True}
+_PAID_FIELDS = {"id": True, "method": True, "amount": True, "loan_offset": False, "qualified_plan_loan_offset": False}
 _SIXTY_FIELDS = {"id": True, "to": True, "amount": True}
 _ELECTION_FIELDS = ("direct_pretax_order", "direct_pretax_amounts", "sixty_day_pretax_order", "sixty_day_pretax_amounts")
 
@@ -220,13 +221,20 @@ def parse_request(obj: Any) -> Request:
         direct = method == "direct"
         s.obj(d, ("disbursements", i), _DIRECT_FIELDS if direct else _PAID_FIELDS,
               lambda i=i, direct=direct: f"{'direct rollover' if direct else 'payment'} disbursements[{i}]")
-        disbursements.append(Disbursement(
+        row = Disbursement(
             id=s.ident(d["id"], ("disbursements", i, "id")),
             method=method,
             amount=s.money_value(d["amount"], ("disbursements", i, "amount")),
             to=s.enum(d["to"], ("disbursements", i, "to"), law.DESTINATIONS) if direct else None,
             accepts_aftertax=s.boolean(d.get("accepts_aftertax", True), ("disbursements", i, "accepts_aftertax")),
-        ))
+            loan_offset=0 if direct else s.money_value(d.get("loan_offset", 0), ("disbursements", i, "loan_offset")),
+            qualified_plan_loan_offset=not direct and s.boolean(d.get("qualified_plan_loan_offset", False),
+                                                                ("disbursements", i, "qualified_plan_loan_offset")),
+        )
+        if row.qualified_plan_loan_offset and "loan_offset" not in d:
+            p = _join(_join("disbursements", i), "qualified_plan_loan_offset")
+            raise s.fail(p, f"{p} is true, but the payment has no loan_offset.")
+        disbursements.append(row)
 
     rollovers = []
     for i, x in enumerate(s.array(r.get("rollovers_60_day", []), "rollovers_60_day")):
@@ -257,10 +265,15 @@ def parse_request(obj: Any) -> Request:
                                f"{path} is {_cents_text(v)}; money must be between 0 and {law.MAX_CENTS} cents.", path)
     for kind, rows in (("disbursements", disbursements), ("rollovers_60_day", rollovers)):
         for i, row in enumerate(rows):
-            if row.amount == 0:
+            # a payment of no cash may still distribute a plan loan offset (a row of 0 cents then is no row)
+            if row.amount == 0 and not (kind == "disbursements" and row.loan_offset):
                 p = _text((kind, i, "amount"))
                 raise RequestError("zero_amount", f"{p} is 0 cents: a disbursement or rollover of $0 is no "
                                    "distribution (no Form 1099-R reports it); leave the row out.", p)
+            if kind == "disbursements" and row.qualified_plan_loan_offset and row.loan_offset == 0:
+                p = _text((kind, i, "loan_offset"))
+                raise RequestError("zero_amount", f"{p} is 0 cents, but the offset is said to be a qualified plan "
+                                   "loan offset: there is no offset.", p)
 
     # pass 4: structure of the distribution
     seen: dict[str, tuple] = {}

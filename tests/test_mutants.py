@@ -50,6 +50,9 @@ CASES = {
     "aftertax_into_457b": (req([direct("gov", "457b_gov", 10_000_000)]), "ELIGIBILITY"),
     # a $150 payment, nothing else eligible this year: under the $200 floor (Reg. §31.3405(c)-1 Q&A-14)
     "no_withholding_floor": (req([paid(15_000)]), "WITHHOLDING-DE-MINIMIS"),
+    # Reg. §1.402(c)-2(g) example figures, with the cash cut to $1,000: 20% of $10,000 is more than the cash
+    "offset_withholding_beyond_cash": ({**BASE, "balance": 1_000_000, "basis": 0, "disbursements": [
+        {"id": "me", "method": "paid", "amount": 100_000, "loan_offset": 900_000}]}, "WITHHOLDING"),
     "in_plan_roth_untaxed": (req([direct("irr", "in_plan_roth", 10_000_000)]), "TAXABLE-ROW"),
     "roth_cash_box7_null": ({**req(SEED_004), "contract": "designated_roth",
                              "disbursements": [direct("ira", "roth_ira", 6_000_000), paid(2_000_000)]}, "FORM-1099R"),

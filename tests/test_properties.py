@@ -45,11 +45,12 @@ def test_every_invariant_holds_on_the_reference(req):
 def test_conservation_per_row_and_in_total(req):
     a = calculate(req)
     rows, sixty, _, _ = facts(req, a)
-    D = sum(d["amount"] for d in req["disbursements"])
+    # a payment distributes its cash and its plan loan offset (contract 1.1)
+    D = sum(d["amount"] + d.get("loan_offset", 0) for d in req["disbursements"])
     dist = a["distribution"]
     assert dist["amount"] == D == dist["pretax"] + dist["aftertax"]
     for x, r in rows + sixty:
-        assert r["pretax"] + r["aftertax"] == x["amount"]
+        assert r["pretax"] + r["aftertax"] == x["amount"] + x.get("loan_offset", 0)
         assert min(r["pretax"], r["aftertax"], r["taxable"]) >= 0
     assert sum(r["pretax"] for _, r in rows) == dist["pretax"]
     assert sum(r["aftertax"] for _, r in rows) == dist["aftertax"]
@@ -102,7 +103,7 @@ def test_no_taxable_cash_when_the_rollovers_cover_the_rollable_pretax(req):
 @given(valid_requests())
 def test_full_distribution_recovers_exactly_the_basis(req):
     full = copy.deepcopy(req)
-    D = sum(d["amount"] for d in full["disbursements"])
+    D = sum(d["amount"] + d.get("loan_offset", 0) for d in full["disbursements"])
     full["balance"] = D
     full["basis"] = min(full["basis"], D)
     if "pre1987_basis" in full:
@@ -169,3 +170,18 @@ def test_json_round_trip(req):
             return all(ints_only(x) for x in v)
         return v is None or isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))
     assert ints_only(a)  # money is integer cents: no floats, no booleans
+
+
+@SETTINGS
+@given(valid_requests())
+def test_withholding_needs_200_dollars_a_year_and_cash(req):
+    # Treas. Reg. §31.3405(c)-1 Q&A-14: nothing under $200 a year; Q&A-11: never more than the cash paid
+    a = calculate(req)
+    paid = next((d for d in req["disbursements"] if d["method"] == "paid"), None)
+    if paid is None:
+        assert a["withholding"] == 0
+        return
+    year = paid["amount"] + paid.get("loan_offset", 0) - req.get("rmd", 0) + req.get("other_eligible_this_year", 0)
+    if year < 20_000 or req.get("hardship"):
+        assert a["withholding"] == 0
+    assert a["withholding"] <= paid["amount"]

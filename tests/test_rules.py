@@ -634,3 +634,53 @@ def test_in_plan_roth_by_date(plan, date, ok):
         assert result(req)["disbursements"][0]["taxable"] == 6_000_000
     else:
         assert (error(req)["code"], error(req)["field"]) == ("before_effective_date", "disbursements[0].to")
+
+
+# ---- contract 1.1: plan loan offsets (Treas. Reg. §1.402(c)-2(g), §31.3405(c)-1 Q&A-11, §402(c)(3)(C)) ----------
+def offset_paid(cash: int, offset: int, qualified: bool = False) -> dict:
+    row = {"id": "me", "method": "paid", "amount": cash, "loan_offset": offset}
+    if qualified:
+        row["qualified_plan_loan_offset"] = True
+    return row
+
+
+def test_loan_offset_example_1_direct_rollover_and_offset_no_withholding():
+    # $10,000 account, $3,000 loan offset, $7,000 directly rolled over: no cash, so nothing withheld
+    a = result(request([direct("ira", "traditional_ira", 700_000), offset_paid(0, 300_000, True)],
+                       balance=1_000_000, basis=0))
+    assert a["distribution"]["amount"] == 1_000_000
+    assert split(a, "me") == (300_000, 0) and rows(a)["me"]["withholding"] == 0
+    assert rows(a)["me"]["form_1099r"]["box1"] == 300_000 and rows(a)["me"]["form_1099r"]["box7"] == "M"
+
+
+def test_loan_offset_example_4_withheld_from_the_cash():
+    # $7,000 cash and the $3,000 offset: 20% of $10,000 = $2,000 withheld from the cash
+    a = result(request([offset_paid(700_000, 300_000, True)], balance=1_000_000, basis=0))
+    assert a["withholding"] == 200_000 and rows(a)["me"]["form_1099r"]["box1"] == 1_000_000
+
+
+@pytest.mark.parametrize("cash, offset, withheld", [(100_000, 900_000, 100_000), (0, 1_000_000, 0),
+                                                   (200_000, 800_000, 200_000), (300_000, 700_000, 200_000)])
+def test_loan_offset_withholding_never_exceeds_the_cash(cash, offset, withheld):
+    # 20% of $10,000 = $2,000, limited to the cash paid
+    a = result(request([offset_paid(cash, offset)], balance=1_000_000, basis=0))
+    assert a["withholding"] == withheld
+
+
+def test_loan_offset_may_be_rolled_over_with_the_cash():
+    # 60-day rollovers may take up to cash + offset - RMD: the whole $10,000 here
+    req = request([offset_paid(700_000, 300_000, True)], balance=1_000_000, basis=0,
+                  rollovers_60_day=[sixty("s0", "traditional_ira", 1_000_000)])
+    assert result(req)["taxable_income"] == 0
+    req["rollovers_60_day"][0]["amount"] = 1_000_001
+    assert error(req)["code"] in ("sixty_day_exceeds_payment", "distribution_exceeds_balance")
+
+
+def test_loan_offset_validation():
+    assert error(request([offset_paid(0, 0)]))["code"] == "zero_amount"
+    assert error(request([offset_paid(5, 0, True)]))["code"] == "zero_amount"
+    bad = request([direct("ira", "traditional_ira", 5, loan_offset=3)])
+    assert error(bad)["code"] == "invalid_request"
+    no_offset = request([{"id": "me", "method": "paid", "amount": 5, "qualified_plan_loan_offset": True}])
+    assert (error(no_offset)["code"], error(no_offset)["field"]) == ("invalid_request",
+                                                                    "disbursements[0].qualified_plan_loan_offset")

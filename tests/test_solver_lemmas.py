@@ -133,7 +133,7 @@ BROKEN = {
 
 def _obeys(T: int, amounts: list[int], shares: list[int]) -> bool:
     """The contract on concrete integers: shares add up to T, each within its row, OLD-RULE-PRORATA holds."""
-    req = types.SimpleNamespace(disbursements=[types.SimpleNamespace(amount=x) for x in amounts])
+    req = types.SimpleNamespace(disbursements=[types.SimpleNamespace(amount=x, distributed=x) for x in amounts])
     res = types.SimpleNamespace(aftertax=T, disbursements=[types.SimpleNamespace(aftertax=x) for x in shares])
     return sum(shares) == T and all(0 <= x <= a for x, a in zip(shares, amounts)) and bool(_old_rule(INT, req, res))
 

@@ -161,7 +161,7 @@ def _f_rmd_not_required(draw, req):
         req.pop("pre1987_basis", None)
     req["date"] = draw(st.sampled_from(["2024-04-02", "2025-06-30", "2030-12-31"]))
     req.pop("regime", None)
-    req["rmd"] = draw(st.integers(1, paid["amount"]))
+    req["rmd"] = draw(st.integers(1, paid["amount"] + paid.get("loan_offset", 0)))
     return req
 
 
@@ -205,13 +205,14 @@ def _f_sixty_day_exceeds_payment(draw, req):
         paid = {"id": "cash9", "method": "paid", "amount": 1}
         req["disbursements"].append(paid)
     sixty = req.setdefault("rollovers_60_day", [{"id": "s9", "to": _safe(req), "amount": 1}])
-    sixty[-1]["amount"] = paid["amount"] - req.get("rmd", 0) - sum(x["amount"] for x in sixty[:-1]) + 1
+    sixty[-1]["amount"] = (paid["amount"] + paid.get("loan_offset", 0) - req.get("rmd", 0)
+                           - sum(x["amount"] for x in sixty[:-1]) + 1)
     return req if sixty[-1]["amount"] <= MAX else None
 
 
 def _f_rmd_exceeds_payment(draw, req):
     paid = _paid(req)
-    amount = paid["amount"] if paid else 0
+    amount = paid["amount"] + paid.get("loan_offset", 0) if paid else 0
     if amount >= MAX:
         return None
     req["rmd"] = amount + draw(st.integers(1, 3))

@@ -13,6 +13,7 @@ from rollsplit.conformance.fuzzing._wire import (_BOOL, _OFFSET, _PLUS_MINUS_ONE
                                        _basis_recovered, _set_basis_parts)
 from rollsplit.conformance.strategies import TRANSITION_DATES
 from rollsplit.spec import law
+from rollsplit.spec.arith import INT
 
 Snap = Callable[[Any, dict], "dict | None"]
 
@@ -148,9 +149,9 @@ def _rmd_is_paid_aftertax(draw, req):
 
 def _rmd_is_paid(draw, req):
     paid = _paid(req)
-    if paid is None or paid["amount"] == 0:
+    if paid is None or paid["amount"] + paid.get("loan_offset", 0) == 0:
         return None
-    req["rmd"] = paid["amount"]
+    req["rmd"] = paid["amount"] + paid.get("loan_offset", 0)
     req.pop("rollovers_60_day", None)
     if isinstance(req.get("elections"), dict):
         for k in ("sixty_day_pretax_order", "sixty_day_pretax_amounts"):
@@ -162,7 +163,7 @@ def _rmd_is_aftertax_total(draw, req):
     got = _answer_with_payment(req)
     if got is None:
         return None
-    req["rmd"] = min(_paid(req)["amount"], got[0]["distribution"]["aftertax"])
+    req["rmd"] = min(_paid(req)["amount"] + _paid(req).get("loan_offset", 0), got[0]["distribution"]["aftertax"])
     return req
 
 
@@ -171,7 +172,7 @@ def _sixty_day_take_all(draw, req):
     paid, sixty = _paid(req), req.get("rollovers_60_day")
     if paid is None or not sixty or req.get("hardship"):
         return None
-    room = paid["amount"] - req.get("rmd", 0)
+    room = paid["amount"] + paid.get("loan_offset", 0) - req.get("rmd", 0)
     rest = room - sum(x["amount"] for x in sixty[:-1])
     if rest < 0:
         return None
@@ -213,15 +214,56 @@ def _pre1987_is_distribution(draw, req):
     return req
 
 
-def _zero_row(draw, req):
-    """One disbursement of zero cents (still a valid row of a non-empty distribution)."""
-    rows = req["disbursements"]
+def _one_cent_row(draw, req):
+    """One disbursement or 60-day rollover of one cent, the smallest row there is (a row of 0 is zero_amount)."""
+    rows = req["disbursements"] + req.get("rollovers_60_day", [])
     if len(rows) < 2:
         return None
-    i = draw(st.integers(0, len(rows) - 1))
-    rows[i]["amount"] = 0
-    if _D(req) == 0:
+    rows[draw(st.integers(0, len(rows) - 1))]["amount"] = 1
+    return req
+
+
+def _withholding_floor(draw, req):
+    """The year's eligible rollover distributions received at $200 exactly, or a cent either side of it, through
+    other_eligible_this_year (Treas. Reg. §31.3405(c)-1 Q&A-14)."""
+    paid = _paid(req)
+    if paid is None or req.get("hardship"):
         return None
+    this = paid["amount"] + paid.get("loan_offset", 0) - req.get("rmd", 0)
+    other = law.WITHHOLDING_DE_MINIMIS - this + draw(_OFFSET)
+    if other < 0:
+        return None
+    req["other_eligible_this_year"] = other
+    return req
+
+
+def _first_day_of_a_route(draw, req):
+    """The first day a route of the law the request uses was open (spec.law.EFFECTIVE_DATES), the regime left
+    to the date; the reference says which are open."""
+    req["date"] = draw(st.sampled_from([e.first.isoformat() for e in law.EFFECTIVE_DATES]))
+    req.pop("regime", None)
+    if isinstance(req.get("elections"), dict):   # the old rule takes no direct election
+        req["elections"].pop("direct_pretax_order", None)
+        req["elections"].pop("direct_pretax_amounts", None)
+    return req
+
+
+def _offset_cash_is_withholding(draw, req):
+    """A payment with a plan loan offset whose cash is the 20% due, or a cent either side of it: the cap of
+    Treas. Reg. §31.3405(c)-1 Q&A-11 just binds, or just does not."""
+    paid = _paid(req)
+    if paid is None or not paid.get("loan_offset"):
+        return None
+    got = _answer_with_payment(req)
+    if got is None:
+        return None
+    due = INT.round_half_up(got[1]["pretax"] - max(0, req.get("rmd", 0) - got[1]["aftertax"]),
+                            *law.WITHHOLDING_RATE)
+    total = paid["amount"] + paid["loan_offset"]
+    cash = due + draw(_OFFSET)
+    if not 0 <= cash < total:
+        return None
+    paid["amount"], paid["loan_offset"] = cash, total - cash
     return req
 
 
@@ -290,6 +332,9 @@ SNAPS: dict[str, Snap] = {
     "sixty_day_is_rollable": _sixty_day_is_rollable,
     "pre1987_is_basis": _pre1987_is_basis,
     "pre1987_is_distribution": _pre1987_is_distribution,
-    "zero_row": _zero_row,
+    "one_cent_row": _one_cent_row,
     "transition_date": _transition_date,
+    "withholding_floor": _withholding_floor,
+    "first_day_of_a_route": _first_day_of_a_route,
+    "offset_cash_is_withholding": _offset_cash_is_withholding,
 }
