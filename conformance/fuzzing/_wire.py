@@ -25,7 +25,8 @@ def _calc(req: Any) -> dict:
 
 
 def _D(req: dict) -> int:
-    return sum(d["amount"] for d in req["disbursements"])
+    """The distribution: every disbursement's amount, and a payment's plan loan offset."""
+    return sum(d["amount"] + d.get("loan_offset", 0) for d in req["disbursements"])
 
 
 def _paid(req: dict) -> dict | None:
