@@ -148,7 +148,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
             offset = cash["amount"] if draw(st.booleans()) else draw(st.integers(1, cash["amount"]))
             cash["amount"] -= offset
             cash["loan_offset"] = offset
-            if draw(st.booleans()):
+            if date >= law.QPLO_FROM.first.isoformat() and draw(st.booleans()):   # §402(c)(3)(C) from 2018
                 cash["qualified_plan_loan_offset"] = True
     req["disbursements"] = rows
     if hardship:

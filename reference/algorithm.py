@@ -199,10 +199,11 @@ def allocate(A: Arith, req: Request) -> Outcome:
         Check("distribution_exceeds_balance", A.lt(req.balance, D), "disbursements",
               lambda: f"The disbursements add up to {D} cents, more than the balance of {req.balance} cents."),
         Check("rmd_exceeds_payment", A.lt(paid_amount, R), "rmd",
-              lambda: f"The RMD ({R} cents) must be paid to the participant, but only {paid_amount} cents are paid."),
+              lambda: f"The RMD ({R} cents) must be paid to the participant, but only {paid_amount} cents are paid "
+              "(cash and any plan loan offset)."),
         Check("sixty_day_exceeds_payment", A.lt(paid_amount - R, S), "rollovers_60_day",
               lambda: f"The 60-day rollovers add up to {S} cents, more than the {paid_amount - R} cents paid to the "
-              "participant that are not a required minimum distribution."),
+              "participant (cash and any plan loan offset) that are not a required minimum distribution."),
     ]
     checks += [Check("invalid_election", c, f, m) for c, f, m in election_checks]
     for i, d in enumerate(rows):

@@ -132,10 +132,17 @@ def steps(req: Request, out: Outcome) -> list[str]:
 
     R = req.rmd
     if R:
-        s.append(f"RMD rule (§402(c)(4)(B); Reg. §1.402(c)-2 Q&A-8, secondary): the required minimum distribution "
-                 f"{money(R)} is paid to the participant and is not rollable; after-tax money is applied to it "
-                 f"first, so its pre-tax part is max(0, {money(R)} − {money(paid[1].aftertax if paid else 0)}) = "
-                 f"{money(out.rmd_pretax)}.")
+        if req.date < __import__("datetime").date(2025, 1, 1):
+            rule = ("§402(c)(4)(B); Treas. Reg. §1.402(c)-2 Q&A-8: \"the portion of the distribution that is "
+                    "excludible from gross income is first allocated toward satisfaction of section 401(a)(9)\"")
+        else:
+            rule = ("§402(c)(4)(B); Treas. Reg. §1.402(c)-2(f)(1) and (b)(3)(iv): the first dollars of the year are "
+                    "the RMD, and an amount rolled over consists first of the part not allocable to basis; the "
+                    "pre-tax money left to roll over, min(pre-tax, distribution − RMD), is the same as under "
+                    "the earlier Q&A-8")
+        s.append(f"RMD rule ({rule}): the required minimum distribution {money(R)} is paid to the participant and "
+                 f"is not rollable; after-tax money is applied to it first, so its pre-tax part is max(0, "
+                 f"{money(R)} − {money(paid[1].aftertax if paid else 0)}) = {money(out.rmd_pretax)}.")
 
     if res.regime == law.NEW:
         if directs:

@@ -19,6 +19,7 @@ Symbolic mutants run on every `spec.arith.Arith` backend (ints, z3); `floats` ru
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import math
 import types
@@ -42,6 +43,7 @@ class Mutant:
     allocate: Callable[[Arith, Request], alg.Outcome]
     arith: Arith | None = None   # concrete backend to use instead of INT (the float mutant)
     witness: dict | None = None  # a request that exposes a concrete-only mutant (no symbolic refutation)
+    parse: Callable[[Any], Request] | None = None   # the mutant's own parser (a mistake about what is valid)
 
 
 @contextlib.contextmanager
@@ -231,6 +233,45 @@ def aftertax_into_457b(A: Arith, req: Request) -> alg.Outcome:
         return alg.allocate(A, req)
 
 
+# ---- parser mutants: a rule of contract 1.1 about which requests are valid, not known ------------------
+def _parse_despite(code: str, repair: Callable[[dict], tuple[dict, Callable[[Request], Request]]]):
+    """A parser that does not know the check `code`: where the real parser rejects a request with it, the request
+    is repaired just enough to pass that check, parsed, and the repair is undone on the parsed request (so the
+    answer is computed for the request as given, the mistake a calculator without the rule makes)."""
+    def parse(obj: Any) -> Request:
+        try:
+            return parse_request(obj)
+        except RequestError as e:
+            if e.code != code or not isinstance(obj, dict):
+                raise
+            fixed, undo = repair(copy.deepcopy(obj))
+            return undo(parse_request(fixed))
+    return parse
+
+
+def _zero_rows_repair(obj: dict):
+    zero = {(k, i) for k in ("disbursements", "rollovers_60_day") for i, r in enumerate(obj.get(k) or [])
+            if isinstance(r, dict) and r.get("amount") == 0 and not r.get("loan_offset")}
+    for k, i in zero:
+        obj[k][i]["amount"] = 1
+
+    def undo(req: Request) -> Request:
+        rows = tuple(dataclasses.replace(d, amount=0) if ("disbursements", i) in zero else d
+                     for i, d in enumerate(req.disbursements))
+        sixty = tuple(dataclasses.replace(x, amount=0) if ("rollovers_60_day", i) in zero else x
+                      for i, x in enumerate(req.rollovers_60_day))
+        return dataclasses.replace(req, disbursements=rows, rollovers_60_day=sixty)
+    return obj, undo
+
+
+def _dated(when: str):
+    def repair(obj: dict):
+        date = obj.get("date")
+        obj["date"] = when
+        return obj, lambda req: dataclasses.replace(req, date=__import__("datetime").date.fromisoformat(date))
+    return repair
+
+
 MUTANTS: dict[str, Mutant] = {m.name: m for m in (
     Mutant("old_rule_per_destination", "Each disbursement carries its own pro rata share of basis even under "
            "Notice 2014-54 (the pre-2015 rule applied to new distributions).", True, old_rule_per_destination),
@@ -267,6 +308,26 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
            "than the cash paid (Reg. §31.3405(c)-1 Q&A-11 missed).", True, offset_withholding_beyond_cash),
     Mutant("in_plan_roth_untaxed", "Pre-tax money rolled into the plan's own designated Roth account is not counted "
            "as taxable (§402A(c)(4)(A) missed).", True, in_plan_roth_untaxed),
+    Mutant("zero_rows_accepted", "A disbursement or rollover of $0 is answered as if it were a distribution, with "
+           "its own Form 1099-R (contract 1.0's answer).", False, alg.allocate, parse=_parse_despite(
+               "zero_amount", _zero_rows_repair),
+           witness={"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": 10_000_000,
+                    "basis": 2_000_000, "disbursements": [
+                        {"id": "ira", "method": "direct", "to": "traditional_ira", "amount": 0},
+                        {"id": "me", "method": "paid", "amount": 2_000_000}]}),
+    Mutant("dates_ignored", "A request dated before a route of the law existed is computed as if today's law "
+           "applied (no before_effective_date).", False, alg.allocate,
+           parse=_parse_despite("before_effective_date", _dated("2025-06-30")),
+           witness={"date": "2007-12-31", "plan": "401a", "contract": "pretax_aftertax", "balance": 10_000_000,
+                    "basis": 2_000_000, "disbursements": [
+                        {"id": "roth", "method": "direct", "to": "roth_ira", "amount": 6_000_000},
+                        {"id": "me", "method": "paid", "amount": 2_000_000}]}),
+    Mutant("roth_rmd_after_2023", "A designated Roth account still pays a lifetime RMD after April 1, 2024 "
+           "(§402A(d)(5) missed).", False, alg.allocate,
+           parse=_parse_despite("rmd_not_required", _dated("2023-06-30")),
+           witness={"date": "2025-06-30", "plan": "401a", "contract": "designated_roth", "balance": 10_000_000,
+                    "basis": 2_000_000, "rmd": 100_000, "disbursements": [
+                        {"id": "me", "method": "paid", "amount": 2_000_000}]}),
     Mutant("roth_cash_box7_null", "Cash paid from a designated Roth account is reported without code B in box 7.",
            True, roth_cash_box7_null),
 )}
@@ -278,13 +339,18 @@ def compute_with(name: str, req: Request) -> Result:
     return raise_first_violation(m.allocate(m.arith or INT, req)).result
 
 
+def parse_with(name: str, obj: Any) -> Request:
+    """The request as the mutant reads it: its own parser where its mistake is about validity, else the real one."""
+    return (MUTANTS[name].parse or parse_request)(obj)
+
+
 def calculate_with(name: str, request: Any) -> dict:
     """The mutant as a calculator: request (parsed JSON value, or raw text/bytes) in, wire dict out; never raises."""
     if name not in MUTANTS:
         raise KeyError(f"unknown mutant {name!r}; known: {', '.join(MUTANTS)}")
     try:
         obj = parse_json(request) if isinstance(request, (str, bytes)) else request
-        return compute_with(name, parse_request(obj)).to_wire()
+        return compute_with(name, parse_with(name, obj)).to_wire()
     except RequestError as e:
         return e.to_wire()
     except Exception as e:  # a mutant is allowed to be wrong, not to crash its caller

@@ -418,13 +418,12 @@ def _mutant_job(args) -> dict:
 def _concrete_mutant(m, out_dir: Path | None) -> dict:
     """A mutant that does not run on z3 terms (floats) is refuted by its recorded witness request, replayed
     on the concrete mutant and judged by the invariants."""
-    from rollsplit.reference.mutants import compute_with
+    from rollsplit.reference.mutants import compute_with, parse_with
     from rollsplit.spec.invariants import violated
-    from rollsplit.spec.parse import parse_request
     from rollsplit.reference import calculate
     if m.witness is None:
         return {"how": "concrete-only mutant without a recorded witness: not refuted"}
-    req = parse_request(m.witness)
+    req = parse_with(m.name, m.witness)   # a parser mutant reads the witness its own way
     res = compute_with(m.name, req)
     broken = [inv.id for inv in violated(req, res)]
     out = {"refuted": bool(broken), "refuted_by": broken, "shape": "(concrete witness)", "request": m.witness,

@@ -29,10 +29,13 @@ ERROR_CODES: dict[str, str] = {
     # contract 1.1
     "zero_amount": "a disbursement or 60-day rollover of 0 cents (a $0 payment is no distribution and gets no form)",
     "before_effective_date": "the date is before the law allowed this route: rollsplit models distributions after "
-                             "2001, plan-to-Roth-IRA rollovers after 2007, designated Roth accounts from 2006 "
-                             "(governmental 457(b) plans from 2011)",
-    "rmd_not_required": "a required minimum distribution is given for a designated Roth account in a year after 2023, "
-                        "when the law requires none during the participant's life",
+                             "2001; after-tax money into a 403(b) from 2007; plan-to-Roth-IRA rollovers after 2007; "
+                             "in-plan Roth rollovers after September 27, 2010 (governmental 457(b) from 2011); "
+                             "designated Roth accounts from 2006 (governmental 457(b) from 2011); qualified plan "
+                             "loan offsets from 2018",
+    "rmd_not_required": "a required minimum distribution is given for a designated Roth account after April 1, "
+                        "2024 (the last day a 2023 RMD could be due), when the law requires none during the "
+                        "participant's life",
 }
 
 # The order in which checks run, so every implementation reports the same code for a request with

@@ -45,9 +45,11 @@ def required_features(request: Any) -> set[str]:
             if isinstance(r, dict)]
     if any(r.get("to") == "in_plan_roth" for r in rows):
         need.add("in_plan_roth")
-    if any(r.get("loan_offset") or r.get("qualified_plan_loan_offset") for r in rows):
+    # a field a calculator must read is needed wherever it is given, even as 0 or false (it is unknown to one
+    # that does not declare its feature)
+    if any("loan_offset" in r or "qualified_plan_loan_offset" in r for r in rows):
         need.add("loan_offset")
-    if request.get("other_eligible_this_year"):
+    if "other_eligible_this_year" in request:
         need.add("withholding_de_minimis")
     if request.get("regime") == "notice_2009_68":
         need.add("regime_2009")

@@ -106,8 +106,9 @@ EFF_ROTH_IRA = _effective(law.ROTH_IRA_FROM_PLAN)
 EFF_DESIGNATED_ROTH_457B = _effective(law.DESIGNATED_ROTH_457B_FROM)
 EFF_IN_PLAN_ROTH = _effective(law.IN_PLAN_ROTH_FROM)
 EFF_IN_PLAN_ROTH_457B = _effective(law.IN_PLAN_ROTH_457B_FROM)
+EFF_QPLO = _effective(law.QPLO_FROM)
 EFFECTIVE_CITATIONS = (EFF_MODELLED_FROM, EFF_DESIGNATED_ROTH, EFF_AFTERTAX_403B, EFF_ROTH_IRA,
-                       EFF_DESIGNATED_ROTH_457B, EFF_IN_PLAN_ROTH, EFF_IN_PLAN_ROTH_457B)
+                       EFF_DESIGNATED_ROTH_457B, EFF_IN_PLAN_ROTH, EFF_IN_PLAN_ROTH_457B, EFF_QPLO)
 IRC_402A_C4 = Citation("IRC", "§402A(c)(4)(A)-(B)",
                        "there shall be included in gross income any amount which would be includible were it not part "
                        "of a qualified rollover contribution ... a distribution from such plan other than from a "
@@ -226,7 +227,7 @@ ERROR_CITATIONS: dict[str, tuple[str, ...]] = {
     "regime_not_permitted": ("CONTRACT_RULE10", "N2009_68"),
     "zero_amount": ("CONTRACT_ZERO", "FORM_1099R_10"),
     "before_effective_date": ("EFF_MODELLED_FROM", "EFF_DESIGNATED_ROTH", "EFF_AFTERTAX_403B", "EFF_ROTH_IRA",
-                              "EFF_DESIGNATED_ROTH_457B", "EFF_IN_PLAN_ROTH", "EFF_IN_PLAN_ROTH_457B"),
+                              "EFF_DESIGNATED_ROTH_457B", "EFF_IN_PLAN_ROTH", "EFF_IN_PLAN_ROTH_457B", "EFF_QPLO"),
     "rmd_not_required": ("IRC_402A_D5",),
 }
 
@@ -447,7 +448,8 @@ def _rows_nonzero(A, req, res):
 def _route_open(A, req, res):
     rows = [("", d.to, d.accepts_aftertax) for d in req.disbursements if d.method == "direct"]
     rows += [("", x.to, False) for x in req.rollovers_60_day]
-    return A.true if law.route_closed(req.contract, req.plan, req.date, rows) is None else A.false
+    qplo = "" if any(d.qualified_plan_loan_offset for d in req.disbursements) else None
+    return A.true if law.route_closed(req.contract, req.plan, req.date, rows, qplo) is None else A.false
 
 
 def _roth_no_lifetime_rmd(A, req, res):
@@ -573,7 +575,8 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant("ROUTE-IN-FORCE", "A result is given only for a distribution whose routes the law provided on its date: "
               "after 2001; after-tax money into a 403(b) from 2007; to a Roth IRA from a plan after 2007; in-plan "
               "Roth rollovers after September 27, 2010 (a governmental 457(b) plan's from 2011); from a designated "
-              "Roth account from 2006 (a governmental 457(b) plan's from 2011).", EFFECTIVE_CITATIONS,
+              "Roth account from 2006 (a governmental 457(b) plan's from 2011); qualified plan loan offsets from "
+              "2018.", EFFECTIVE_CITATIONS,
               _always, _route_open),
     Invariant("ROTH-NO-LIFETIME-RMD", "A designated Roth account pays no lifetime required minimum distribution after "
               "the 2023 RMD's last due date (April 1, 2024).", (IRC_402A_D5,), _always, _roth_no_lifetime_rmd),

@@ -184,18 +184,26 @@ IN_PLAN_ROTH_457B_FROM = EffectiveDate(
     "IRS, Designated Roth Accounts — In-Plan Rollovers (web page)", "",
     "Governmental 457(b) plans can be amended to include designated Roth accounts and allow in-plan Roth rollovers "
     "for taxable years beginning after 2010.", primary=False)
+QPLO_FROM = EffectiveDate(
+    "qualified_plan_loan_offset", _dt.date(2018, 1, 1), "qualified plan loan offsets (§402(c)(3)(C))",
+    "Tax Cuts and Jobs Act (Pub. L. 115-97, 131 Stat. 2166) §13613, its date as practitioners summarize it",
+    "§13613(b)", "The plan loan offset provisions of the Act apply to amounts that are treated as distributed in tax "
+    "years beginning after December 31, 2017.", primary=False)
 EFFECTIVE_DATES: tuple[EffectiveDate, ...] = (MODELLED_FROM, DESIGNATED_ROTH_FROM, AFTERTAX_INTO_403B_FROM,
                                               ROTH_IRA_FROM_PLAN, IN_PLAN_ROTH_FROM, DESIGNATED_ROTH_457B_FROM,
-                                              IN_PLAN_ROTH_457B_FROM)
+                                              IN_PLAN_ROTH_457B_FROM, QPLO_FROM)
 
 
-def route_closed(contract: str, plan: str, date: _dt.date, rollovers: list[tuple[str, str, bool]]) -> \
-        tuple[EffectiveDate, str] | None:
+def route_closed(contract: str, plan: str, date: _dt.date, rollovers: list[tuple[str, str, bool]],
+                 qualified_offset: str | None = None) -> tuple[EffectiveDate, str] | None:
     """The first route of this request that did not exist yet on `date`, with the JSON path of the field that
     names it; None when every route was open. `rollovers` are (path of the row, to, accepts_aftertax) of every
-    direct and 60-day rollover. Taxable years are taken to be calendar years."""
+    direct and 60-day rollover; `qualified_offset` the path of a payment said to carry a qualified plan loan
+    offset. Taxable years are taken to be calendar years."""
     if date < MODELLED_FROM.first:
         return MODELLED_FROM, "date"
+    if qualified_offset is not None and date < QPLO_FROM.first:
+        return QPLO_FROM, qualified_offset + ".qualified_plan_loan_offset"
     if contract == "designated_roth":
         if date < DESIGNATED_ROTH_FROM.first:
             return DESIGNATED_ROTH_FROM, "contract"

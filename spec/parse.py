@@ -4,8 +4,8 @@ Checks run in a fixed order so that every implementation names the same fault fi
   1. invalid_json            the text is not one JSON value
   2. invalid_request         shape, types, missing/unknown fields, enumerations, dates
   3. amount_out_of_range     money outside [0, 2^53-1]
-     zero_amount             a disbursement or 60-day rollover of 0 cents (a payment of no cash with a plan loan
-                             offset is one), or a qualified plan loan offset of 0 cents (contract 1.1)
+     zero_amount             a disbursement or 60-day rollover of 0 cents (a payment of no cash that carries a plan
+                             loan offset is not one), or a qualified plan loan offset of 0 cents (contract 1.1)
   4. duplicate_id, more_than_one_payment, not_eligible_rollover_distribution,
      sixty_day_without_payment, before_effective_date, rmd_not_required (contract 1.1),
      regime_not_permitted, invalid_election (structure of elections)
@@ -290,6 +290,12 @@ def parse_request(obj: Any) -> Request:
         p = _join("disbursements", payments[1])
         raise RequestError("more_than_one_payment", "Only one disbursement may be paid to the participant; "
                            f"{p} is a second one.", p)
+    offset = next((i for i, d in enumerate(disbursements) if d.loan_offset), None)
+    if hardship and offset is not None:
+        # one request is one distribution event: an offset repays a loan, it is not paid on account of hardship
+        p = _join(_join("disbursements", offset), "loan_offset")
+        raise RequestError("invalid_request", "A plan loan offset repays a plan loan and is no hardship distribution: "
+                           "give the offset in a request without hardship.", p)
     if hardship:
         rolled = [_join("disbursements", i) for i, d in enumerate(disbursements) if d.method == "direct"]
         rolled += [_join("rollovers_60_day", i) for i in range(len(rollovers))]
@@ -304,7 +310,9 @@ def parse_request(obj: Any) -> Request:
     rolled = [(_join("disbursements", i), d.to, d.accepts_aftertax) for i, d in enumerate(disbursements)
               if d.method == "direct"]
     rolled += [(_join("rollovers_60_day", i), x.to, False) for i, x in enumerate(rollovers)]
-    closed = law.route_closed(contract, plan, date, rolled)
+    qplo = next((_join("disbursements", i) for i, d in enumerate(disbursements) if d.qualified_plan_loan_offset),
+                None)
+    closed = law.route_closed(contract, plan, date, rolled, qplo)
     if closed is not None:
         route, p = closed
         raise RequestError("before_effective_date", f"On {date.isoformat()} the law did not yet provide for "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from rollsplit.reference import calculate
-from rollsplit.reference.mutants import MUTANTS, calculate_with, compute_with
+from rollsplit.reference.mutants import MUTANTS, calculate_with, compute_with, parse_with
 from rollsplit.spec.invariants import violated
 from rollsplit.spec.parse import parse_request
 
@@ -53,6 +53,9 @@ CASES = {
     # Reg. §1.402(c)-2(g) example figures, with the cash cut to $1,000: 20% of $10,000 is more than the cash
     "offset_withholding_beyond_cash": ({**BASE, "balance": 1_000_000, "basis": 0, "disbursements": [
         {"id": "me", "method": "paid", "amount": 100_000, "loan_offset": 900_000}]}, "WITHHOLDING"),
+    "zero_rows_accepted": (MUTANTS["zero_rows_accepted"].witness, "ROWS-NONZERO"),
+    "dates_ignored": (MUTANTS["dates_ignored"].witness, "ROUTE-IN-FORCE"),
+    "roth_rmd_after_2023": (MUTANTS["roth_rmd_after_2023"].witness, "ROTH-NO-LIFETIME-RMD"),
     "in_plan_roth_untaxed": (req([direct("irr", "in_plan_roth", 10_000_000)]), "TAXABLE-ROW"),
     "roth_cash_box7_null": ({**req(SEED_004), "contract": "designated_roth",
                              "disbursements": [direct("ira", "roth_ira", 6_000_000), paid(2_000_000)]}, "FORM-1099R"),
@@ -69,7 +72,8 @@ def test_mutant_is_caught_by_an_invariant(name):
     answer = calculate_with(name, request)
     assert "error" not in answer, answer
     assert answer != calculate(request)
-    broken = {inv.id for inv in violated(parse_request(request), compute_with(name, parse_request(request)))}
+    req = parse_with(name, request)
+    broken = {inv.id for inv in violated(req, compute_with(name, req))}
     assert invariant_id in broken, broken
 
 
@@ -97,3 +101,10 @@ def test_patching_does_not_leak_into_the_reference():
     for name in MUTANTS:
         calculate_with(name, CASES[name][0])
     assert (alg.basis_recovered, alg.direct_pretax_total, alg.law, alg.direct_fill_order) == before
+
+
+@pytest.mark.parametrize("name, code", [("zero_rows_accepted", "zero_amount"), ("dates_ignored", "before_effective_date"),
+                                        ("roth_rmd_after_2023", "rmd_not_required")])
+def test_the_reference_rejects_what_the_parser_mutants_accept(name, code):
+    assert calculate(MUTANTS[name].witness)["error"]["code"] == code
+    assert "error" not in calculate_with(name, MUTANTS[name].witness)

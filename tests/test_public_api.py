@@ -33,8 +33,8 @@ def test_allocate_answers_the_wire_contract():
 
 @pytest.mark.parametrize("request_obj,code", [
     (None, "invalid_request"),
-    ({**SEED_004, "balance": -1}, None),
-    ({**SEED_004, "disbursements": []}, None),
+    ({**SEED_004, "balance": -1}, "amount_out_of_range"),
+    ({**SEED_004, "disbursements": []}, "empty_distribution"),
     ("not a request", "invalid_request"),
 ])
 def test_allocate_never_raises_and_errors_carry_a_code(request_obj, code):

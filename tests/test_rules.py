@@ -684,3 +684,21 @@ def test_loan_offset_validation():
     no_offset = request([{"id": "me", "method": "paid", "amount": 5, "qualified_plan_loan_offset": True}])
     assert (error(no_offset)["code"], error(no_offset)["field"]) == ("invalid_request",
                                                                     "disbursements[0].qualified_plan_loan_offset")
+
+
+@pytest.mark.parametrize("date, ok", [("2017-12-31", False), ("2018-01-01", True)])
+def test_a_qualified_plan_loan_offset_needs_2018(date, ok):
+    req = request([offset_paid(100_000, 300_000, True)], balance=1_000_000, basis=0, date=date)
+    if ok:
+        assert rows(result(req))["me"]["form_1099r"]["box7"] == "M"
+    else:
+        e = error(req)
+        assert (e["code"], e["field"]) == ("before_effective_date", "disbursements[0].qualified_plan_loan_offset")
+    # an ordinary offset is no new route: a 2010 offset is answered, without code M
+    req = request([offset_paid(100_000, 300_000)], balance=1_000_000, basis=0, date="2010-06-30")
+    assert rows(result(req))["me"]["form_1099r"]["box7"] is None
+
+
+def test_a_loan_offset_is_no_hardship_distribution():
+    e = error(request([offset_paid(100_000, 300_000)], balance=1_000_000, basis=0, hardship=True))
+    assert (e["code"], e["field"]) == ("invalid_request", "disbursements[0].loan_offset")
