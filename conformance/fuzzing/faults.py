@@ -109,6 +109,11 @@ _BEFORE = st.sampled_from(["before_2002", "roth_account_before_2006", "roth_457b
                            "roth_ira_before_2008", "aftertax_403b_before_2007", "in_plan_roth_before_2010"])
 
 
+# a destination that opened on a date, by the name of the fault that moves a rollover there the day before
+_ROUTE_BY_DESTINATION = {"roth_ira_before_2008": ("roth_ira", law.ROTH_IRA_FROM_PLAN),
+                         "in_plan_roth_before_2010": ("in_plan_roth", law.IN_PLAN_ROTH_FROM)}
+
+
 def _day_before(first) -> str:
     return (first - __import__("datetime").timedelta(days=1)).isoformat()
 
@@ -126,18 +131,13 @@ def _f_before_effective_date(draw, req):
     elif how == "roth_457b_before_2011" and roth:
         req["plan"] = "457b_gov"
         req["date"] = _day_before(law.DESIGNATED_ROTH_457B_FROM.first)
-    elif how == "roth_ira_before_2008" and not roth:
+    elif how in _ROUTE_BY_DESTINATION and not roth:
+        to, route = _ROUTE_BY_DESTINATION[how]
         rows = _directs(req) + req.get("rollovers_60_day", [])
         if not rows:
             return None
-        rows[draw(st.integers(0, len(rows) - 1))]["to"] = "roth_ira"
-        req["date"] = _day_before(law.ROTH_IRA_FROM_PLAN.first)
-    elif how == "in_plan_roth_before_2010" and not roth:
-        rows = _directs(req) + req.get("rollovers_60_day", [])
-        if not rows:
-            return None
-        rows[draw(st.integers(0, len(rows) - 1))]["to"] = "in_plan_roth"
-        req["date"] = _day_before(law.IN_PLAN_ROTH_FROM.first)
+        rows[draw(st.integers(0, len(rows) - 1))]["to"] = to
+        req["date"] = _day_before(route.first)
     elif how == "aftertax_403b_before_2007" and not roth:
         directs = _directs(req)
         if not directs:
