@@ -47,8 +47,9 @@ def register(subparsers) -> None:
         "recheck", help="re-run every SMT-LIB2 file of an audit bundle with z3 and/or cvc5 in fresh processes",
         description="Check each file's sha256 against results.json, then run every obligations/*.smt2 (expected "
                     "unsat) and witnesses/*.smt2 (expected sat) in a fresh solver process that reads only the "
-                    "file. Exit status 1 on any mismatch, tampered, missing or unlisted file, or z3 not "
-                    "confirming; cvc5 'unknown' is listed but fails only with --strict.")
+                    "file. Exit status 1 on any mismatch, tampered, missing or unlisted file, z3 not confirming, "
+                    "or a stale bundle (proved against other sources or another z3 than the installed ones; "
+                    "--allow-stale lists it only); cvc5 'unknown' is listed but fails only with --strict.")
     r.add_argument("dir", metavar="DIR", help="the bundle directory written by `rollsplit prove`")
     r.add_argument("--solver", choices=("z3", "cvc5", "all"), default="z3", help="which solver(s) (default z3)")
     r.add_argument("--timeout", type=seconds, default=60.0, metavar="S",
@@ -62,6 +63,9 @@ def register(subparsers) -> None:
     r.add_argument("--sample", type=count, metavar="N",
                    help="solve N files spread evenly over the (selected) bundle: a spot check, the same N files "
                         "on every run")
+    r.add_argument("--allow-stale", action="store_true",
+                   help="do not fail when the bundle was proved against other code (a source's sha256 or the z3 "
+                        "version differs from the installed ones); the differences are still listed")
     r.set_defaults(func=recheck_command)
 
     f = subparsers.add_parser(
@@ -288,7 +292,7 @@ def recheck_command(args: argparse.Namespace) -> int:
     from rollsplit.solver.recheck import BundleError, recheck, print_report
     try:
         report = recheck(Path(args.dir), solvers=args.solver, timeout=args.timeout, jobs=args.jobs,
-                         strict=args.strict, only=args.only, sample=args.sample)
+                         strict=args.strict, only=args.only, sample=args.sample, allow_stale=args.allow_stale)
     except BundleError as e:
         return _err("recheck", str(e))
     return print_report(report)

@@ -107,6 +107,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     strict: bool = False
     seconds: float = 0.0
+    stale: list[tuple[str, str]] = field(default_factory=list)       # (source or solver, how it differs)
+    allow_stale: bool = False
 
     def failures(self) -> list[Check]:
         return [c for c in self.checks
@@ -115,7 +117,32 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not self.integrity and not self.failures()
+        return not self.integrity and not self.failures() and (self.allow_stale or not self.stale)
+
+
+def staleness(data: dict) -> list[tuple[str, str]]:
+    """How the code a bundle was proved against differs from the code installed here: each source file the
+    prover hashes (`solver.prove.SOURCES`) whose sha256 differs from results.json's `sources_sha256`, is new or
+    is gone, and a z3 of another version. Empty when the bundle's proofs are about the installed code."""
+    import z3
+
+    from rollsplit.solver.prove import source_hashes
+    recorded = data.get("sources_sha256")
+    if not isinstance(recorded, dict):
+        return [("sources_sha256", "missing from results.json: the bundle does not say which code it proves")]
+    now = source_hashes()
+    out = []
+    for f in sorted(set(recorded) | set(now)):
+        if f not in now:
+            out.append((f, "recorded in the bundle, not among the sources hashed now"))
+        elif f not in recorded:
+            out.append((f, "not recorded in the bundle (a source added since it was proved)"))
+        elif recorded[f] != now[f]:
+            out.append((f, "changed since the bundle was proved (sha256 differs)"))
+    version = (data.get("solver") or {}).get("version")
+    if version != z3.get_version_string():
+        out.append(("z3", f"the bundle was proved with z3 {version}, this is z3 {z3.get_version_string()}"))
+    return out
 
 
 def z3_binary() -> str | None:
@@ -241,7 +268,8 @@ def select(files: list[str], only: list[str] | None = None, sample: int | None =
 
 
 def recheck(directory: Path, solvers: str = "z3", timeout: float = 60.0, jobs: int = 2, strict: bool = False,
-            progress="stderr", only: list[str] | None = None, sample: int | None = None) -> Report:
+            progress="stderr", only: list[str] | None = None, sample: int | None = None,
+            allow_stale: bool = False) -> Report:
     progress = sys.stderr if progress == "stderr" else progress   # the stream of the call, not of the import
     if not directory.is_dir():
         raise BundleError(f"{directory} is not a directory; write a bundle with `rollsplit prove --out {directory}`.")
@@ -258,7 +286,8 @@ def recheck(directory: Path, solvers: str = "z3", timeout: float = 60.0, jobs: i
                           "with a list of obligations).")
     t0 = time.perf_counter()
     good, problems = integrity(directory, data)
-    report = Report(directory, files=len(good) + len(problems), integrity=problems, strict=strict)
+    report = Report(directory, files=len(good) + len(problems), integrity=problems, strict=strict,
+                    stale=staleness(data), allow_stale=allow_stale)
     if only or sample is not None:
         chosen = select(good, only, sample)
         if not chosen:
@@ -331,6 +360,11 @@ def print_report(report: Report) -> int:
         print()
         print("Integrity (sha256 against results.json):")
         print(tabulate(report.integrity, ["file", "problem"]))
+    if report.stale:
+        print()
+        print("Stale (the bundle was proved against other code than the installed code; its proofs say nothing "
+              "about the code installed here" + (", accepted with --allow-stale):" if report.allow_stale else "):"))
+        print(tabulate(report.stale, ["source", "difference"]))
     odd = [c for c in report.checks if c.verdict != "agrees"]
     if odd:
         print()
@@ -341,11 +375,16 @@ def print_report(report: Report) -> int:
                         for c in odd], ["file", "solver", "expected", "answer", "verdict", "seconds", "counts as"]))
     for n in report.notes:
         print(n)
-    n_fail = len(report.failures()) + len(report.integrity)
+    n_fail = len(report.failures()) + len(report.integrity) + (0 if report.allow_stale else len(report.stale))
     solved = len({c.file for c in report.checks})
     unsolved = report.files - len(report.integrity) - solved
     done = ("every file re-checked as expected." if not unsolved else
             f"every file solved answered as expected; {unsolved} intact files were not solved (--only/--sample).")
+    if report.stale and report.allow_stale:
+        done += f" The bundle is STALE ({len(report.stale)} differences, accepted with --allow-stale)."
+    elif not report.stale:
+        done += " It proves the installed code (every source's sha256 and the z3 version match)."
     print(f"{report.files} files in {report.directory}/, {len(report.checks)} solver runs in {report.seconds:.1f} s: "
-          + (done if report.ok else f"{n_fail} FAILED."))
+          + (done if report.ok else f"{n_fail} FAILED" + (" (the bundle is STALE)." if report.stale
+                                                           and not report.allow_stale else ".")))
     return 0 if report.ok else 1

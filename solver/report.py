@@ -178,8 +178,9 @@ def _honest_section(obs: list[dict], shapes: list[str]) -> str:
         "closes; validity is the algorithm's own list of value checks;",
         "- determinacy compares money fields only: the regime, the Form 1099-R fields (box 7 codes) and the ids "
         "of two results are not compared;",
-        "- `sources_sha256` in results.json is recorded but not yet compared by `rollsplit recheck`: a bundle "
-        "does not show by itself that it was built from the sources at hand.",
+        "- provenance is checked, not proved: `rollsplit recheck` compares `sources_sha256` in results.json and the "
+        "z3 version with the installed code and fails a stale bundle (unless `--allow-stale`); a source the prover "
+        "does not hash could change unnoticed.",
         "",
     ]
     return "\n".join(out)

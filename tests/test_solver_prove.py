@@ -96,6 +96,30 @@ def test_recheck_agrees_on_a_good_bundle(bundle):
     assert all(c.verdict == "agrees" for c in rep.checks)
 
 
+def test_a_fresh_bundle_is_not_stale(bundle, capsys):
+    assert main(["recheck", str(bundle), "--jobs", "2", "--sample", "3"]) == 0
+    assert "It proves the installed code" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("change", ["source", "z3", "no-record"])
+def test_recheck_fails_a_stale_bundle_unless_allowed(bundle, tmp_path, capsys, change):
+    b = _copy(bundle, tmp_path)
+    data = json.loads((b / "results.json").read_text())
+    if change == "source":       # the algorithm changed after the bundle was proved
+        data["sources_sha256"]["reference/algorithm.py"] = "0" * 64
+    elif change == "z3":
+        data["solver"]["version"] = "0.0.1"
+    else:
+        del data["sources_sha256"]
+    (b / "results.json").write_text(json.dumps(data))
+    assert main(["recheck", str(b), "--jobs", "2", "--sample", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "Stale" in out and "FAILED (the bundle is STALE)" in out
+    assert {"source": "reference/algorithm.py", "z3": "z3 0.0.1", "no-record": "sources_sha256"}[change] in out
+    assert main(["recheck", str(b), "--jobs", "2", "--sample", "2", "--allow-stale"]) == 0
+    assert "STALE" in capsys.readouterr().out
+
+
 def test_recheck_worker_without_the_binary(bundle, monkeypatch):
     """The fallback: z3's own Python API in a fresh worker process that imports nothing of rollsplit."""
     import rollsplit.solver.recheck as R
