@@ -94,6 +94,34 @@ def _exit_text(code: int | None) -> str:
     return f"exited with code {code}"
 
 
+def lone_surrogate(value: Any) -> str | None:
+    """Where `value` (parsed JSON) holds a lone surrogate (the JSON text "\\udc00" parses to one, but it is not
+    Unicode and cannot be written as UTF-8): a sentence naming it and its place, or None."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        v, path = stack.pop()
+        if isinstance(v, str):
+            texts = [(v, path)]
+        elif isinstance(v, dict):
+            texts = [(k, f"a key of {path or 'the top level'}") for k in v]
+            stack += [(x, f"{path}.{k}" if path else str(k)) for k, x in v.items()]
+        elif isinstance(v, list):
+            texts = []
+            stack += [(x, f"{path}[{i}]") for i, x in enumerate(v)]
+        else:
+            texts = []
+        for text, where in texts:
+            if text.isascii():
+                continue
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as e:
+                where = (where or "the top level").encode("utf-8", "backslashreplace").decode("utf-8")
+                return (f"a lone surrogate \\u{ord(text[e.start]):04x} in {where}: "
+                        "JSON text must be Unicode (RFC 8259 §8.2)")
+    return None
+
+
 def classify(message: Any, seq: int | None, null_seq_ok: bool = False) -> tuple[str, dict]:
     """('result'|'error', payload) for a well-formed answer; raises _Fault on a wrong shape or seq.
 
@@ -102,6 +130,9 @@ def classify(message: Any, seq: int | None, null_seq_ok: bool = False) -> tuple[
     """
     if not isinstance(message, dict):
         raise _Fault("bad_shape", f"the answer is JSON but not an object: {_snippet(json.dumps(message))}")
+    surrogate = lone_surrogate(message)
+    if surrogate:
+        raise _Fault("garbage", f"the answer holds {surrogate}")
     if seq is not None:
         if "seq" not in message:
             raise _Fault("bad_shape", f"the answer has no seq (expected {seq}): {_snippet(json.dumps(message))}")
@@ -133,6 +164,9 @@ def validate_handshake(reply: Any) -> dict:
     problems = []
     if not isinstance(reply, dict):
         raise AdapterStartError(f"the start reply must be a JSON object, got {_snippet(json.dumps(reply))}")
+    surrogate = lone_surrogate(reply)
+    if surrogate:
+        problems.append(f"it holds {surrogate}")
     if reply.get("protocol") != PROTOCOL:
         problems.append(f"protocol must be {PROTOCOL}, got {json.dumps(reply.get('protocol'))}")
     impl = reply.get("implementation")
@@ -245,8 +279,10 @@ class PersistentAdapter:
             tail = self._stderr.tail(0.2) if self._stderr else ""
             self._stop_process()
             detail = e.detail if isinstance(e, _Fault) else str(e)
+            # the stderr lines indented, so none can pass for a line of the runner's
+            shown = "\n".join("  " + t for t in tail.strip("\n").split("\n")) if tail.strip() else ""
             raise AdapterStartError(f"the adapter {' '.join(self.command)!r} did not start: {detail}"
-                                    + (f"\nits stderr ends with:\n{tail}" if tail.strip() else "")) from None
+                                    + (f"\nits stderr ends with:\n{shown}" if shown else "")) from None
         return self.handshake
 
     def _restart(self) -> None:

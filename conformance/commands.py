@@ -13,6 +13,7 @@ from pathlib import Path
 from rollsplit.args import count, seconds
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130   # Ctrl-C, as the shell reports SIGINT
 
 
 def register(subparsers) -> None:
@@ -146,19 +147,39 @@ def run_command(args: argparse.Namespace) -> int:
             reporters.append(runner.JsonLinesReporter(args.report_json))
         if args.junit:
             reporters.append(runner.JUnitReporter(args.junit))
-    except OSError as e:
-        print(f"{prog}: cannot write the report: {e.strerror or e} ({e.filename}).", file=sys.stderr)
+    except runner.ReportError as e:
+        for r in reporters:
+            r.close()
+        print(f"{prog}: {runner.visible(e)}.", file=sys.stderr)
         return EXIT_USAGE
     adapter = open_adapter(command, oneshot=args.oneshot, timeout=args.timeout, features=features)
+    progress = runner.ProgressLine()
     try:
         try:
             adapter.start()
-        except AdapterStartError as e:
-            print(f"{prog}: {e}", file=sys.stderr)
+        except AdapterStartError as e:   # its message may hold the adapter's stderr: shown escaped
+            print(f"{prog}: {runner.visible(e)}", file=sys.stderr)
             return EXIT_USAGE
-        summary = runner.run(adapter, vectors, options, reporters, progress=runner.ProgressLine())
+        summary = runner.run(adapter, vectors, options, reporters, progress=progress)
+    except runner.Interrupted as e:   # Ctrl-C: what ran is reported, and the reports are ended with it
+        progress.finish()
+        print(runner.render(e.summary, verbose_limit=args.show))
+        print(f"{prog}: interrupted after {len(e.summary.outcomes)} of {e.summary.total} vectors"
+              + ("; the reports hold the vectors that ran." if reporters else "."), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except runner.ReportError as e:
+        progress.finish()
+        if e.summary is not None and e.summary.outcomes:
+            print(runner.render(e.summary, verbose_limit=args.show))
+        print(f"{prog}: {runner.visible(e)}"
+              + (f"; the run stopped after {len(e.summary.outcomes)} of {e.summary.total} vectors"
+                 if e.summary is not None and len(e.summary.outcomes) < (e.summary.total or 0) else "") + ".",
+              file=sys.stderr)
+        return EXIT_USAGE
     finally:
         adapter.close()
+        for r in reporters:   # a report never ended (the adapter did not start) leaves no temporary file
+            r.close()
     print(runner.render(summary, verbose_limit=args.show))
     ran = len(summary.outcomes) - summary.count(runner.SKIPPED)
     if ran == 0:   # skipped never counts as passed: a run that tested nothing is not a green run

@@ -10,12 +10,21 @@ alternative). Outcomes:
 Skipped never counts as passed. A vector named in the expected-failures file may fail without
 failing the run (test262 style), but if it passes that is reported as an unexpected pass, which does
 fail the run, so the list is kept honest. `thin CLI on top: conformance.commands`.
+
+Everything an adapter writes is untrusted: the human report shows it through `visible` (no control character
+but newline reaches a terminal), the JSON report escapes control characters and lone surrogates, and the
+JUnit XML escapes them too, so it is always well-formed. Reports are written to a temporary file beside the
+target and renamed into place at the end (`ReportFile`): a runner killed midway leaves no half report. A run
+interrupted (Ctrl-C) or cut short by an exception still ends every report with what ran.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +37,49 @@ from rollsplit.conformance.suite import SUITE_VERSION, Vector
 
 PASSED, FAILED, ERRORED, SKIPPED = "passed", "failed", "errored", "skipped"
 CORE_FEATURES = frozenset({"core"})
+
+# what must never reach a terminal or a report raw: C0 and C1 controls (but newline, kept where lines are
+# allowed), DEL, lone surrogates, bidi and other invisible format controls, line and paragraph separators,
+# and the two noncharacters XML 1.0 forbids
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+                     "\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(m: re.Match) -> str:
+    c = m.group()
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def visible(text: Any, newlines: bool = True) -> str:
+    """`text` safe for a terminal or a report: every control character (ESC, BEL, CR, NUL, C1...), lone
+    surrogate and invisible format character shown as a visible escape (`\\x1b`, `\\u202e`, `\\udc00`).
+    Newlines are kept when `newlines`, escaped (`\\n`) otherwise, for a field that must stay on one line."""
+    text = text if isinstance(text, str) else str(text)
+    return _UNSAFE.sub(_escape_char, text if newlines else text.replace("\n", "\\n"))
+
+
+def _no_lone_surrogates(obj: Any) -> Any:
+    """`obj` (JSON data) with every lone surrogate in a string or key replaced by its visible escape, so it
+    can be written as UTF-8: a report is about the answer, and must be valid UTF-8 JSON whatever it held."""
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+            return obj
+        except UnicodeEncodeError:
+            return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", obj)
+    if isinstance(obj, dict):
+        return {_no_lone_surrogates(k): _no_lone_surrogates(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_no_lone_surrogates(v) for v in obj]
+    return obj
+
+
+def json_line(obj: Any) -> str:
+    """One line of the JSON report: UTF-8 text, no raw control or format character (JSON `\\uXXXX` escapes
+    keep their value), no lone surrogate."""
+    text = json.dumps(_no_lone_surrogates(obj), ensure_ascii=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass
@@ -85,20 +137,22 @@ class Summary:
     handshake: dict
     features: list[str]
     deselected: int = 0      # left out by --only
+    total: int | None = None     # vectors selected; more than len(outcomes) when the run was cut short
+    interrupted: bool = False    # Ctrl-C: the outcomes are those of the vectors that ran
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     @property
     def ok(self) -> bool:
-        return not any(o.counts_against for o in self.outcomes)
+        return not self.interrupted and not any(o.counts_against for o in self.outcomes)
 
     def level(self) -> str:
         """Gateway-API style: "extended" when every feature is declared and every vector passes; "core" when
         every core-only vector passes; otherwise "none". A level is earned by passing: a vector listed in
         --expected-failures may keep the run green, but never counts towards a level (nor does a skip)."""
         core = [o for o in self.outcomes if set(o.vector.features) <= CORE_FEATURES]
-        if not core or not all(o.status == PASSED for o in core):
+        if self.interrupted or not core or not all(o.status == PASSED for o in core):
             return "none"
         if set(FEATURES) <= set(self.features) and all(o.status == PASSED for o in self.outcomes) \
                 and self.deselected == 0:
@@ -171,17 +225,64 @@ def judge_vector(v: Vector, answer: Answer, forms: bool) -> tuple[str, Verdict |
     return FAILED, verdict, verdict.explain()
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during `run`: the reports were ended with what ran; `summary` holds it."""
+
+    def __init__(self, summary: Summary) -> None:
+        super().__init__()
+        self.summary = summary
+
+
+class ReportError(Exception):
+    """A report cannot be written: a sentence naming the file. `summary` (set by `run`) holds what ran."""
+    summary: Summary | None = None
+
+
 def run(adapter, vectors: list[Vector], options: Options, reporters: list["Reporter"] = (),
         progress: Callable[[int, int, dict], None] | None = None) -> Summary:
-    """Run `vectors` through an adapter already started (its `handshake` set)."""
+    """Run `vectors` through an adapter already started (its `handshake` set).
+
+    Ctrl-C raises `Interrupted` (a KeyboardInterrupt) holding the partial summary, a report that cannot be
+    written raises `ReportError`; either way, and on any other exception, every report is first ended with the
+    vectors that ran (`Reporter.abort`), so none is left half written."""
     handshake = adapter.handshake or adapter.start()
     features = list(options.features) if options.features is not None else list(handshake.get("features", []))
     forms = "form_1099r" in features
-    for r in reporters:
-        r.begin(handshake, features, sum(1 for _, why in select(vectors, options) if why != DESELECTED))
     outcomes: list[Outcome] = []
-    counts = {PASSED: 0, FAILED: 0, ERRORED: 0, SKIPPED: 0}
     chosen = [(v, why) for v, why in select(vectors, options) if why != DESELECTED]
+    summary = Summary(outcomes, handshake, features, deselected=len(vectors) - len(chosen), total=len(chosen))
+    begun: list[Reporter] = []
+    try:
+        for r in reporters:
+            r.begin(handshake, features, len(chosen))
+            begun.append(r)
+        _run_vectors(adapter, chosen, options, features, forms, outcomes, reporters, progress)
+    except BaseException as e:
+        summary.interrupted = isinstance(e, KeyboardInterrupt)
+        for r in reporters:   # a report begun is ended with what ran; one never begun is left as it was
+            if any(r is b for b in begun):
+                r.abort(summary)
+            else:
+                r.close()
+        if isinstance(e, ReportError):
+            e.summary = summary
+        if isinstance(e, KeyboardInterrupt) and not isinstance(e, Interrupted):
+            raise Interrupted(summary) from None
+        raise
+    failure: ReportError | None = None
+    for r in reporters:
+        try:
+            r.end(summary)
+        except ReportError as e:
+            failure = failure or e
+    if failure is not None:
+        failure.summary = summary
+        raise failure
+    return summary
+
+
+def _run_vectors(adapter, chosen, options, features, forms, outcomes, reporters, progress) -> None:
+    counts = {PASSED: 0, FAILED: 0, ERRORED: 0, SKIPPED: 0}
     for n, (v, why_not) in enumerate(chosen, 1):
         missing = [f for f in v.features if f not in features]
         xfail = v.id in options.expected_failures
@@ -200,28 +301,112 @@ def run(adapter, vectors: list[Vector], options: Options, reporters: list["Repor
             r.vector(o)
         if progress is not None:
             progress(n, len(chosen), counts)
-    summary = Summary(outcomes, handshake, features, deselected=len(vectors) - len(chosen))
-    for r in reporters:
-        r.end(summary)
-    return summary
 
 
 # ---- reports, written as the run goes so a crash loses nothing already run ----------------------
+class ReportFile:
+    """A report's file, written to a temporary file beside `path` (flushed as it goes) and renamed over `path`
+    by `commit`, so `path` holds either the previous file or the whole new report, never half of one. A target
+    that exists and is not a regular file (/dev/stdout, a FIFO, /dev/full) is written in place: it cannot be
+    renamed over. Every failure is a `ReportError` naming the file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.target = Path(os.path.realpath(self.path))      # a symlink keeps pointing at the report
+        self.tmp: Path | None = None
+        self.file: TextIO | None = None
+        self.failed = False
+        if self.target.is_dir():
+            raise ReportError(f"cannot write the report {self.path}: it is a directory")
+        self.in_place = self.target.exists() and not self.target.is_file()
+        try:
+            if self.in_place:
+                self.file = open(self.target, "w", encoding="utf-8", errors="backslashreplace")
+            else:
+                fd, tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".partial",
+                                           dir=self.target.parent)
+                self.tmp = Path(tmp)
+                umask = os.umask(0)
+                os.umask(umask)
+                os.fchmod(fd, 0o666 & ~umask)      # the mode an ordinary open would give, not mkstemp's 0600
+                self.file = open(fd, "w", encoding="utf-8", errors="backslashreplace")
+        except OSError as e:
+            self.discard()
+            raise ReportError(f"cannot write the report {self.path}: {e.strerror or e}") from None
+
+    def _fail(self, e: OSError) -> ReportError:
+        self.failed = True
+        self.discard()
+        return ReportError(f"cannot write the report {self.path}: {e.strerror or e}")
+
+    def write(self, text: str, flush: bool = True) -> None:
+        if self.file is None or self.failed:
+            return
+        try:
+            self.file.write(text)
+            if flush:
+                self.file.flush()
+        except OSError as e:
+            raise self._fail(e) from None
+
+    def commit(self, whole: str | None = None) -> None:
+        """Finish the report (with `whole` as its entire text, if given) and move it into place."""
+        if self.file is None or self.failed:
+            return
+        try:
+            if whole is not None:
+                if not self.in_place:
+                    self.file.seek(0)
+                    self.file.truncate()
+                self.file.write(whole)
+            self.file.flush()
+            if not self.in_place:
+                os.fsync(self.file.fileno())
+            self.file.close()
+            self.file = None
+            if self.tmp is not None:
+                os.replace(self.tmp, self.target)
+                self.tmp = None
+        except OSError as e:
+            raise self._fail(e) from None
+
+    def discard(self) -> None:
+        """Close without committing: the temporary file is removed, the target left as it was."""
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError:
+                pass
+            self.file = None
+        if self.tmp is not None:
+            try:
+                self.tmp.unlink()
+            except OSError:
+                pass
+            self.tmp = None
+
+
 class Reporter:
     def begin(self, handshake: dict, features: list[str], total: int) -> None: ...
     def vector(self, outcome: Outcome) -> None: ...
     def end(self, summary: Summary) -> None: ...
 
+    def abort(self, summary: Summary) -> None:
+        """The run stopped early (Ctrl-C, an exception): end the report with what ran. Never raises."""
+
+    def close(self) -> None:
+        """Give up a report never ended (the adapter did not start): no file is left behind."""
+
 
 class JsonLinesReporter(Reporter):
-    """One JSON object per line: a header, one line per vector (flushed), a summary line."""
+    """One JSON object per line: a header, one line per vector (flushed), a summary line. A run cut short
+    ends after the last vector that ran, without the summary line."""
 
     def __init__(self, path: Path) -> None:
-        self.file: TextIO = open(path, "w", encoding="utf-8")
+        self.out = ReportFile(path)
 
     def _write(self, obj: dict) -> None:
-        self.file.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        self.file.flush()
+        self.out.write(json_line(obj) + "\n")
 
     def begin(self, handshake, features, total):
         self._write({"suite_version": SUITE_VERSION, "implementation": handshake.get("implementation"),
@@ -232,54 +417,86 @@ class JsonLinesReporter(Reporter):
 
     def end(self, summary):
         self._write(summary.to_json())
-        self.file.close()
+        self.out.commit()
+
+    def abort(self, summary):
+        try:
+            self.out.commit()
+        except ReportError:
+            pass
+
+    def close(self):
+        self.out.discard()
+
+
+def _xml_text(text: Any) -> str:
+    return escape(visible(text))
+
+
+def _xml_attr(text: Any) -> str:
+    return quoteattr(visible(text, newlines=False))
 
 
 class JUnitReporter(Reporter):
-    """JUnit XML: test cases appended and flushed as they finish; the file is rewritten whole at the end
-    with the counts (a run cut short leaves every finished test case, without the closing tags)."""
+    """JUnit XML: test cases appended and flushed as they finish (to the temporary file); the file is rewritten
+    whole at the end with the counts. Every text an adapter wrote is escaped (`visible`): always well-formed."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.cases: list[str] = []
-        self.file: TextIO = open(path, "w", encoding="utf-8")
+        self.out = ReportFile(path)
         self.name = "rollsplit-conformance"
 
     def begin(self, handshake, features, total):
         impl = handshake.get("implementation") or {}
         self.name = f"rollsplit-conformance {SUITE_VERSION}: {impl.get('name', '?')} {impl.get('version', '')}"
-        self.file.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n<testsuite name={quoteattr(self.name)}>\n')
-        self.file.flush()
+        if not self.out.in_place:   # a device or a pipe gets the whole document once, at the end
+            self.out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n'
+                           f'<testsuite name={_xml_attr(self.name)}>\n')
 
     def vector(self, o: Outcome):
         v = o.vector
         body = ""
         if o.status == FAILED:
             tag = "skipped" if o.expected_failure else "failure"
-            body = f"<{tag} message={quoteattr(v.description[:200])}>{escape(o.reason)}</{tag}>"
+            body = f"<{tag} message={_xml_attr(v.description[:200])}>{_xml_text(o.reason)}</{tag}>"
         elif o.status == ERRORED:
             tag = "skipped" if o.expected_failure else "error"
-            body = f"<{tag} message={quoteattr(o.reason[:200])}>{escape(o.stderr_tail)}</{tag}>"
+            body = f"<{tag} message={_xml_attr(o.reason[:200])}>{_xml_text(o.stderr_tail)}</{tag}>"
         elif o.status == SKIPPED:
-            body = f"<skipped message={quoteattr(o.reason)}/>"
+            body = f"<skipped message={_xml_attr(o.reason)}/>"
         elif o.unexpected_pass:
             body = "<failure message=\"unexpected pass: listed in the expected-failures file\"/>"
-        case = (f'<testcase classname={quoteattr(v.topic)} name={quoteattr(v.id)} time="{o.seconds:.6f}">'
+        case = (f'<testcase classname={_xml_attr(v.topic)} name={_xml_attr(v.id)} time="{o.seconds:.6f}">'
                 f"{body}</testcase>\n")
         self.cases.append(case)
-        self.file.write(case)
-        self.file.flush()
+        if not self.out.in_place:
+            self.out.write(case)
 
-    def end(self, summary):
-        self.file.close()
+    def _document(self, summary: Summary) -> str:
         failures = sum(1 for o in summary.outcomes if (o.status == FAILED and not o.expected_failure)
                        or o.unexpected_pass)
         errors = sum(1 for o in summary.outcomes if o.status == ERRORED and not o.expected_failure)
         skipped = sum(1 for o in summary.outcomes if o.status == SKIPPED or
                       (o.expected_failure and o.status != PASSED))
-        head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n<testsuite name={quoteattr(self.name)} '
+        head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n<testsuite name={_xml_attr(self.name)} '
                 f'tests="{len(summary.outcomes)}" failures="{failures}" errors="{errors}" skipped="{skipped}">\n')
-        self.path.write_text(head + "".join(self.cases) + "</testsuite>\n</testsuites>\n", encoding="utf-8")
+        if summary.interrupted:
+            head += ('<properties><property name="interrupted" value='
+                     f'{_xml_attr(f"after {len(summary.outcomes)} of {summary.total} vectors")}/></properties>\n')
+        return head + "".join(self.cases) + "</testsuite>\n</testsuites>\n"
+
+    def end(self, summary):
+        self.out.commit(self._document(summary))
+
+    def abort(self, summary):
+        try:
+            self.out.commit(self._document(summary))
+        except ReportError:
+            pass
+
+    def close(self):
+        self.out.discard()
 
 
 class ProgressLine:
@@ -290,6 +507,14 @@ class ProgressLine:
         self.tty = self.stream.isatty()
         self.last = 0.0
         self.decile = -1
+        self.open_line = False   # a TTY line drawn without its newline
+
+    def finish(self) -> None:
+        """End a line left open (the run was cut short), so what follows starts on its own line."""
+        if self.open_line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open_line = False
 
     def __call__(self, n: int, total: int, counts: dict) -> None:
         now = time.monotonic()
@@ -299,6 +524,7 @@ class ProgressLine:
                 self.stream.write("\r\033[K" + text + ("\n" if n == total else ""))
                 self.stream.flush()
                 self.last = now
+                self.open_line = n != total
         elif n * 10 // max(total, 1) != self.decile:
             self.decile = n * 10 // max(total, 1)
             self.stream.write(text + "\n")
@@ -306,7 +532,9 @@ class ProgressLine:
 
 
 def render(summary: Summary, verbose_limit: int = 50) -> str:
-    """The human report: every failure and error (up to a limit), skips by reason, a table, the final line."""
+    """The human report: every failure and error (up to a limit), skips by reason, a table, the final line.
+    Whatever the adapter or the vector files wrote is shown through `visible`: no control character but newline,
+    and the one-line fields (description, the handshake's names) cannot start a line of their own."""
     from tabulate import tabulate
     lines: list[str] = []
     bad = [o for o in summary.outcomes if o.status in (FAILED, ERRORED) or o.unexpected_pass]
@@ -314,14 +542,17 @@ def render(summary: Summary, verbose_limit: int = 50) -> str:
         v = o.vector
         mark = " (expected failure)" if o.expected_failure and not o.unexpected_pass else ""
         if o.unexpected_pass:
-            lines.append(f"UNEXPECTED PASS {v.id}: listed in the expected-failures file but passes; remove it.")
+            lines.append(f"UNEXPECTED PASS {visible(v.id, False)}: listed in the expected-failures file but passes; "
+                         "remove it.")
             continue
-        lines.append(f"{o.status.upper()} {v.id}{mark}: {v.description}")
-        for text in o.reason.splitlines():
+        lines.append(f"{o.status.upper()} {visible(v.id, False)}{mark}: {visible(v.description, False)}")
+        # split at newlines only (splitlines would also split at, and so hide, CR, FF, U+2028...)
+        for text in o.reason.split("\n"):
             lines.append(f"    {text}")
-        if o.stderr_tail.strip():
+        tail = o.stderr_tail.strip(" \t\r\n")
+        if tail:
             lines.append("    adapter stderr (end):")
-            lines += [f"      {t}" for t in o.stderr_tail.strip().splitlines()[-8:]]
+            lines += [f"      {t.removesuffix(chr(13))}" for t in tail.split("\n")[-8:]]
     if len(bad) > verbose_limit:
         lines.append(f"... and {len(bad) - verbose_limit} more (see --report-json for all)")
     reasons: dict[str, list[str]] = {}
@@ -340,12 +571,17 @@ def render(summary: Summary, verbose_limit: int = 50) -> str:
     lines.append(tabulate(table, headers=["topic", PASSED, FAILED, ERRORED, SKIPPED], tablefmt="simple"))
     impl = summary.handshake.get("implementation") or {}
     lines.append("")
-    lines.append(f"implementation: {impl.get('name', '?')} {impl.get('version', '')} ({impl.get('language', '?')}); "
-                 f"features: {', '.join(summary.features)}; conformance level: {summary.level()}")
+    name, version, language = (visible(impl.get(k, d), newlines=False)
+                               for k, d in (("name", "?"), ("version", ""), ("language", "?")))
+    lines.append(f"implementation: {name} {version} ({language}); "
+                 f"features: {visible(', '.join(summary.features), False)}; conformance level: {summary.level()}")
     if summary.deselected:
         lines.append(f"{summary.deselected} vectors not selected by --only")
     xfail = sum(1 for o in summary.outcomes if o.expected_failure and o.status != PASSED)
     if xfail:
         lines.append(f"{xfail} of the failures were expected (--expected-failures)")
+    if summary.interrupted:
+        lines.append(f"interrupted after {len(summary.outcomes)} of {summary.total} vectors: the counts below are "
+                     "of those")
     lines.append(summary.line())
-    return "\n".join(lines)
+    return visible("\n".join(lines))
