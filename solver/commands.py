@@ -2,7 +2,8 @@
 
 Exit status: 0 when every obligation is proved (unsat), every witness found (sat) and, with --mutants, every
 mutant refuted; 1 otherwise (refuted, unknown/timeout, missing witness, surviving mutant, recheck mismatch);
-2 for a usage error (unknown shape, unwritable directory, unreadable bundle).
+2 for a usage error (unknown shape, unwritable directory, a --out that is not empty and holds no bundle of
+ours without --force, a --out another prove is writing, unreadable bundle).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ def register(subparsers) -> None:
                    help="also run the seeded mutants of the reference; each must be refuted by a replayed "
                         "counterexample (written under DIR/mutants/)")
     p.add_argument("--no-bundle", action="store_true", help="check only: write no files")
+    p.add_argument("--force", action="store_true",
+                   help="write the bundle into a non-empty directory that holds no bundle of ours; no file "
+                        "already there is removed or overwritten (prove refuses such a directory without it)")
     p.add_argument("--verbose", action="store_true", help="print every obligation, however many")
     p.set_defaults(func=prove_command)
 
@@ -125,18 +129,9 @@ def _err(prog: str, text: str) -> int:
     return EXIT_USAGE
 
 
-def _writable(out: Path) -> str | None:
-    """None when `out` can hold the bundle, else the reason in words."""
-    if out.exists() and not out.is_dir():
-        return f"{out} exists and is not a directory"
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".rollsplit-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as e:
-        return f"cannot write to {out}: {e.strerror or e}"
-    return None
+def _failed(text: str, code: int) -> int:
+    print(f"rollsplit prove: {text}.", file=sys.stderr)
+    return code
 
 
 def prove_command(args: argparse.Namespace) -> int:
@@ -158,22 +153,47 @@ def prove_command(args: argparse.Namespace) -> int:
         print(f"{len(shapes)} shapes")
         return EXIT_OK
     out = None if args.no_bundle else Path(args.out)
+    claim = None
     if out is not None:
-        why = _writable(out)
-        if why:
-            return _err("prove", why + ".")
+        # before any long work: may the bundle go there (ours, empty, or --force), and is no other prove
+        # writing there (the lock is held until the end)? The run writes into a staging folder inside `out`
+        # and `publish` moves the finished bundle in, so a failed run leaves the previous bundle as it was.
         try:
-            P.prepare_bundle(out, subdirs=("obligations", "witnesses", "counterexamples", "mutants"))
-        except OSError as e:
-            return _err("prove", f"cannot prepare {out}: {e.strerror or e}.")
+            claim = P.claim_bundle(out, force=args.force)
+        except P.BundleError as e:
+            return _failed(str(e), e.code)
+    try:
+        return _prove(args, shapes, out, claim)
+    except P.BundleError as e:
+        return _failed(str(e), e.code)
+    except (P.BundleWriteError, OSError) as e:
+        if claim is None:
+            raise
+        why = str(e) if isinstance(e, P.BundleWriteError) else f"cannot write the bundle: {e.strerror or e}"
+        return _failed(f"{why}; the run is abandoned and {out} is unchanged", EXIT_FAILED)
+    finally:
+        if claim is not None:
+            P.release(claim)
 
+
+def _prove(args: argparse.Namespace, shapes, out: Path | None, claim) -> int:
+    from tabulate import tabulate
+
+    from rollsplit.solver import prove as P
+
+    work = claim.staging if claim is not None else None
     t0 = time.perf_counter()
     background = _start_formulas() if out is not None else None
-    results = P.run_all(shapes, jobs=args.jobs, timeout=args.timeout, out_dir=out)
-    wall = time.perf_counter() - t0
-    mutants = None
-    if args.mutants:
-        mutants = P.run_mutants(jobs=args.jobs, timeout=args.timeout, out_dir=out)
+    try:
+        results = P.run_all(shapes, jobs=args.jobs, timeout=args.timeout, out_dir=work)
+        wall = time.perf_counter() - t0
+        mutants = None
+        if args.mutants:
+            mutants = P.run_mutants(jobs=args.jobs, timeout=args.timeout, out_dir=work)
+    except BaseException:
+        if background is not None:
+            background[0].terminate()
+        raise
     mutant_wall = time.perf_counter() - t0 - wall
 
     _print_obligations(results, args.verbose)
@@ -187,11 +207,18 @@ def prove_command(args: argparse.Namespace) -> int:
 
     report_wall = 0.0
     if out is not None:
-        data = P.write_results(out, results, wall, args.jobs, shapes, mutants=mutants, timeout=args.timeout)
         from rollsplit.solver.report import write_report
-        t1 = time.perf_counter()
-        write_report(out, data, formulas=_finish(background))
+        try:
+            data = P.write_results(work, results, wall, args.jobs, shapes, mutants=mutants, timeout=args.timeout)
+            t1 = time.perf_counter()
+            formulas = _finish(background)
+        except BaseException:
+            background[0].terminate()
+            raise
+        write_report(work, data, formulas=formulas)
         report_wall = time.perf_counter() - t1
+        P.publish(claim)
+        _tell_kept(out, claim.kept)
     total_wall = time.perf_counter() - t0
     bad = [r for r in results if not r.ok]
     survived = [m for m in mutants or () if not m["refuted"]]
@@ -210,6 +237,19 @@ def prove_command(args: argparse.Namespace) -> int:
     if survived:
         print(f"SURVIVED: {', '.join(m['mutant'] for m in survived)}.")
     return EXIT_FAILED if bad or survived else EXIT_OK
+
+
+def _tell_kept(out: Path, kept: list[str]) -> None:
+    """Files in the bundle directory that prove did not write stay; say so, and what recheck will make of them."""
+    if not kept:
+        return
+    shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+    unlisted = [k for k in kept
+                if k.endswith(".smt2") and k.split("/")[0] in ("obligations", "witnesses", "mutants")]
+    line = f"rollsplit prove: kept {len(kept)} file(s) in {out} that it did not write: {shown}"
+    if unlisted:
+        line += f"; recheck fails on {len(unlisted)} of them as unlisted until they are moved away"
+    print(line + ".", file=sys.stderr)
 
 
 def _start_formulas():

@@ -10,6 +10,8 @@ Bundle layout (DIR, default ./audit):
                           spec and reference sources; for each obligation expected unsat, `trivial`: whether
                           z3's `simplify` alone reduces its formula to `false` (see `closes_by_simplify`)
   REPORT.md               for auditors (written by solver.report)
+  .rollsplit-bundle       marker, short JSON (written by rollsplit prove, when), written last
+  .rollsplit-lock         flock'ed while a prove writes the directory (see `claim_bundle`, `publish`)
 Only `unsat` counts as proved; `unknown` (timeout) and `sat` are failures, reported as such.
 
 An obligation that z3's rewriter (`simplify`) already reduces to `false` is proved, but it is not evidence of
@@ -23,10 +25,15 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing as mp
+import os
+import re
+import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
 
 import z3
 
@@ -166,13 +173,23 @@ def _process(ob: O.Obligation, shape: Shape | None, timeout: float, out_dir: Pat
         sub = "witnesses" if ob.expected == "sat" else "obligations"
         path = out_dir / sub / f"{ob.name}.smt2"
         text = smt2(ob, header).encode()
-        path.write_bytes(text)
+        with _writing(path):
+            path.write_bytes(text)
+            if "counterexample" in res.detail:
+                (out_dir / "counterexamples").mkdir(exist_ok=True)
+                (out_dir / "counterexamples" / f"{ob.name}.json").write_text(json.dumps(res.detail, indent=1))
         res.file = f"{sub}/{ob.name}.smt2"
         res.sha256 = hashlib.sha256(text).hexdigest()
-        if "counterexample" in res.detail:
-            (out_dir / "counterexamples").mkdir(exist_ok=True)
-            (out_dir / "counterexamples" / f"{ob.name}.json").write_text(json.dumps(res.detail, indent=1))
     return res
+
+
+@contextmanager
+def _writing(path: Path):
+    """An OSError while writing the bundle fails the whole run with its reason (see `BundleWriteError`)."""
+    try:
+        yield
+    except OSError as e:
+        raise BundleWriteError(f"cannot write {e.filename or path}: {e.strerror or e}") from None
 
 
 def _shape_job(args) -> list[Outcome]:
@@ -194,26 +211,281 @@ def _lemma_job(args) -> list[Outcome]:
     return [_process(ob, None, timeout, out_dir)]
 
 
-BUNDLE_FILES = {"obligations": "*.smt2", "witnesses": "*.smt2", "counterexamples": "*.json",
-                "mutants": "*.*"}
+BUNDLE_SUBDIRS = ("obligations", "witnesses", "counterexamples", "mutants")
+OWN_NAMES = ("results.json", "REPORT.md")     # the bundle's top-level files
+MARKER = ".rollsplit-bundle"    # short JSON: written by rollsplit prove, when; written last, on success
+LOCK = ".rollsplit-lock"        # flock'ed for the whole run; holds the pid of the holder; never removed
+STAGING = ".rollsplit-staging-"  # + pid: the run writes here, then the files are moved into the bundle
+_STAGING_RE = re.compile(r"^\.rollsplit-staging-\d+$")
+
+
+class BundleError(Exception):
+    """A sentence for the user. `code`: 2 when nothing was done yet (usage), 1 when the run's work is lost."""
+
+    def __init__(self, text: str, code: int = 2):
+        super().__init__(text)
+        self.code = code
+
+
+class BundleWriteError(Exception):
+    """A worker could not write a file of the bundle: the whole run fails (never an `error` obligation)."""
+
+
+def _strerror(e: OSError) -> str:
+    return e.strerror or str(e)
+
+
+def _read_results(out_dir: Path) -> dict | None:
+    """results.json of `out_dir` when it is one that rollsplit prove wrote, else None."""
+    try:
+        data = json.loads((out_dir / "results.json").read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if (isinstance(data, dict) and isinstance(data.get("obligations"), list) and isinstance(data.get("solver"), dict)
+            and "summary" in data):
+        return data
+    return None
+
+
+def _read_marker(out_dir: Path) -> dict | None:
+    try:
+        data = json.loads((out_dir / MARKER).read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) and data.get("written_by") == "rollsplit prove" else None
+
+
+def _bundle_path(rel) -> bool:
+    """A path a bundle may hold below its folders: `SUBDIR/NAME`, nothing else (a doctored results.json can
+    never make prove remove a file elsewhere)."""
+    if not isinstance(rel, str) or not rel or "\\" in rel:
+        return False
+    parts = PurePosixPath(rel).parts
+    return len(parts) == 2 and parts[0] in BUNDLE_SUBDIRS and parts[1] not in (".", "..")
+
+
+def written_files(data: dict) -> set[str]:
+    """The files below the bundle's folders that the run which wrote results.json `data` wrote: every
+    obligation's and witness's file, the counterexample beside a refuted one, every mutant's files."""
+    files: set[str] = set()
+    for o in data.get("obligations") or ():
+        if not isinstance(o, dict) or not isinstance(o.get("file"), str) or not o["file"]:
+            continue
+        files.add(o["file"])
+        if isinstance(o.get("detail"), dict) and "counterexample" in o["detail"]:
+            files.add(f"counterexamples/{PurePosixPath(o['file']).stem}.json")
+    for m in data.get("mutants") or ():
+        if isinstance(m, dict):
+            files.update(m.get(k) for k in ("file", "counterexample"))
+    return {f for f in files if _bundle_path(f)}
+
+
+def _present(out_dir: Path) -> set[str]:
+    """Everything in `out_dir` except our own lock, marker and staging folders: files (and symlinks) by
+    relative path, an empty folder other than the bundle's own as `NAME/`."""
+    found: set[str] = set()
+    for root, dirs, files in os.walk(out_dir):
+        rel = Path(root).relative_to(out_dir)
+        if rel == Path("."):
+            dirs[:] = [d for d in dirs if not _STAGING_RE.match(d)]
+            files = [f for f in files if f not in (LOCK, MARKER)]
+        for d in list(dirs):
+            if (Path(root) / d).is_symlink():
+                found.add((rel / d).as_posix())
+                dirs.remove(d)
+        found.update((rel / f).as_posix() for f in files)
+        if not dirs and not files and rel != Path(".") and rel.as_posix() not in BUNDLE_SUBDIRS:
+            found.add(rel.as_posix() + "/")
+    return found
+
+
+def _exists(p: Path) -> bool:
+    return p.exists() or p.is_symlink()
+
+
+def _few(names) -> str:
+    names = sorted(names)
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+@dataclass
+class Claim:
+    """A bundle directory held by this run: its lock, its staging folder, what an earlier run wrote."""
+    out: Path
+    staging: Path
+    lock_fd: int
+    own: bool                 # the directory holds a bundle of ours (marker, or a results.json of prove)
+    previous: set[str]        # files an earlier prove wrote below the bundle's folders: replaced or removed
+    kept: list[str]           # files it did not write: never removed, never overwritten
+
+
+def _survey(out: Path, force: bool) -> tuple[bool, set[str], list[str]]:
+    """(own, previous, kept); raises BundleError when prove must not write there."""
+    data = _read_results(out)
+    marker = _read_marker(out)
+    own = data is not None or marker is not None
+    previous = written_files(data) if data is not None else set()
+    if marker is not None and marker.get("state") == "publishing":   # a run stopped while moving its files in
+        previous |= {f for f in marker.get("files") or () if _bundle_path(f)}
+    for sub in BUNDLE_SUBDIRS:
+        if _exists(out / sub) and not (out / sub).is_dir():
+            raise BundleError(f"{out / sub} is not a directory, and the bundle keeps its files there; nothing "
+                              f"was changed. Move it away or choose another --out")
+    foreign = sorted(_present(out) - previous - (set(OWN_NAMES) if own else set()))
+    if foreign and not own and not force:
+        raise BundleError(f"{out} is not empty and is not a bundle written by rollsplit prove (it holds "
+                          f"{_few(foreign)}); nothing was changed. Choose another --out, or give --force to write "
+                          f"the bundle beside those files (none of them is removed or overwritten)")
+    for name in OWN_NAMES:
+        p = out / name
+        if p.is_dir():
+            raise BundleError(f"{p} is a directory where the bundle writes a file; nothing was changed. Move it "
+                              f"away or choose another --out")
+        if not own and _exists(p):
+            raise BundleError(f"{p} was not written by rollsplit prove and the bundle would overwrite it; nothing "
+                              f"was changed, even with --force. Choose another --out")
+    return own, previous, foreign
+
+
+def lock_bundle(out: Path) -> int:
+    """Take the directory's lock (an exclusive `flock` on DIR/.rollsplit-lock, released by the kernel when
+    the holder exits, however it exits) and write our pid in it. Raises BundleError when another process
+    holds it."""
+    path = out / LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise BundleError(f"cannot write to {out}: {_strerror(e)}") from None
+    try:
+        _lock(fd)
+    except OSError:
+        try:
+            holder = os.read(fd, 32).decode(errors="replace").strip()
+        except OSError:
+            holder = ""
+        os.close(fd)
+        who = f" (pid {holder})" if holder.isdigit() else ""
+        raise BundleError(f"another rollsplit prove{who} is writing {out}; nothing was changed. Wait for it to "
+                          f"finish, or choose another --out") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+    except OSError as e:
+        os.close(fd)
+        raise BundleError(f"cannot write to {out}: {_strerror(e)}") from None
+    return fd
+
+
+def _lock(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:   # Windows: a lock on the first byte, likewise released when the process ends
+        import msvcrt
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def claim_bundle(out: Path, force: bool = False) -> Claim:
+    """Check, before any long work, that `out` may receive the bundle; lock it; make the staging folder.
+
+    Refused (BundleError, nothing changed): `out` is a file; it is not empty and holds no bundle of ours
+    (unless `force`); a file of the bundle (results.json, REPORT.md) exists and is not ours (even with
+    `force`); a folder of the bundle is a file; another prove holds the lock."""
+    if _exists(out) and not out.is_dir():
+        raise BundleError(f"{out} exists and is not a directory")
+    if out.is_dir():
+        try:
+            _survey(out, force)   # read only: a directory we refuse is left without even a lock file
+        except OSError as e:
+            raise BundleError(f"cannot read {out}: {_strerror(e)}") from None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BundleError(f"cannot create {out}: {_strerror(e)}") from None
+    fd = lock_bundle(out)
+    try:
+        own, previous, kept = _survey(out, force)   # again, under the lock
+        for d in out.iterdir():   # what a killed run left: with the lock held, no other run is writing there
+            if _STAGING_RE.match(d.name) and d.is_dir() and not d.is_symlink():
+                shutil.rmtree(d)
+        staging = out / f"{STAGING}{os.getpid()}"
+        staging.mkdir()
+        for sub in ("obligations", "witnesses"):
+            (staging / sub).mkdir()
+    except OSError as e:
+        os.close(fd)
+        raise BundleError(f"cannot write to {out}: {_strerror(e)}") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return Claim(out, staging, fd, own, previous, kept)
+
+
+def _marker_text(**extra) -> str:
+    from rollsplit import __version__
+    return json.dumps({"written_by": "rollsplit prove", "rollsplit": __version__,
+                       "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                       "pid": os.getpid(), **extra}, indent=1)
+
+
+def publish(claim: Claim) -> None:
+    """Move the finished bundle from the staging folder into `claim.out`: remove the files the previous run
+    listed, move every new file in (results.json last), write the marker. A file that neither run wrote is
+    never removed or overwritten. The move takes milliseconds under the lock; should it be cut short, the
+    marker lists the files of both runs, and the next prove removes them."""
+    out, st = claim.out, claim.staging
+    new = sorted(_present(st))
+    ours = claim.previous | (set(OWN_NAMES) if claim.own else set())
+    clash = [r for r in new if r not in ours and _exists(out / r)]
+    if clash:
+        raise BundleError(f"{out / clash[0]} was not written by rollsplit prove and the new bundle would "
+                          f"overwrite it; nothing in {out} was changed. Choose another --out", code=1)
+    try:
+        (out / MARKER).write_text(_marker_text(state="publishing",
+                                               files=sorted(claim.previous | {r for r in new if _bundle_path(r)})))
+        for rel in sorted(claim.previous):
+            p = out / rel
+            if p.is_file() or p.is_symlink():
+                p.unlink()
+        for rel in sorted(new, key=lambda r: (r in OWN_NAMES, r == "results.json", r)):
+            dst = out / rel
+            dst.parent.mkdir(exist_ok=True)
+            os.replace(st / rel, dst)
+        (st / MARKER).write_text(_marker_text(state="complete"))
+        os.replace(st / MARKER, out / MARKER)
+    except OSError as e:
+        raise BundleError(f"moving the new bundle into {out} failed: {_strerror(e)}; {out} may now mix two "
+                          f"runs (its recheck will say so): run prove again", code=1) from None
+
+
+def release(claim: Claim) -> None:
+    """Remove the staging folder (ours alone) and release the lock; safe to call after a failure."""
+    shutil.rmtree(claim.staging, ignore_errors=True)
+    try:
+        os.close(claim.lock_fd)
+    except OSError:
+        pass
 
 
 def prepare_bundle(out_dir: Path, subdirs=("obligations", "witnesses", "counterexamples"),
                    keep_results: bool = False) -> None:
-    """Create the bundle directories and remove the files an earlier run wrote there (only ours, by pattern),
-    so the bundle never mixes two runs. Raises OSError when the directory cannot be written."""
+    """Create the bundle folders in `out_dir` and remove the files that the results.json already there lists
+    (written by an earlier prove): never a file prove did not write. `rollsplit prove` itself writes into a
+    staging folder and `publish`es it (see `claim_bundle`); this is for callers that write in place.
+    Raises OSError when the directory cannot be written."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    data = _read_results(out_dir)
+    for rel in written_files(data) if data is not None else ():
+        if PurePosixPath(rel).parts[0] in subdirs and (out_dir / rel).is_file():
+            (out_dir / rel).unlink()
     for sub in subdirs:
-        d = out_dir / sub
-        if d.is_dir():
-            for f in d.glob(BUNDLE_FILES[sub]):
-                if f.is_file():
-                    f.unlink()
         if sub in ("obligations", "witnesses"):
-            d.mkdir(exist_ok=True)
-    for name in () if keep_results else ("results.json", "REPORT.md"):
-        if (out_dir / name).is_file():
-            (out_dir / name).unlink()
+            (out_dir / sub).mkdir(exist_ok=True)
+    if data is not None and not keep_results:
+        for name in OWN_NAMES:
+            if (out_dir / name).is_file():
+                (out_dir / name).unlink()
 
 
 def run_all(shapes: list[Shape], jobs: int = 2, timeout: float = 20.0, out_dir: Path | None = None,
@@ -249,6 +521,8 @@ def _call(item):
     f, args = item
     try:
         return f(args)
+    except BundleWriteError:
+        raise
     except Exception as e:  # noqa: BLE001 - reported as a failed obligation with the reason
         if f is _shape_job:
             shape = args[0]
@@ -400,12 +674,13 @@ def _mutant_job(args) -> dict:
                    how="z3: sat, model replayed on the concrete mutant")
         if out_dir is not None:
             d = out_dir / "mutants"
-            d.mkdir(exist_ok=True)
             text = smt2(ob, "counterexample request (replayed on the concrete mutant):\n"
                         + json.dumps(rep["request"])).encode()
-            (d / f"{ob.name}.smt2").write_bytes(text)
-            (d / f"{ob.name}.json").write_text(json.dumps({"mutant": name, "invariant": ob.invariant,
-                                                           "shape": ob.shape, **rep}, indent=1))
+            with _writing(d):
+                d.mkdir(exist_ok=True)
+                (d / f"{ob.name}.smt2").write_bytes(text)
+                (d / f"{ob.name}.json").write_text(json.dumps({"mutant": name, "invariant": ob.invariant,
+                                                               "shape": ob.shape, **rep}, indent=1))
             rec.update(file=f"mutants/{ob.name}.smt2", sha256=hashlib.sha256(text).hexdigest(),
                        counterexample=f"mutants/{ob.name}.json")
         rec["request"] = rep["request"]
@@ -430,10 +705,11 @@ def _concrete_mutant(m, out_dir: Path | None) -> dict:
            "how": "concrete only: its recorded witness request replayed on the concrete mutant"}
     if out_dir is not None and broken:
         d = out_dir / "mutants"
-        d.mkdir(exist_ok=True)
-        (d / f"mutant__{m.name}.json").write_text(json.dumps(
-            {"mutant": m.name, "invariant": broken[0], "request": m.witness, "answer": res.to_wire(),
-             "reference_answer": calculate(m.witness), "broken": broken, "confirmed": True}, indent=1))
+        with _writing(d):
+            d.mkdir(exist_ok=True)
+            (d / f"mutant__{m.name}.json").write_text(json.dumps(
+                {"mutant": m.name, "invariant": broken[0], "request": m.witness, "answer": res.to_wire(),
+                 "reference_answer": calculate(m.witness), "broken": broken, "confirmed": True}, indent=1))
         out["counterexample"] = f"mutants/mutant__{m.name}.json"
     return out
 
@@ -445,7 +721,7 @@ def run_mutants(jobs: int = 2, timeout: float = 20.0, out_dir: Path | None = Non
     from rollsplit.reference.mutants import MUTANTS
     names = list(MUTANTS) if names is None else names
     if out_dir is not None:
-        prepare_bundle(out_dir, subdirs=("mutants",), keep_results=True)
+        prepare_bundle(out_dir, subdirs=("mutants",), keep_results=True)   # prove gives a fresh staging folder
     out: list[dict] = []
     t0 = time.perf_counter()
     line = Progress(progress)
@@ -462,6 +738,8 @@ def run_mutants(jobs: int = 2, timeout: float = 20.0, out_dir: Path | None = Non
 def _call_mutant(args) -> dict:
     try:
         return _mutant_job(args)
+    except BundleWriteError:
+        raise
     except Exception as e:  # noqa: BLE001 - a crash is a survival with its reason, never a refutation
         return {"mutant": args[0], "refuted": False, "refuted_by": [], "shape": "", "file": "",
                 "counterexample": "", "seconds": 0.0, "how": f"error: {type(e).__name__}: {e}"}
