@@ -50,3 +50,23 @@ def rows(answer: dict) -> dict[str, dict]:
 def split(answer: dict, row_id: str) -> tuple[int, int]:
     r = rows(answer)[row_id]
     return r["pretax"], r["aftertax"]
+
+
+class RaisesAfter:
+    """An adapter wrapper whose (n+1)-th request raises `exc` inside the runner: a Ctrl-C (KeyboardInterrupt) or
+    a bug in the runner's caller."""
+
+    def __init__(self, inner, n, exc):
+        self.inner, self.n, self.exc, self.handshake = inner, n, exc, None
+
+    def start(self):
+        self.handshake = self.inner.start()
+        return self.handshake
+
+    def allocate(self, request):
+        self.n -= 1
+        if self.n < 0:
+            raise self.exc
+        return self.inner.allocate(request)
+
+    allocate_text = allocate

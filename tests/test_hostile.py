@@ -22,6 +22,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 
 import pytest
+from reference_helpers import RaisesAfter
 
 from rollsplit.cli import main
 from rollsplit.conformance import runner, suite
@@ -267,31 +268,12 @@ def test_ctrl_c_prints_the_partial_summary_and_writes_well_formed_reports(adapte
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile_adapter.py", "r.jsonl", "r.xml"]
 
 
-class _Raises:
-    """An adapter wrapper whose n+1-th request raises (a bug in the runner's caller, say)."""
-
-    def __init__(self, inner, n, exc):
-        self.inner, self.n, self.exc, self.handshake = inner, n, exc, None
-
-    def start(self):
-        self.handshake = self.inner.start()
-        return self.handshake
-
-    def allocate(self, request):
-        self.n -= 1
-        if self.n < 0:
-            raise self.exc
-        return self.inner.allocate(request)
-
-    allocate_text = allocate
-
-
 def test_a_runner_that_crashes_leaves_well_formed_reports_of_what_ran(tmp_path):
     jl, xml = tmp_path / "r.jsonl", tmp_path / "r.xml"
     reporters = [runner.JsonLinesReporter(jl), runner.JUnitReporter(xml)]
     with PersistentAdapter(SERVE) as inner:
         with pytest.raises(RuntimeError):
-            runner.run(_Raises(inner, 3, RuntimeError("bug")), suite.load(), runner.Options(), reporters)
+            runner.run(RaisesAfter(inner, 3, RuntimeError("bug")), suite.load(), runner.Options(), reporters)
     assert len(_json_lines(jl)) == 1 + 3
     assert len(_junit(xml).findall("testsuite/testcase")) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.jsonl", "r.xml"]

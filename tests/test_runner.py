@@ -8,6 +8,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from reference_helpers import RaisesAfter
 
 from rollsplit.conformance import runner, suite
 from rollsplit.conformance.adapter import OneShotAdapter, PersistentAdapter
@@ -127,31 +128,12 @@ def test_expected_failures_and_unexpected_passes(tmp_path):
     assert "UNEXPECTED PASS examples-0001" in runner.render(summary)
 
 
-class _DiesAfter:
-    """An adapter wrapper that kills the runner itself after n vectors."""
-
-    def __init__(self, inner, n):
-        self.inner, self.n, self.handshake = inner, n, None
-
-    def start(self):
-        self.handshake = self.inner.start()
-        return self.handshake
-
-    def allocate(self, request):
-        self.n -= 1
-        if self.n < 0:
-            raise KeyboardInterrupt
-        return self.inner.allocate(request)
-
-    allocate_text = allocate
-
-
 def test_reports_are_written_as_the_run_goes(tmp_path):
     jl, xml = tmp_path / "r.jsonl", tmp_path / "r.xml"
     reporters = [runner.JsonLinesReporter(jl), runner.JUnitReporter(xml)]
     with PersistentAdapter(SERVE) as inner:
         with pytest.raises(KeyboardInterrupt):
-            runner.run(_DiesAfter(inner, 7), VECTORS, runner.Options(), reporters)
+            runner.run(RaisesAfter(inner, 7, KeyboardInterrupt), VECTORS, runner.Options(), reporters)
     lines = jl.read_text().splitlines()
     assert len(lines) == 1 + 7 and all(json.loads(l)["status"] == "passed" for l in lines[1:])
     assert xml.read_text().count("<testcase") == 7
