@@ -21,7 +21,7 @@ from typing import Any, Callable
 from rollsplit.conformance import handwritten, suite
 from rollsplit.conformance.handwritten import Candidate
 from rollsplit.conformance.suite import progress as _progress
-from rollsplit.conformance.oracle import judge
+from rollsplit.conformance.oracle import diff, judge
 from rollsplit.reference import calculate, calculate_text
 from rollsplit.reference.explain import money
 from rollsplit.solver.z3_backend import Shape
@@ -289,7 +289,7 @@ class Retirement:
             return f"error {e['error']}" if "error" in e else "a result"
         if "error" in self.now or "error" in self.before:
             return f"was {short(self.before)}, now {short(self.now)}"
-        diffs = [str(d) for d in __import__("rollsplit.conformance.oracle", fromlist=["diff"]).diff(
+        diffs = [str(d) for d in diff(
             self.before["result"], self.now["result"])]
         return "; ".join(diffs[:4]) + (f"; and {len(diffs) - 4} more" if len(diffs) > 4 else "")
 

@@ -7,6 +7,7 @@ against the invariants, and (for the worked examples) against the figures the so
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -507,7 +508,7 @@ def _dates_1_1() -> list[Candidate]:
     new, old = law.NEW, law.OLD
     for contract in law.CONTRACTS:
         for date in ("2014-09-17", "2014-09-18", "2014-12-31", "2015-01-01", "2015-12-31", "2016-01-01"):
-            regime = law.default_regime(contract, __import__("datetime").date.fromisoformat(date))
+            regime = law.default_regime(contract, datetime.date.fromisoformat(date))
             out.append(Candidate("regime", f"transition:{contract}:{date}", f"Transition day {date}, a {contract} "
                                  f"contract, no regime asked: the default is {regime}.", ["Boundary"],
                                  _seed_like(contract, date), citations=cites, check=_regime_is(regime)))
@@ -515,7 +516,7 @@ def _dates_1_1() -> list[Candidate]:
              ("designated_roth", "2014-09-17", new), ("designated_roth", "2014-09-18", new),
              ("designated_roth", "2015-12-31", old), ("designated_roth", "2016-01-01", old)]
     for contract, date, regime in asked:
-        ok = law.regime_permitted(contract, regime, __import__("datetime").date.fromisoformat(date))
+        ok = law.regime_permitted(contract, regime, datetime.date.fromisoformat(date))
         r = _seed_like(contract, date, regime=regime)
         out.append(Candidate("regime", f"transition-asked:{contract}:{date}:{regime}",
                              f"Transition day {date}, a {contract} contract asking for {regime}: "

@@ -76,7 +76,7 @@ def _no_lone_surrogates(obj: Any) -> Any:
 
 
 def json_line(obj: Any) -> str:
-    """One line of the JSON report: UTF-8 text, no raw control or format character (JSON `\\uXXXX` escapes
+    """One line of the JSON report: UTF-8 text, no raw control or format character (JSON escapes such as `\\u001b`
     keep their value), no lone surrogate."""
     text = json.dumps(_no_lone_surrogates(obj), ensure_ascii=False)
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -10,6 +10,7 @@ boundary bias and near-valid requests on top.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from hypothesis import strategies as st
@@ -38,7 +39,7 @@ def cents(max_value: int = law.MAX_CENTS) -> st.SearchStrategy[int]:
 def dates() -> st.SearchStrategy[str]:
     return st.one_of(st.sampled_from(TRANSITION_DATES + EFFECTIVE_DAYS),
                      st.dates(min_value=law.MODELLED_FROM.first,
-                              max_value=__import__("datetime").date(2030, 12, 31)).map(lambda d: d.isoformat()))
+                              max_value=datetime.date(2030, 12, 31)).map(lambda d: d.isoformat()))
 
 
 @st.composite
@@ -100,7 +101,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     date = draw(dates())
     if roth and date < law.DESIGNATED_ROTH_FROM.first.isoformat():   # no designated Roth accounts before 2006
         date = law.DESIGNATED_ROTH_FROM.first.isoformat()
-    permitted = [g for g in law.REGIMES if law.regime_permitted(contract, g, __import__("datetime").date.fromisoformat(date))]
+    permitted = [g for g in law.REGIMES if law.regime_permitted(contract, g, datetime.date.fromisoformat(date))]
     if not _feature_ok(features, "regime_2009"):
         permitted = [g for g in permitted if g == law.NEW]
         if not permitted:  # a Roth contract before the Notice: only the old rule is permitted
@@ -109,7 +110,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     regime = draw(st.sampled_from(permitted))
     plans = [p for p in law.PLANS if not (roth and p == "457b_gov" and date < law.DESIGNATED_ROTH_457B_FROM.first.isoformat())]
     req: dict[str, Any] = {"date": date, "plan": draw(st.sampled_from(plans)), "contract": contract}
-    if regime != law.default_regime(contract, __import__("datetime").date.fromisoformat(date)) or draw(st.booleans()):
+    if regime != law.default_regime(contract, datetime.date.fromisoformat(date)) or draw(st.booleans()):
         req["regime"] = regime
 
     balance = draw(cents().filter(lambda b: b > 0))
@@ -155,7 +156,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
         req["hardship"] = True
     paid_amount = amounts[-1] if paid else 0
     rmd = 0
-    rmd_possible = law.rmd_required_possible(contract, __import__("datetime").date.fromisoformat(date))
+    rmd_possible = law.rmd_required_possible(contract, datetime.date.fromisoformat(date))
     if paid and rmd_possible and _feature_ok(features, "rmd") and draw(st.booleans()):
         # with a 60-day rollover to come, leave at least a cent of the payment to roll over
         rmd = draw(st.integers(0, paid_amount - 1 if with_sixty_day else paid_amount))

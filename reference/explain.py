@@ -7,6 +7,8 @@ formatted from integer cents with integer arithmetic only.
 
 from __future__ import annotations
 
+import datetime
+
 from tabulate import tabulate
 
 from rollsplit.reference.algorithm import Outcome
@@ -132,7 +134,7 @@ def steps(req: Request, out: Outcome) -> list[str]:
 
     R = req.rmd
     if R:
-        if req.date < __import__("datetime").date(2025, 1, 1):
+        if req.date < datetime.date(2025, 1, 1):
             rule = ("§402(c)(4)(B); Treas. Reg. §1.402(c)-2 Q&A-8: \"the portion of the distribution that is "
                     "excludible from gross income is first allocated toward satisfaction of section 401(a)(9)\"")
         else:

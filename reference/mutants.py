@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import datetime
 import math
 import types
 from dataclasses import dataclass
@@ -268,7 +269,7 @@ def _dated(when: str):
     def repair(obj: dict):
         date = obj.get("date")
         obj["date"] = when
-        return obj, lambda req: dataclasses.replace(req, date=__import__("datetime").date.fromisoformat(date))
+        return obj, lambda req: dataclasses.replace(req, date=datetime.date.fromisoformat(date))
     return repair
 
 

@@ -5,6 +5,7 @@ it does not apply; `near_valid_requests` keeps it only if the reference rejects 
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 from typing import Any, Callable, Iterable
 
@@ -115,7 +116,7 @@ _ROUTE_BY_DESTINATION = {"roth_ira_before_2008": ("roth_ira", law.ROTH_IRA_FROM_
 
 
 def _day_before(first) -> str:
-    return (first - __import__("datetime").timedelta(days=1)).isoformat()
+    return (first - datetime.timedelta(days=1)).isoformat()
 
 
 def _f_before_effective_date(draw, req):
