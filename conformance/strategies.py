@@ -6,6 +6,15 @@ the transitions. Requests are valid by construction: amounts are cut from a draw
 drawn from the amounts the law leaves to the participant, and a destination the allocation makes
 ineligible is repaired to one that can take the money. The fuzzing kit (`conformance.fuzzing`) adds
 boundary bias and near-valid requests on top.
+
+Beyond what the proofs cover (`PROVED_DIRECTS` direct rollovers, one payment, `PROVED_SIXTY` 60-day
+rollovers): one request in four with direct rollovers has more than four of them (up to `max_directs`, 8 by
+default), one in four with 60-day rollovers more than three (up to `max_sixty`, 5); the payment is listed at
+any position among the direct rollovers (first, between two of them, last); an amounts election lists its rows
+in any order (and may leave out a row it gives nothing), and the elections object names its keys in any order.
+
+Shrinking moves the date to `NEUTRAL_DATE` (2025-06-30, a day on which every route of the law is open and no
+rule changes), not to a transition date, so the date of a shrunk request means something only when it differs.
 """
 
 from __future__ import annotations
@@ -30,16 +39,59 @@ _PRETAX_SIXTY = ("traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_
 _ROTH_SIXTY = ("roth_ira", "designated_roth")
 
 
+# The proof bundle's shapes have up to this many direct and 60-day rollovers (solver/shapes.py); the strategies
+# draw beyond them now and then, where only tests reach.
+PROVED_DIRECTS = 4
+PROVED_SIXTY = 3
+
+# Where a shrunk date goes: every route of the law is open (spec.law.EFFECTIVE_DATES; the last opened in 2018),
+# both contracts use Notice 2014-54, and no rule of the law changes within months on either side.
+NEUTRAL_DATE = "2025-06-30"
+_NEUTRAL_DAY = datetime.date.fromisoformat(NEUTRAL_DATE).toordinal()
+_LAST_DAY = datetime.date(2030, 12, 31)
+
+
 def cents(max_value: int = law.MAX_CENTS) -> st.SearchStrategy[int]:
     """Money, mostly of everyday size, sometimes huge (products beyond 2^64)."""
     return st.one_of(st.integers(0, min(max_value, 10_000_000)), st.integers(0, max_value)) \
         if max_value > 0 else st.just(0)
 
 
+def _day(offset: int) -> str:
+    return datetime.date.fromordinal(_NEUTRAL_DAY + offset).isoformat()
+
+
+# any day from 2002 to 2030, drawn as days from NEUTRAL_DATE so that it shrinks to NEUTRAL_DATE (offset 0)
+_ANY_DAY = st.integers(law.MODELLED_FROM.first.toordinal() - _NEUTRAL_DAY,
+                       _LAST_DAY.toordinal() - _NEUTRAL_DAY).map(_day)
+_DATES = st.one_of(_ANY_DAY, st.sampled_from(TRANSITION_DATES + EFFECTIVE_DAYS))
+
+
 def dates() -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from(TRANSITION_DATES + EFFECTIVE_DAYS),
-                     st.dates(min_value=law.MODELLED_FROM.first,
-                              max_value=datetime.date(2030, 12, 31)).map(lambda d: d.isoformat()))
+    """Any day from 2002 to 2030 half of the time, a transition or the first day of a route of the law the other
+    half; shrinks to NEUTRAL_DATE."""
+    return _DATES
+
+
+_ONE_IN_FOUR = st.integers(0, 3)
+_RANGES: dict[tuple[int, int], st.SearchStrategy[int]] = {}
+
+
+def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
+    """st.integers(lo, hi), built once for small ranges (Hypothesis validates every new strategy object)."""
+    if hi - lo > 64:
+        return st.integers(lo, hi)
+    if (lo, hi) not in _RANGES:
+        _RANGES[lo, hi] = st.integers(lo, hi)
+    return _RANGES[lo, hi]
+
+
+def _count(draw, lo: int, proved: int, most: int) -> int:
+    """A number of rows from lo to `most`: mostly up to `proved` (what the proofs cover), one draw in four beyond
+    it when `most` allows. Shrinks to `lo`."""
+    if most > proved >= lo and draw(_ONE_IN_FOUR) == 3:
+        return draw(_ints(proved + 1, most))
+    return draw(_ints(lo, min(proved, most)))
 
 
 @st.composite
@@ -86,12 +138,14 @@ def _in_plan(features: set[str] | None, plan: str, date: str) -> tuple[str, ...]
 
 
 @st.composite
-def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_directs: int = 4,
-                   max_sixty: int = 3, with_sixty_day: bool = False) -> dict[str, Any]:
+def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_directs: int = 8,
+                   max_sixty: int = 5, with_sixty_day: bool = False) -> dict[str, Any]:
     """A wire request the reference accepts; with `features`, one needing only those features.
 
-    `with_sixty_day=True` draws only requests holding at least one 60-day rollover (so a property about them
-    needs no `assume`, which would filter most draws away)."""
+    Up to `max_directs` direct rollovers and `max_sixty` 60-day rollovers; counts beyond the proved ones
+    (`PROVED_DIRECTS`, `PROVED_SIXTY`) come one draw in four. `with_sixty_day=True` draws only requests holding
+    at least one 60-day rollover (so a property about them needs no `assume`, which would filter most draws
+    away)."""
     from rollsplit.reference import calculate, compute_outcome
     from rollsplit.spec.parse import parse_request
 
@@ -124,7 +178,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     if with_sixty_day and not _feature_ok(features, "sixty_day"):
         raise ValueError("with_sixty_day=True needs the sixty_day feature")
     hardship = not with_sixty_day and _feature_ok(features, "rmd") and draw(st.integers(0, 9)) == 0
-    n_direct = 0 if hardship else draw(st.integers(0, max_directs))
+    n_direct = 0 if hardship else _count(draw, 0, PROVED_DIRECTS, max_directs)
     paid = hardship or with_sixty_day or n_direct == 0 or draw(st.booleans())
     n_direct = min(n_direct, balance - (1 if paid else 0))   # every row holds a cent or more (zero_amount)
     n_rows = n_direct + (1 if paid else 0)
@@ -143,7 +197,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
         rows.append(row)
     if paid:
         cash = {"id": "cash", "method": "paid", "amount": amounts[-1]}
-        rows.insert(draw(st.integers(0, len(rows))), cash)
+        rows.insert(draw(_ints(0, len(rows))), cash)   # first, between two direct rollovers, or last
         if not hardship and _feature_ok(features, "loan_offset") and draw(st.integers(0, 4)) == 0:
             # part or all of the payment is a plan loan offset (the distribution stays the same)
             offset = cash["amount"] if draw(st.booleans()) else draw(st.integers(1, cash["amount"]))
@@ -163,7 +217,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
         req["rmd"] = rmd
     if paid and not hardship and _feature_ok(features, "sixty_day") and paid_amount - rmd >= 1 \
             and (with_sixty_day or draw(st.booleans())):
-        n = draw(st.integers(1, min(max_sixty, paid_amount - rmd)))
+        n = _count(draw, 1, PROVED_SIXTY, min(max_sixty, paid_amount - rmd))
         total = draw(st.integers(n, paid_amount - rmd))
         sixty_dests = _ROTH_SIXTY if roth else _PRETAX_SIXTY + _in_plan(features, req["plan"], date)
         if not roth and date < law.ROTH_IRA_FROM_PLAN.first.isoformat():
@@ -176,31 +230,39 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
 
     _repair_eligibility(req, calculate)
     outcome = compute_outcome(parse_request(req))  # valid now, without elections
-    elections: dict[str, Any] = {}
+    elections: list[tuple[str, Any]] = []
     directs = [r for r in rows if r["method"] == "direct"]
     if regime == law.NEW and directs and draw(st.booleans()):
         if draw(st.booleans()):
             ids = [r["id"] for r in directs]
-            elections["direct_pretax_order"] = draw(st.permutations(ids))[:draw(st.integers(0, len(ids)))]
+            elections.append(("direct_pretax_order", draw(st.permutations(ids))[:draw(_ints(0, len(ids)))]))
         else:
             parts = draw(_fill_split(outcome.direct_pretax, [r["amount"] for r in directs]))
-            elections["direct_pretax_amounts"] = {r["id"]: p for r, p in zip(directs, parts)}
+            elections.append(("direct_pretax_amounts", _amounts_object(draw, directs, parts)))
     sixty = req.get("rollovers_60_day", [])
     if sixty and draw(st.booleans()):
         if draw(st.booleans()):
             ids = [r["id"] for r in sixty]
-            elections["sixty_day_pretax_order"] = draw(st.permutations(ids))[:draw(st.integers(0, len(ids)))]
+            elections.append(("sixty_day_pretax_order", draw(st.permutations(ids))[:draw(_ints(0, len(ids)))]))
         else:
             parts = draw(_fill_split(outcome.sixty_pretax, [r["amount"] for r in sixty]))
-            elections["sixty_day_pretax_amounts"] = {r["id"]: p for r, p in zip(sixty, parts)}
+            elections.append(("sixty_day_pretax_amounts", _amounts_object(draw, sixty, parts)))
     if elections:
-        req["elections"] = elections
+        # the keys of the elections object in either order (JSON objects are unordered)
+        req["elections"] = dict(draw(st.permutations(elections)))
         _repair_eligibility(req, calculate)
     answer = calculate(req)
     assert "error" not in answer, (req, answer)  # valid by construction: a failure here is a bug
     if features is not None:
         assert required_features(req) <= features | {"form_1099r"}, (req, features)
     return req
+
+
+def _amounts_object(draw, rows: list[dict], parts: list[int]) -> dict[str, int]:
+    """An amounts election {id: cents}: its rows in any order (a calculator must bind each amount to its row by
+    id, never by position), a row it gives nothing sometimes left out (the contract reads it as 0)."""
+    order = draw(st.permutations(range(len(rows))))
+    return {rows[i]["id"]: parts[i] for i in order if parts[i] or not draw(st.booleans())}
 
 
 def safe_destination(contract: str) -> str:
