@@ -236,7 +236,13 @@ def _prove(args: argparse.Namespace, shapes, out: Path | None, claim) -> int:
         print(f"NOT PROVED: {len(bad)} obligation(s) (unknown and timeout count as not proved).")
     if survived:
         print(f"SURVIVED: {', '.join(m['mutant'] for m in survived)}.")
-    return EXIT_FAILED if bad or survived else EXIT_OK
+    silent = P.silent_rules(results)
+    whole_bundle = not args.shapes or args.shapes == ["all"]
+    if silent and whole_bundle:
+        print(f"SAYS NOTHING: {'; '.join(silent)}.")
+    elif silent:
+        print(f"Note: on the shapes chosen, these rules say nothing: {'; '.join(silent)}.")
+    return EXIT_FAILED if bad or survived or (silent and whole_bundle) else EXIT_OK
 
 
 def _tell_kept(out: Path, kept: list[str]) -> None:

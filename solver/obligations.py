@@ -62,7 +62,7 @@ from rollsplit.solver.z3_backend import Shape, SymbolicRequest, Z3Arith, fresh_r
 from rollsplit.spec import law
 from rollsplit.spec.arith import total
 from rollsplit.spec.invariants import BY_ID, INVARIANTS, _old_rule, prorata_terms
-from rollsplit.spec.model import Result
+from rollsplit.spec.model import Result, result_from_wire
 
 MAX_ROWS_OLD = 5   # 4 direct + 1 paid
 OK_STATUSES = ("proved", "satisfiable")   # an obligation came out as expected (unsat, or sat for a witness)
@@ -364,6 +364,11 @@ class Run:
     valid: z3.BoolRef
     lr_calls: list = field(default_factory=list)   # (T, amounts, shares) of old-rule splits replaced by lemmas
 
+    @property
+    def written(self) -> Result:
+        """The result as the writer puts it on the wire, read back: what the invariants judge."""
+        return result_from_wire(self.outcome.result.to_wire())
+
 
 @contextlib.contextmanager
 def _lr_by_contract(calls: list):
@@ -390,6 +395,23 @@ def run(shape: Shape, allocate: Callable = None) -> Run:
     valid = z3.And(*sr.ranges, *[z3.Not(c.violated) for c in out.checks],
                    *[lr_linear(A, T, a, s) for T, a, s in calls])
     return Run(shape, sr, A, out, valid, calls)
+
+
+def result_fields(res: Result) -> list:
+    """Every field of the Result JSON, in the writer's order: money, row ids, box 7 codes and the regime."""
+    out: list = []
+
+    def walk(x):
+        if isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+        else:
+            out.append(x)
+    walk(res.to_wire())
+    return out
 
 
 def money_fields(res: Result) -> list:
@@ -420,7 +442,7 @@ def _lr_unique_instance(A, req, r1: Result, r2: Result) -> z3.BoolRef:
 
 def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]:
     r = run(shape)
-    req, res, A = r.sr.request, r.outcome.result, r.A
+    req, res, A = r.sr.request, r.written, r.A
     name = shape.name()
     key = slug(name)
     common = dict(shape=name, variables=r.sr.variables)
@@ -446,6 +468,21 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
         obs.append(Obligation(name=f"inv__{inv.id}__{key}", kind="invariant", invariant=inv.id, expected="unsat",
                               statement=inv.statement, citation=inv.citation(),
                               assertions=[*hyps, z3.Not(inv.holds(A, req, res))], uses=uses, **common))
+    # strength: each "if" part of a rule can happen (the rule is not vacuous on this shape), and each rule about
+    # the answer can be broken by some answer (it is not implied by the precondition alone)
+    (other, _) = fresh_result(req, "F")
+    for inv in applicable:
+        for k, premise in enumerate(inv.premises(A, req, res) if inv.premises else ()):
+            obs.append(Obligation(name=f"premise{k}__{inv.id}__{key}", kind="premise", invariant=inv.id,
+                                  expected="sat", statement=f"The 'if' part of {inv.id} holds for some valid "
+                                  "request of this shape: the rule is not vacuous here.", citation=inv.citation(),
+                                  assertions=[r.valid, premise], uses=lr_uses, **common))
+        if inv.judges == "result" and not _silent(inv.holds(A, req, other)):
+            obs.append(Obligation(name=f"sanity__{inv.id}__{key}", kind="sanity", invariant=inv.id,
+                                  expected="sat", statement=f"Some answer to a valid request of this shape breaks "
+                                  f"{inv.id}: the rule says something the precondition does not.",
+                                  citation=inv.citation(), assertions=[r.valid, z3.Not(inv.holds(A, req, other))],
+                                  uses=lr_uses, **common))
     for i, (T, a, s) in enumerate(r.lr_calls):
         obs.append(Obligation(name=f"lrpre{i}__{key}", kind="lemma-use", invariant=f"LR{len(a)}-CONTRACT",
                               expected="unsat", statement="The precondition of the largest-remainder lemma holds "
@@ -464,10 +501,19 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
         uses += (f"LR{len(req.disbursements)}-UNIQUE",)
     obs.append(Obligation(name=f"determinacy__{key}", kind="determinacy", invariant="DETERMINACY", expected="unsat",
                           statement="The invariants admit exactly one result: two results satisfying all of them "
-                          "are equal in every money field.", citation="rollsplit determinacy",
-                          assertions=[*hyps, z3.Or(*[x != y for x, y in zip(money_fields(r1), money_fields(r2))])],
+                          "are equal in every field (money, row ids, box 7 codes, the regime).",
+                          citation="rollsplit determinacy",
+                          assertions=[*hyps, z3.Or(*[z3.Not(A.eq(x, y))
+                                                     for x, y in zip(result_fields(r1), result_fields(r2))])],
                           uses=uses, **common))
     return obs + [compiled_obligation(shape)]
+
+
+def _silent(claim) -> bool:
+    """A rule that says nothing about a shape (no row it speaks of: no rollover to order, no 60-day rollover):
+    its formula on an arbitrary answer simplifies to true. No sanity witness is asked of it there; every rule
+    about the answer must still have one on some shape of the bundle (`solver.prove.silent_rules`)."""
+    return isinstance(claim, bool) and claim or z3.is_true(z3.simplify(claim))
 
 
 def compiled_obligation(shape: Shape) -> Obligation:
@@ -484,7 +530,7 @@ def compiled_obligation(shape: Shape) -> Obligation:
 def mutant_obligations(shape: Shape, mutant) -> list[Obligation]:
     """valid_mutant ∧ ¬inv(mutant(request)): sat refutes the mutant (its own checks decide what it accepts)."""
     r = run(shape, allocate=mutant.allocate)
-    req, res, A = r.sr.request, r.outcome.result, r.A
+    req, res, A = r.sr.request, r.written, r.A
     key = slug(shape.name())
     return [Obligation(name=f"mutant__{mutant.name}__{inv.id}__{key}", kind="mutant", invariant=inv.id,
                        shape=shape.name(), expected="sat", statement=inv.statement, citation=inv.citation(),

@@ -164,6 +164,8 @@ def _process(ob: O.Obligation, shape: Shape | None, timeout: float, out_dir: Pat
             if not rep["ok"]:
                 res.status = "witness-not-replayed"
             header = "witness request (replayed on the concrete reference):\n" + json.dumps(rep["request"])
+        elif ob.kind in ("premise", "sanity"):
+            res.detail = {"example": values}
         elif ob.kind == "compiled":
             res.detail = {"counterexample": replay_compiled(shape, values)}
         else:
@@ -566,6 +568,24 @@ def write_results(out_dir: Path, results: list[Outcome], wall: float, jobs: int,
         data["mutants"] = mutants
     (out_dir / "results.json").write_text(json.dumps(data, indent=1))
     return data
+
+
+def silent_rules(results: list[Outcome]) -> list[str]:
+    """Rules about the answer that no shape of the run shows breakable by some answer (no sanity witness), and
+    rules stated as an implication whose 'if' part no shape satisfies: each says nothing in this run."""
+    from rollsplit.spec.invariants import INVARIANTS
+    proved = {r.invariant for r in results if r.kind == "invariant" and r.ok}
+    sane = {r.invariant for r in results if r.kind == "sanity" and r.ok}
+    met = {r.invariant for r in results if r.kind == "premise" and r.ok}
+    out = []
+    for inv in INVARIANTS:
+        if inv.id not in proved:
+            continue
+        if inv.judges == "result" and inv.id not in sane:
+            out.append(f"{inv.id} (no answer breaks it on any shape)")
+        if inv.premises is not None and inv.id not in met:
+            out.append(f"{inv.id} (its 'if' part holds on no shape)")
+    return out
 
 
 def _summary(results: list[Outcome]) -> dict:

@@ -1,8 +1,9 @@
 """Which request shapes the proofs cover, and why covering destination classes is enough.
 
 The reference algorithm and the invariants look at a destination (`to`, `accepts_aftertax`) only
-through `spec.law`: `may_receive`, `receives_nothing`, the default ranks, `is_conversion`, and the
-Form 1099-R code `spec.invariants.box7_for`. Two destinations with the same `signature` therefore give
+through `spec.law` (`may_receive`, `receives_nothing`, the default ranks, `is_conversion`) and its box 7
+code, and the invariants through the specification's own tables `spec.facts` (`receives`, `fill_tier`,
+`taxed_when_rolled`, `box7`). Two destinations with the same `signature` therefore give
 the same z3 formulas (tests/test_solver_shapes.py checks this formula for formula), so we enumerate
 one representative per class instead of the cartesian product of destinations.
 
@@ -21,7 +22,7 @@ from itertools import product
 
 from rollsplit.solver.z3_backend import Shape
 from rollsplit.spec import law
-from rollsplit.spec.invariants import box7_for
+from rollsplit.spec import facts
 
 MAX_DIRECTS, MAX_SIXTY = 4, 3
 
@@ -29,10 +30,14 @@ MAX_DIRECTS, MAX_SIXTY = 4, 3
 def signature(contract: str, method: str, to: str, accepts: bool) -> tuple:
     ranks = (law.direct_default_rank(contract, to, accepts) if method == "direct"
              else law.sixty_day_default_rank(contract, to))
+    how = "direct" if method == "direct" else "sixty_day"
     return (law.may_receive(contract, method, to, accepts, "pretax"),
             law.may_receive(contract, method, to, accepts, "aftertax"),
             law.receives_nothing(contract, method, to, accepts), ranks, law.is_conversion(contract, to),
-            box7_for(contract, "direct" if method == "direct" else "paid", to))
+            # the specification's own statement of the same facts (spec.facts): a class must agree on both
+            tuple(sorted(facts.receives(contract, how, to, accepts))), facts.fill_tier(contract, how, to, accepts),
+            facts.taxed_when_rolled(contract, to),
+            facts.box7(contract, "direct" if method == "direct" else "paid", to))
 
 
 def classes(contract: str, method: str) -> dict[tuple, list[tuple[str, bool]]]:

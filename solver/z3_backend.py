@@ -15,9 +15,22 @@ from dataclasses import dataclass, field
 import z3
 
 from rollsplit.spec import law
-from rollsplit.spec.invariants import box7_for
 from rollsplit.spec.model import (Disbursement, DisbursementResult, Elections, Form1099R, Request, Result,
                         Rollover60, Rollover60Result)
+
+
+NULL_TEXT = ""   # a null box 7 code as a z3 string (no code is the empty string)
+
+
+def _is_text(x) -> bool:
+    return x is None or isinstance(x, str) or isinstance(x, z3.SeqRef)
+
+
+def text(x):
+    """A Python string or None as a z3 string; z3 strings as they are."""
+    if isinstance(x, z3.ExprRef):
+        return x
+    return z3.StringVal(NULL_TEXT if x is None else x)
 
 
 class Z3Arith:
@@ -45,6 +58,10 @@ class Z3Arith:
         return self._v(a) < self._v(b)
 
     def eq(self, a, b):
+        if _is_text(a) or _is_text(b):   # ids, box 7 codes, the regime: z3 strings ("" stands for null)
+            if not (isinstance(a, z3.ExprRef) or isinstance(b, z3.ExprRef)):
+                return z3.BoolVal(a == b)
+            return text(a) == text(b)
         return self._v(a) == self._v(b)
 
     def and_(self, *cs):
@@ -176,15 +193,20 @@ def symbolic_request(shape: Shape, prefix: str = "") -> SymbolicRequest:
     return sr
 
 
-def fresh_result(req: Request, tag: str = "X") -> tuple[Result, list[z3.ArithRef]]:
-    """A Result of `req`'s structure whose every money field is a fresh z3 Int (named by position, so
-    any row id is safe); box 7 codes and the regime are the strings the request fixes (the invariants REGIME
-    and FORM-1099R compare them as constants). Also returns the fresh Ints in creation order. Used for the
-    determinacy obligations (two such results) and by z3 as an independent executor."""
-    names: list[z3.ArithRef] = []
+def fresh_result(req: Request, tag: str = "X") -> tuple[Result, list[z3.ExprRef]]:
+    """A Result of `req`'s structure whose every field is a fresh z3 constant (named by position, so any row id
+    is safe): money fields are Ints, and the row ids, the box 7 codes and the regime are Strings (null is "").
+    Also returns the fresh constants in creation order. Used for the determinacy obligations (two such results
+    must agree in every field, the texts included) and by z3 as an independent executor."""
+    names: list[z3.ExprRef] = []
 
     def v(path: str) -> z3.ArithRef:
         x = z3.Int(f"{tag}.{path}")
+        names.append(x)
+        return x
+
+    def t(path: str) -> z3.SeqRef:
+        x = z3.String(f"{tag}.{path}")
         names.append(x)
         return x
 
@@ -192,17 +214,16 @@ def fresh_result(req: Request, tag: str = "X") -> tuple[Result, list[z3.ArithRef
     for i, d in enumerate(req.disbursements):
         p = f"disbursements[{i}]"
         rows.append(DisbursementResult(
-            id=d.id, pretax=v(f"{p}.pretax"), aftertax=v(f"{p}.aftertax"), taxable=v(f"{p}.taxable"),
+            id=t(f"{p}.id"), pretax=v(f"{p}.pretax"), aftertax=v(f"{p}.aftertax"), taxable=v(f"{p}.taxable"),
             withholding=v(f"{p}.withholding"),
             form_1099r=Form1099R(box1=v(f"{p}.box1"), box2a=v(f"{p}.box2a"), box4=v(f"{p}.box4"),
-                                 box5=v(f"{p}.box5"),
-                                 box7=box7_for(req.contract, d.method, d.to, d.qualified_plan_loan_offset))))
+                                 box5=v(f"{p}.box5"), box7=t(f"{p}.box7"))))
     sixty = []
     for j, x in enumerate(req.rollovers_60_day):
         p = f"rollovers_60_day[{j}]"
-        sixty.append(Rollover60Result(id=x.id, pretax=v(f"{p}.pretax"), aftertax=v(f"{p}.aftertax"),
+        sixty.append(Rollover60Result(id=t(f"{p}.id"), pretax=v(f"{p}.pretax"), aftertax=v(f"{p}.aftertax"),
                                       taxable=v(f"{p}.taxable")))
-    res = Result(regime=req.regime, amount=v("amount"), pretax=v("pretax"), aftertax=v("aftertax"),
+    res = Result(regime=t("regime"), amount=v("amount"), pretax=v("pretax"), aftertax=v("aftertax"),
                  basis_recovered=v("basis_recovered"), disbursements=tuple(rows), rollovers_60_day=tuple(sixty),
                  taxable_income=v("taxable_income"), withholding=v("withholding"),
                  remaining_balance=v("remaining.balance"), remaining_basis=v("remaining.basis"),
@@ -225,5 +246,9 @@ def model_wire(model: z3.ModelRef, res: Result) -> dict:
             return [value(v) for v in x]
         if x is None or isinstance(x, (bool, int, str)):
             return x
-        return model.eval(x, model_completion=True).as_long()
+        v = model.eval(x, model_completion=True)
+        if isinstance(v, z3.SeqRef):
+            s = v.as_string()
+            return None if s == NULL_TEXT else s
+        return v.as_long()
     return value(res.to_wire())

@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from rollsplit.spec import law
+from rollsplit.spec import facts
 from rollsplit.spec.arith import Arith, Cond, Num, total
+# `spec.law` is the algorithm's table module: only its effective-date records are read here, for the text of
+# their citations (source, pinpoint, quote); the dates themselves are `spec.facts`' own.
+from rollsplit.spec import law as dated_sources
 from rollsplit.spec.model import Request, Result
-from rollsplit.spec.orders import direct_fill_order, sixty_day_fill_order
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,13 @@ class Invariant:
     citations: tuple[Citation, ...]
     applies: Callable[[Request], bool]          # structural: does the rule speak to this request?
     holds: Callable[[Arith, Request, Result], Cond]
+    # The "if" parts of a rule stated as an implication: each must be satisfiable by a valid request of every
+    # shape the rule applies to, or the rule is vacuous there (proved as "premise" witnesses in solver/).
+    premises: Callable[[Arith, Request, Result], list] | None = None
+    # "result": the rule constrains the answer, so some answer must break it ("sanity" witnesses in solver/);
+    # "request": the rule says which requests get an answer at all (a validity rule): the parser's obligations
+    # show a request it rejects.
+    judges: str = "result"
 
     def citation(self) -> str:
         return "; ".join(c.short() for c in self.citations)
@@ -95,18 +104,18 @@ FORM_1099R = Citation("IRS", "Instructions for Forms 1099-R and 5498 (2023 editi
                       confirmed=False)
 
 
-def _effective(e: law.EffectiveDate) -> Citation:
+def _effective(e) -> Citation:
     return Citation(e.source, e.pinpoint, e.quote, confirmed=e.primary)
 
 
-EFF_MODELLED_FROM = _effective(law.MODELLED_FROM)
-EFF_DESIGNATED_ROTH = _effective(law.DESIGNATED_ROTH_FROM)
-EFF_AFTERTAX_403B = _effective(law.AFTERTAX_INTO_403B_FROM)
-EFF_ROTH_IRA = _effective(law.ROTH_IRA_FROM_PLAN)
-EFF_DESIGNATED_ROTH_457B = _effective(law.DESIGNATED_ROTH_457B_FROM)
-EFF_IN_PLAN_ROTH = _effective(law.IN_PLAN_ROTH_FROM)
-EFF_IN_PLAN_ROTH_457B = _effective(law.IN_PLAN_ROTH_457B_FROM)
-EFF_QPLO = _effective(law.QPLO_FROM)
+EFF_MODELLED_FROM = _effective(dated_sources.MODELLED_FROM)
+EFF_DESIGNATED_ROTH = _effective(dated_sources.DESIGNATED_ROTH_FROM)
+EFF_AFTERTAX_403B = _effective(dated_sources.AFTERTAX_INTO_403B_FROM)
+EFF_ROTH_IRA = _effective(dated_sources.ROTH_IRA_FROM_PLAN)
+EFF_DESIGNATED_ROTH_457B = _effective(dated_sources.DESIGNATED_ROTH_457B_FROM)
+EFF_IN_PLAN_ROTH = _effective(dated_sources.IN_PLAN_ROTH_FROM)
+EFF_IN_PLAN_ROTH_457B = _effective(dated_sources.IN_PLAN_ROTH_457B_FROM)
+EFF_QPLO = _effective(dated_sources.QPLO_FROM)
 EFFECTIVE_CITATIONS = (EFF_MODELLED_FROM, EFF_DESIGNATED_ROTH, EFF_AFTERTAX_403B, EFF_ROTH_IRA,
                        EFF_DESIGNATED_ROTH_457B, EFF_IN_PLAN_ROTH, EFF_IN_PLAN_ROTH_457B, EFF_QPLO)
 IRC_402A_C4 = Citation("IRC", "§402A(c)(4)(A)-(B)",
@@ -249,17 +258,27 @@ def _rmd_pretax(A: Arith, req: Request, res: Result) -> Num:
     return A.max(0, req.rmd - (pr.aftertax if pr else 0))
 
 
-def _greedy(A: Arith, xs: list[Num], caps: list[Num], order: list[int]) -> Cond:
-    """Filled in `order`: a later row holds pre-tax only if every earlier row is full."""
-    conds = []
-    for a, k in enumerate(order):
-        for l in order[a + 1:]:
-            conds.append(A.implies(A.lt(0, xs[l]), A.eq(xs[k], caps[k])))
+def _comes_first(listed: tuple[str, ...] | None, ids: list[str], tiers: list[int], i: int, j: int) -> bool:
+    """Must row i be full before row j holds any pre-tax money? Rows named in an order election come first, in
+    the order named; the others after them, by the law's tiers (`spec.facts.fill_tier`), ties in request order."""
+    named = {x: k for k, x in enumerate(listed or ())}
+    a, b = ids[i] in named, ids[j] in named
+    if a and b:
+        return named[ids[i]] < named[ids[j]]
+    if a != b:
+        return a
+    return (tiers[i], i) < (tiers[j], j)
+
+
+def _filled_in_turn(A: Arith, xs: list[Num], caps: list[Num], first) -> Cond:
+    """No pre-tax cent sits in a row while a row that comes first has room: x_j > 0 ⇒ x_i = cap_i."""
+    conds = [A.implies(A.lt(0, xs[j]), A.eq(xs[i], caps[i]))
+             for i in range(len(xs)) for j in range(len(xs)) if i != j and first(i, j)]
     return A.and_(*conds) if conds else A.true
 
 
 def _new(req: Request) -> bool:
-    return req.regime == law.NEW
+    return req.regime == facts.NEW_RULE
 
 
 def _always(req: Request) -> bool:
@@ -278,8 +297,10 @@ def _nonnegative(A, req, res):
 
 
 def _conserve_row(A, req, res):
-    c = [A.eq(r.pretax + r.aftertax, d.distributed) for d, r in zip(req.disbursements, res.disbursements)]
-    c += [A.eq(r.pretax + r.aftertax, x.amount) for x, r in zip(req.rollovers_60_day, res.rollovers_60_day)]
+    c = [A.and_(A.eq(r.id, d.id), A.eq(r.pretax + r.aftertax, d.distributed))
+         for d, r in zip(req.disbursements, res.disbursements)]
+    c += [A.and_(A.eq(r.id, x.id), A.eq(r.pretax + r.aftertax, x.amount))
+          for x, r in zip(req.rollovers_60_day, res.rollovers_60_day)]
     return A.and_(*c)
 
 
@@ -306,9 +327,12 @@ def _prorata(A, req, res):
                  A.and_(A.le(2 * den * q, 2 * num + den), A.lt(2 * num + den, 2 * den * q + 2 * den)))
 
 
+def _whole_balance(A, req, res):
+    return [A.eq(total(A, (d.distributed for d in req.disbursements)), req.balance)]
+
+
 def _full_distribution(A, req, res):
-    D = total(A, (d.distributed for d in req.disbursements))
-    return A.implies(A.eq(D, req.balance), A.eq(res.basis_recovered, req.basis))
+    return A.implies(*_whole_balance(A, req, res), A.eq(res.basis_recovered, req.basis))
 
 
 def _aftertax_total(A, req, res):
@@ -348,13 +372,18 @@ def _sixty_day_second(A, req, res):
     return A.eq(total(A, (r.pretax for r in res.rollovers_60_day)), A.min(rollable, S))
 
 
+def _covered(A, req, res):
+    if req.paid is None:
+        return []
+    return [A.le(res.pretax - A.max(0, req.rmd - res.aftertax),
+                 total(A, (x.amount for x in req.directs)) + total(A, (x.amount for x in req.rollovers_60_day)))]
+
+
 def _no_taxable_cash(A, req, res):
     d, r = _paid(req, res)
     if d is None:
         return A.true
-    covered = A.le(res.pretax - A.max(0, req.rmd - res.aftertax),
-                   total(A, (x.amount for x in req.directs)) + total(A, (x.amount for x in req.rollovers_60_day)))
-    return A.implies(covered, A.eq(r.taxable, _rmd_pretax(A, req, res)))
+    return A.implies(*_covered(A, req, res), A.eq(r.taxable, _rmd_pretax(A, req, res)))
 
 
 def _direct_split(A, req, res, elected: bool):
@@ -365,7 +394,10 @@ def _direct_split(A, req, res, elected: bool):
         return A.and_(*(A.eq(r.pretax, amounts.get(d.id, 0)) for d, r in pairs)) if elected else A.true
     if (req.elections.direct_pretax_order is not None) != elected:
         return A.true
-    return _greedy(A, xs, caps, direct_fill_order(req))
+    ids = [d.id for d, _ in pairs]
+    tiers = [facts.fill_tier(req.contract, "direct", d.to, d.accepts_aftertax) for d, _ in pairs]
+    listed = req.elections.direct_pretax_order
+    return _filled_in_turn(A, xs, caps, lambda i, j: _comes_first(listed, ids, tiers, i, j))
 
 
 def _sixty_split(A, req, res, elected: bool):
@@ -375,19 +407,23 @@ def _sixty_split(A, req, res, elected: bool):
         return A.and_(*(A.eq(r.pretax, amounts.get(x.id, 0)) for x, r in rows)) if elected else A.true
     if (req.elections.sixty_day_pretax_order is not None) != elected:
         return A.true
-    return _greedy(A, [r.pretax for _, r in rows], [x.amount for x, _ in rows], sixty_day_fill_order(req))
+    ids = [x.id for x, _ in rows]
+    tiers = [facts.fill_tier(req.contract, "sixty_day", x.to, True) for x, _ in rows]
+    listed = req.elections.sixty_day_pretax_order
+    return _filled_in_turn(A, [r.pretax for _, r in rows], [x.amount for x, _ in rows],
+                           lambda i, j: _comes_first(listed, ids, tiers, i, j))
 
 
 def _default_order(A, req, res):
     parts = [_sixty_split(A, req, res, elected=False)]
-    if req.regime == law.NEW:
+    if req.regime == facts.NEW_RULE:
         parts.append(_direct_split(A, req, res, elected=False))
     return A.and_(*parts)
 
 
 def _election_honored(A, req, res):
     parts = [_sixty_split(A, req, res, elected=True)]
-    if req.regime == law.NEW:
+    if req.regime == facts.NEW_RULE:
         parts.append(_direct_split(A, req, res, elected=True))
     return A.and_(*parts)
 
@@ -403,10 +439,11 @@ def _eligibility(A, req, res):
     rows = [(d.to, "direct", d.accepts_aftertax, r) for d, r in _direct_pairs(req, res)]
     rows += [(x.to, "sixty_day", True, r) for x, r in zip(req.rollovers_60_day, res.rollovers_60_day)]
     for to, method, accepts, r in rows:
-        if law.receives_nothing(req.contract, method, to, accepts):
+        kinds = facts.receives(req.contract, method, to, accepts)
+        if not kinds:
             conds.append(A.false)
         for kind, v in (("pretax", r.pretax), ("aftertax", r.aftertax)):
-            if not law.may_receive(req.contract, method, to, accepts, kind):
+            if kind not in kinds:
                 conds.append(A.eq(v, 0))
     return A.and_(*conds) if conds else A.true
 
@@ -421,23 +458,37 @@ def _withholding(A, req, res):
     conds = []
     for d, r in zip(req.disbursements, res.disbursements):
         if d.method == "paid" and not req.hardship:
-            due = A.round_half_up(r.pretax - _rmd_pretax(A, req, res), *law.WITHHOLDING_RATE)
+            due = A.round_half_up(r.pretax - _rmd_pretax(A, req, res), facts.WITHHOLDING_PERCENT, 100)
             if d.distributed is not d.amount:
                 # Reg. §31.3405(c)-1 Q&A-11: the offset counts in the 20% but the withholding "is limited to the
                 # sum of the cash and the fair market value of property received", the offset excluded
                 due = A.ite(A.le(due, d.amount), due, d.amount)
-            conds.append(A.implies(A.le(law.WITHHOLDING_DE_MINIMIS, _year_total(A, req, d)), A.eq(r.withholding, due)))
+            conds.append(A.implies(A.le(facts.WITHHOLDING_FLOOR_CENTS, _year_total(A, req, d)), A.eq(r.withholding, due)))
         else:
             conds.append(A.eq(r.withholding, 0))
     conds.append(A.eq(res.withholding, total(A, (r.withholding for r in res.disbursements))))
     return A.and_(*conds)
 
 
+def _withheld_payment(req):
+    return next((d for d in req.disbursements if d.method == "paid" and not req.hardship), None)
+
+
+def _at_floor(A, req, res):
+    d = _withheld_payment(req)
+    return [] if d is None else [A.le(facts.WITHHOLDING_FLOOR_CENTS, _year_total(A, req, d))]
+
+
+def _under_floor(A, req, res):
+    d = req.paid
+    return [] if d is None else [A.lt(_year_total(A, req, d), facts.WITHHOLDING_FLOOR_CENTS)]
+
+
 def _withholding_de_minimis(A, req, res):
     d, r = _paid(req, res)
     if d is None:
         return A.true
-    return A.implies(A.lt(_year_total(A, req, d), law.WITHHOLDING_DE_MINIMIS), A.eq(r.withholding, 0))
+    return A.implies(A.lt(_year_total(A, req, d), facts.WITHHOLDING_FLOOR_CENTS), A.eq(r.withholding, 0))
 
 
 def _rows_nonzero(A, req, res):
@@ -446,14 +497,14 @@ def _rows_nonzero(A, req, res):
 
 
 def _route_open(A, req, res):
-    rows = [("", d.to, d.accepts_aftertax) for d in req.disbursements if d.method == "direct"]
-    rows += [("", x.to, False) for x in req.rollovers_60_day]
-    qplo = "" if any(d.qualified_plan_loan_offset for d in req.disbursements) else None
-    return A.true if law.route_closed(req.contract, req.plan, req.date, rows, qplo) is None else A.false
+    rows = [(d.to, d.accepts_aftertax) for d in req.disbursements if d.method == "direct"]
+    rows += [(x.to, False) for x in req.rollovers_60_day]
+    qplo = any(d.qualified_plan_loan_offset for d in req.disbursements)
+    return A.true if facts.routes_open(req.contract, req.plan, req.date, rows, qplo) else A.false
 
 
 def _roth_no_lifetime_rmd(A, req, res):
-    return A.true if law.rmd_required_possible(req.contract, req.date) else A.eq(req.rmd, 0)
+    return A.true if facts.lifetime_rmd_possible(req.contract, req.date) else A.eq(req.rmd, 0)
 
 
 def _taxable_row(A, req, res):
@@ -463,9 +514,9 @@ def _taxable_row(A, req, res):
         if d.method == "paid":
             conds.append(A.eq(r.taxable, r.pretax - sixty_pretax))
         else:
-            conds.append(A.eq(r.taxable, r.pretax if law.is_conversion(req.contract, d.to) else 0))
+            conds.append(A.eq(r.taxable, r.pretax if facts.taxed_when_rolled(req.contract, d.to) else 0))
     for x, r in zip(req.rollovers_60_day, res.rollovers_60_day):
-        conds.append(A.eq(r.taxable, r.pretax if law.is_conversion(req.contract, x.to) else 0))
+        conds.append(A.eq(r.taxable, r.pretax if facts.taxed_when_rolled(req.contract, x.to) else 0))
     return A.and_(*conds)
 
 
@@ -475,19 +526,13 @@ def _taxable_sum(A, req, res):
 
 
 def box7_for(contract: str, method: str, to: str | None, qualified_offset: bool = False) -> str | None:
-    """Form 1099-R box 7 distribution code; None where it depends on facts a request lacks.
+    """Form 1099-R box 7 distribution code; None where it depends on facts a request lacks (`spec.facts.box7`).
 
     Cash paid from a designated Roth account carries B, and a qualified plan loan offset M; the instructions pair
     them with a code for the participant's age or event (1, 2, 4, 7, ...), which a request of contract 1.1 does
     not carry: the answer gives "B", "M" or "B,M" and the payor adds that code. Other cash: null (the age code
-    alone). Written apart from the reference's own code (the specification states it once more on purpose)."""
-    if method == "paid":
-        if contract == "designated_roth":
-            return "B,M" if qualified_offset else "B"
-        return "M" if qualified_offset else None
-    if contract == "pretax_aftertax":
-        return "G"
-    return "H" if to == "roth_ira" else "B,G"
+    alone)."""
+    return facts.box7(contract, method, to, qualified_offset)
 
 
 def _form_1099r(A, req, res):
@@ -497,15 +542,15 @@ def _form_1099r(A, req, res):
         if d.method == "paid":
             box2a = r.pretax
         else:
-            box2a = r.pretax if law.is_conversion(req.contract, d.to) else 0
+            box2a = r.pretax if facts.taxed_when_rolled(req.contract, d.to) else 0
         conds += [A.eq(f.box1, d.distributed), A.eq(f.box2a, box2a), A.eq(f.box4, r.withholding),
                   A.eq(f.box5, r.aftertax),
-                  A.true if f.box7 == box7_for(req.contract, d.method, d.to, d.qualified_plan_loan_offset) else A.false]
+                  A.eq(f.box7, box7_for(req.contract, d.method, d.to, d.qualified_plan_loan_offset))]
     return A.and_(*conds)
 
 
 def _regime(A, req, res):
-    return A.true if res.regime == req.regime else A.false
+    return A.eq(res.regime, req.regime)
 
 
 def _old_rule(A, req, res):
@@ -532,19 +577,19 @@ def _old_rule(A, req, res):
 
 
 def _old(req: Request) -> bool:
-    return req.regime == law.OLD
+    return req.regime == facts.OLD_RULE
 
 
 INVARIANTS: tuple[Invariant, ...] = (
     Invariant("NONNEGATIVE", "No amount in the result is negative.", (CONTRACT_MONEY,), _always, _nonnegative),
     Invariant("CONSERVE-ROW", "Each disbursement (a payment with its plan loan offset) and each 60-day rollover is "
-              "exactly its pre-tax plus its after-tax part.", (CONTRACT_ROW, REG_LOAN_OFFSET), _always, _conserve_row),
+              "answered in its own place, under its own id, and is exactly its pre-tax plus its after-tax part.", (CONTRACT_ROW, REG_LOAN_OFFSET), _always, _conserve_row),
     Invariant("CONSERVE-TOTAL", "The distribution is the sum of its disbursements, and their pre-tax and after-tax "
               "parts add up to the distribution's.", (N2014_SINGLE, IRC_72E8), _always, _conserve_total),
     Invariant("PRORATA-ROUNDING", "Basis recovered is the pre-1987 basis first, then the pro rata share of the rest, "
               "rounded half up to the cent.", (IRC_72E8, IRC_72E8D, CONTRACT), _always, _prorata),
     Invariant("FULL-DISTRIBUTION-BASIS", "Distributing the whole balance recovers exactly the whole basis.",
-              (IRC_72E8,), _always, _full_distribution),
+              (IRC_72E8,), _always, _full_distribution, premises=_whole_balance),
     Invariant("AFTERTAX-TOTAL", "The after-tax part of the distribution is the basis recovered, or all of it for a "
               "qualified designated Roth distribution.", (IRC_72E8, IRC_402A_D4), _always, _aftertax_total),
     Invariant("REMAINING", "What remains is the balance less the distribution and the basis less the basis recovered, "
@@ -556,7 +601,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant("SIXTY-DAY-SECOND", "60-day rollovers carry as much of the payment's rollable pre-tax money as they can "
               "hold.", (IRC_402C2,), _always, _sixty_day_second),
     Invariant("NO-TAXABLE-CASH-WHEN-COVERED", "When the rollovers can hold all the rollable pre-tax money, the cash "
-              "kept is taxable only for the RMD's pre-tax part.", (N2014_DIRECT, IRC_402C2), _new, _no_taxable_cash),
+              "kept is taxable only for the RMD's pre-tax part.", (N2014_DIRECT, IRC_402C2), _new, _no_taxable_cash, premises=_covered),
     Invariant("DEFAULT-ORDER", "Without an election, pre-tax money fills rollovers in the default order, each in full "
               "before the next.", (N2014_CHOICE,), lambda req: True, _default_order),
     Invariant("ELECTION-HONORED", "With an election, pre-tax money goes exactly where the participant chose.",
@@ -566,20 +611,20 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant("WITHHOLDING", "20% is withheld from the payment's taxable, non-RMD part once the year's eligible "
               "rollover distributions received reach $200, never more than the cash paid when a plan loan offset is "
               "part of it, and nothing from direct rollovers or hardship distributions.",
-              (IRC_3405, REG_3405_RECEIVES, REG_3405_OFFSET, IRC_402C4), _always, _withholding),
+              (IRC_3405, REG_3405_RECEIVES, REG_3405_OFFSET, IRC_402C4), _always, _withholding, premises=_at_floor),
     Invariant("WITHHOLDING-DE-MINIMIS", "Nothing is withheld when the eligible rollover distributions the recipient "
               "receives from the plan in the year, this payment's included, total less than $200.",
-              (REG_3405_200, REG_3405_RECEIVES), _always, _withholding_de_minimis),
+              (REG_3405_200, REG_3405_RECEIVES), _always, _withholding_de_minimis, premises=_under_floor),
     Invariant("ROWS-NONZERO", "Every disbursement and 60-day rollover answered is at least one cent: a $0 row is no "
-              "distribution and gets no Form 1099-R.", (FORM_1099R_10, CONTRACT_ROW), _always, _rows_nonzero),
+              "distribution and gets no Form 1099-R.", (FORM_1099R_10, CONTRACT_ROW), _always, _rows_nonzero, judges="request"),
     Invariant("ROUTE-IN-FORCE", "A result is given only for a distribution whose routes the law provided on its date: "
               "after 2001; after-tax money into a 403(b) from 2007; to a Roth IRA from a plan after 2007; in-plan "
               "Roth rollovers after September 27, 2010 (a governmental 457(b) plan's from 2011); from a designated "
               "Roth account from 2006 (a governmental 457(b) plan's from 2011); qualified plan loan offsets from "
               "2018.", EFFECTIVE_CITATIONS,
-              _always, _route_open),
+              _always, _route_open, judges="request"),
     Invariant("ROTH-NO-LIFETIME-RMD", "A designated Roth account pays no lifetime required minimum distribution after "
-              "the 2023 RMD's last due date (April 1, 2024).", (IRC_402A_D5,), _always, _roth_no_lifetime_rmd),
+              "the 2023 RMD's last due date (April 1, 2024).", (IRC_402A_D5,), _always, _roth_no_lifetime_rmd, judges="request"),
     Invariant("TAXABLE-ROW", "A row is taxable for pre-tax money kept, converted to a Roth IRA or rolled into the "
               "plan's designated Roth account, and not for money rolled over to a traditional vehicle.",
               (IRC_408A, IRC_402A_C4, IRC_402C2), _always, _taxable_row),

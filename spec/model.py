@@ -170,3 +170,24 @@ class Result:
             "remaining": {"balance": self.remaining_balance, "basis": self.remaining_basis,
                           "pre1987_basis": self.remaining_pre1987_basis},
         }
+
+
+def result_from_wire(w: dict) -> Result:
+    """Read a Result JSON back (no checks: money may be any `Num`, a z3 term included). The proofs judge the
+    answer as written (`Result.to_wire`), not the object before it: a writer that put a value under the wrong
+    name would otherwise go unseen. Unlike the oracle's reader (`conformance.oracle.parse_answer`), this one
+    does not validate: it is the exact inverse of `to_wire` on every well-formed Result."""
+    def row(r: dict) -> DisbursementResult:
+        f = r["form_1099r"]
+        return DisbursementResult(id=r["id"], pretax=r["pretax"], aftertax=r["aftertax"], taxable=r["taxable"],
+                                  withholding=r["withholding"],
+                                  form_1099r=Form1099R(box1=f["box1"], box2a=f["box2a"], box4=f["box4"],
+                                                       box5=f["box5"], box7=f["box7"]))
+    d, rem = w["distribution"], w["remaining"]
+    return Result(regime=w["regime"], amount=d["amount"], pretax=d["pretax"], aftertax=d["aftertax"],
+                  basis_recovered=d["basis_recovered"], disbursements=tuple(row(r) for r in w["disbursements"]),
+                  rollovers_60_day=tuple(Rollover60Result(id=r["id"], pretax=r["pretax"], aftertax=r["aftertax"],
+                                                          taxable=r["taxable"]) for r in w["rollovers_60_day"]),
+                  taxable_income=w["taxable_income"], withholding=w["withholding"],
+                  remaining_balance=rem["balance"], remaining_basis=rem["basis"],
+                  remaining_pre1987_basis=rem["pre1987_basis"])
