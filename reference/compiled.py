@@ -194,6 +194,16 @@ def _positions(ids, pos: dict[str, int]) -> tuple[int, ...] | None:
     return None if ids is None else tuple(pos[x] for x in ids)
 
 
+def _rows_with(amounts, pos: dict[str, int]) -> tuple[int, ...] | None:
+    """The positions of the rows an amounts election names, in row order."""
+    return None if amounts is None else tuple(sorted(pos[x] for x in amounts))
+
+
+def _elected(amounts: dict, rows) -> list:
+    """The elected amounts of the rows that have one, in the rows' order (never the dict's)."""
+    return [amounts[r.id] for r in rows if r.id in amounts]
+
+
 def ids_of(req: Request) -> list[str]:
     """The request's row ids in the order the compiled function takes them: disbursements, then 60-day."""
     return [d.id for d in req.disbursements] + [x.id for x in req.rollovers_60_day]
@@ -208,8 +218,10 @@ def shape_key(req: Request) -> tuple | None:
     if len(pos) != len(ids):
         return None
     try:
-        elections = (_positions(e.direct_pretax_order, pos), _positions(e.direct_pretax_amounts, pos),
-                     _positions(e.sixty_day_pretax_order, pos), _positions(e.sixty_day_pretax_amounts, pos))
+        # an order election is a sequence (its order is the election); amounts are bound to rows by position
+        # (`money_of`), so only which rows carry one is part of the key, never the order the keys were written in
+        elections = (_positions(e.direct_pretax_order, pos), _rows_with(e.direct_pretax_amounts, pos),
+                     _positions(e.sixty_day_pretax_order, pos), _rows_with(e.sixty_day_pretax_amounts, pos))
     except KeyError:
         return None
     return (req.contract, req.regime, req.qualified_roth, req.hardship,
@@ -231,9 +243,9 @@ def money_of(req: Request) -> list:
     m += [d.loan_offset for d in req.disbursements if has_offset(d)]   # a traced offset only where one is given
     m += [x.amount for x in req.rollovers_60_day]
     if e.direct_pretax_amounts is not None:
-        m += e.direct_pretax_amounts.values()
+        m += _elected(e.direct_pretax_amounts, req.disbursements)
     if e.sixty_day_pretax_amounts is not None:
-        m += e.sixty_day_pretax_amounts.values()
+        m += _elected(e.sixty_day_pretax_amounts, req.rollovers_60_day)
     return m
 
 
@@ -271,12 +283,12 @@ def compile_shape(req: Request) -> Callable[[list, list], dict | None]:
     def ids(xs):
         return None if xs is None else tuple(stand_in[x] for x in xs)
 
-    def amounts(d):
-        return None if d is None else {stand_in[k]: next(var) for k in d}
+    def amounts(d, rows):   # one variable per row that has an elected amount, in row order, as `money_of`
+        return None if d is None else {stand_in[r.id]: next(var) for r in rows if r.id in d}
     t_elections = Elections(direct_pretax_order=ids(e.direct_pretax_order),
-                            direct_pretax_amounts=amounts(e.direct_pretax_amounts),
+                            direct_pretax_amounts=amounts(e.direct_pretax_amounts, rows),
                             sixty_day_pretax_order=ids(e.sixty_day_pretax_order),
-                            sixty_day_pretax_amounts=amounts(e.sixty_day_pretax_amounts))
+                            sixty_day_pretax_amounts=amounts(e.sixty_day_pretax_amounts, sixty))
     t_req = dataclasses.replace(req, date=None, balance=balance, basis=basis, pre1987_basis=pre1987, rmd=rmd,
                                 other_eligible_this_year=other,
                                 disbursements=t_rows, rollovers_60_day=t_sixty, elections=t_elections)

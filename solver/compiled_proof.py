@@ -22,8 +22,9 @@ The compiled code is run with ids other than those it was compiled from, and eve
 the run-time one: an id baked into the code as a constant is a difference. Money leaves must be integers on
 both sides (z3 would quietly read a Bool as 0/1; JSON would print true/false).
 
-What this does not cover: see COVERAGE below (REPORT.md quotes it). The cache lookup itself (`shape_key`) is
-tested (tests/test_compiled.py).
+The function is taken through the cache (`dispatch`): compiled from one request of the shape and run on another
+request of the same key, so the key and the binding of money to rows (`money_of`) are under proof as well.
+What this does not cover: see COVERAGE below (REPORT.md quotes it).
 """
 
 from __future__ import annotations
@@ -227,9 +228,11 @@ def _pairs(path: str, compiled_value, reference_value, out: list, problems: list
         out.append((path, _term(compiled_value), _term(reference_value)))
 
 
-STATEMENT = ("The compiled fast path that answers requests (reference.compiled) computes what the proved "
-             "algorithm computes: for every money value in range, it declines (and the generic path reports the "
-             "error) exactly when a value check fails, and otherwise every field of its Result is equal.")
+STATEMENT = ("The compiled fast path that answers requests (reference.compiled), as the cache dispatches it to "
+             "another request of the same key (other ids, elections written in another order), computes what the "
+             "proved algorithm computes for that request: for every money value in range, it declines (and the "
+             "generic path reports the error) exactly when a value check fails, and otherwise every field of its "
+             "Result is equal.")
 
 
 @dataclass
@@ -240,17 +243,63 @@ class Formula:
     problem: str = ""           # a structural difference or an unsupported construct: the claim fails as is
 
 
+def variant_of(req, run_ids: list[str]):
+    """Another request of the same cache key: every id renamed, and the amounts elections written with their keys
+    in the reverse order. The compiled function that answers it is the one compiled from `req`."""
+    import dataclasses
+    rename = dict(zip(compiled.ids_of(req), run_ids))
+
+    def order(xs):
+        return None if xs is None else tuple(rename[x] for x in xs)
+
+    def amounts(d):
+        return None if d is None else {rename[k]: v for k, v in reversed(list(d.items()))}
+    e = req.elections
+    return dataclasses.replace(
+        req, disbursements=tuple(dataclasses.replace(d, id=rename[d.id]) for d in req.disbursements),
+        rollovers_60_day=tuple(dataclasses.replace(x, id=rename[x.id]) for x in req.rollovers_60_day),
+        elections=dataclasses.replace(e, direct_pretax_order=order(e.direct_pretax_order),
+                                      direct_pretax_amounts=amounts(e.direct_pretax_amounts),
+                                      sixty_day_pretax_order=order(e.sixty_day_pretax_order),
+                                      sixty_day_pretax_amounts=amounts(e.sixty_day_pretax_amounts)))
+
+
+def dispatch(first, then):
+    """The compiled function the cache gives `then` after `first` was answered: the dispatch under proof.
+    (Outside the cache when the reference is patched by a mutant of the algorithm, which is never compiled.)"""
+    with compiled._lock:
+        saved = compiled._cache.copy()
+        compiled._cache.clear()
+    try:
+        if compiled.lookup(first) is None and not compiled._reference_unpatched():
+            return compiled.compile_shape(then)
+        return compiled.lookup(then)
+    finally:   # the proof leaves the cache as it found it (a broken compile under test must not stay in it)
+        with compiled._lock:
+            compiled._cache.clear()
+            compiled._cache.update(saved)
+
+
 def compiled_formula(shape: Shape) -> Formula:
-    """ranges ∧ (guard ≠ violated ∨ (¬violated ∧ some field differs)): unsat proves the compiled code equal."""
+    """ranges ∧ (guard ≠ violated ∨ (¬violated ∧ some field differs)): unsat proves the compiled code equal.
+
+    The compiled function is taken from the cache as requests get it: compiled from the shape's request, then
+    looked up for another request of the same key (ids renamed, amounts elections written in another key order),
+    run on that request's money as `money_of` binds it, and compared with the algorithm run on that request. So
+    the proof covers the dispatch too: a key that let two requests share code they should not, or money bound to
+    rows by anything but position, is a difference."""
     sr = symbolic_request(shape)
-    req = sr.request
-    ids = compiled.ids_of(req)
+    first = sr.request
     # Requests of one shape share one compiled function whatever their ids: run it with ids other than the
     # ones it was compiled from, so an id written into the code as a constant shows up as a difference.
-    run_ids = [f"\x01run-id-{i}" for i in range(len(ids))]
+    run_ids = [f"\x01run-id-{i}" for i in range(len(compiled.ids_of(first)))]
+    req = variant_of(first, run_ids)
+    ids = compiled.ids_of(req)
     try:
-        fn = compiled.compile_shape(req)
-        guard, result = _Meaning(compiled.money_of(req), run_ids).run(_function(fn.source))
+        fn = dispatch(first, req)
+        if fn is None:
+            return Formula([z3.BoolVal(True)], sr.variables, 0, "not compiled: the generic path answers this shape")
+        guard, result = _Meaning(compiled.money_of(req), ids).run(_function(fn.source))
     except (Unsupported, compiled._Branch, SyntaxError) as e:
         return Formula([z3.BoolVal(True)], sr.variables, 0, f"not interpretable: {str(e)[:200]}")
     outcome = alg.allocate(Z3Arith(record=False), req)
@@ -259,7 +308,7 @@ def compiled_formula(shape: Shape) -> Formula:
         return Formula([*sr.ranges, z3.Not(violated)], sr.variables, 0)
     pairs: list = []
     problems: list[str] = []
-    _pairs("", result, outcome.result.to_wire(), pairs, problems, dict(zip(ids, run_ids)))
+    _pairs("", result, outcome.result.to_wire(), pairs, problems, dict(zip(ids, ids)))
     if problems:
         return Formula([z3.BoolVal(True)], sr.variables, len(pairs), "; ".join(problems)[:300])
     differs = z3.Or(guard != violated,

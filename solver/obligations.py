@@ -59,13 +59,13 @@ import rollsplit.reference.algorithm as alg
 from rollsplit.reference.mutants import patched
 from rollsplit.solver.shapes import old_rule_rows
 from rollsplit.solver.z3_backend import Shape, SymbolicRequest, Z3Arith, fresh_result, symbolic_request
-from rollsplit.spec import law
+from rollsplit.spec import law, validity
 from rollsplit.spec.arith import total
 from rollsplit.spec.invariants import BY_ID, INVARIANTS, _old_rule, prorata_terms
 from rollsplit.spec.model import Result, result_from_wire
 
 MAX_ROWS_OLD = 5   # 4 direct + 1 paid
-OK_STATUSES = ("proved", "satisfiable")   # an obligation came out as expected (unsat, or sat for a witness)
+OK_STATUSES = ("proved", "satisfiable", "checked")   # as expected: unsat, sat for a witness, a parse check agrees
 
 
 @dataclass
@@ -483,6 +483,7 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
                                   f"{inv.id}: the rule says something the precondition does not.",
                                   citation=inv.citation(), assertions=[r.valid, z3.Not(inv.holds(A, req, other))],
                                   uses=lr_uses, **common))
+    obs.append(validity_obligation(r, key, common))
     for i, (T, a, s) in enumerate(r.lr_calls):
         obs.append(Obligation(name=f"lrpre{i}__{key}", kind="lemma-use", invariant=f"LR{len(a)}-CONTRACT",
                               expected="unsat", statement="The precondition of the largest-remainder lemma holds "
@@ -507,6 +508,21 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
                                                      for x, y in zip(result_fields(r1), result_fields(r2))])],
                           uses=uses, **common))
     return obs + [compiled_obligation(shape)]
+
+
+def validity_obligation(r: Run, key: str, common: dict, name: str = "validity") -> Obligation:
+    """The reference accepts a request of the shape (the parser's money ranges, then no value check violated)
+    exactly when the contract's own validity rules (`spec.validity`) say it is valid."""
+    req, A = r.sr.request, r.A
+    reference_accepts = z3.And(*r.sr.ranges, *[z3.Not(c.violated) for c in r.outcome.checks])
+    contract_accepts = z3.And(validity.money_in_range(A, req), validity.value_rules(A, req, r.written))
+    hyps = [lr_linear(A, T, a, s) for T, a, s in r.lr_calls]   # the old rule's split, by its lemma
+    return Obligation(name=f"{name}__{key}", kind="validity", invariant="VALIDITY", expected="unsat",
+                      statement="The reference accepts a request of this shape exactly when the contract's rules "
+                      "of validity (money ranges, the value rules, elections adding up, no money where none may go) "
+                      "say it is valid.", citation="wire contract 1.1, Request and Error",
+                      assertions=[*hyps, reference_accepts != contract_accepts],
+                      uses=tuple(f"LR{len(a)}-CONTRACT" for _, a, _ in r.lr_calls), **common)
 
 
 def _silent(claim) -> bool:

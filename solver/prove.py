@@ -202,9 +202,32 @@ def _shape_job(args) -> list[Outcome]:
     # Invariants and determinacy are checked incrementally on the shared precondition (measured: 2.5x faster
     # than from scratch); witnesses from scratch (measured: 2.6x faster than incrementally, where z3 skips
     # its preprocessing). Either way only the standalone formula decides a failure (see `check`).
-    return [_process(ob, shape, timeout, out_dir,
-                     shared if ob.kind != "witness" and ob.assertions[0].eq(obs[0].assertions[0]) else None)
-            for ob in obs]
+    out = [_process(ob, shape, timeout, out_dir,
+                    shared if ob.kind != "witness" and ob.assertions[0].eq(obs[0].assertions[0]) else None)
+           for ob in obs]
+    return out + parse_outcomes(shape, out_dir)
+
+
+def parse_outcomes(shape: Shape, out_dir: Path | None, parse=None) -> list[Outcome]:
+    """The parser against the contract's structural rules on this shape (solver.parse_proof): checked, not proved."""
+    from rollsplit.solver import parse_proof
+    t = time.perf_counter()
+    checks = parse_proof.check_shape(shape) if parse is None else parse_proof.check_shape(shape, parse)
+    dt = (time.perf_counter() - t) / max(1, len(checks))
+    out = []
+    for i, c in enumerate(checks):
+        o = Outcome(f"parse{i}__{O.slug(shape.name())}", "parse", "PARSE", shape.name(), S.size(shape),
+                    c.expected or "accepted", "checked" if c.ok else "refuted", round(dt, 4),
+                    statement=c.what)
+        if not c.ok:
+            o.detail = {"counterexample": {"request": c.request, "what": c.what, "contract": c.expected or "accepted",
+                                           "parser": c.got or "accepted", "confirmed": True}}
+            if out_dir is not None:
+                with _writing(out_dir):
+                    (out_dir / "counterexamples").mkdir(exist_ok=True)
+                    (out_dir / "counterexamples" / f"{o.name}.json").write_text(json.dumps(o.detail, indent=1))
+        out.append(o)
+    return out
 
 
 def _lemma_job(args) -> list[Outcome]:

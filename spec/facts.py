@@ -131,6 +131,15 @@ QPLO_FROM = _dt.date(2018, 1, 1)              # TCJA §13613: qualified plan loa
 ROTH_LAST_LIFETIME_RMD = _dt.date(2024, 4, 1)    # §402A(d)(5): the 2023 RMD's last due date
 
 
+# Notice 2014-54 was issued September 18, 2014 (IRS FAQ "Rollovers of After-Tax Contributions"): a designated Roth
+# account may use its rule from then on; before, only Notice 2009-68's. Without a choice, the newest rule allowed.
+NOTICE_2014_54_ISSUED = _dt.date(2014, 9, 18)
+
+
+def default_rule(contract: str, date: _dt.date) -> str:
+    return OLD_RULE if contract == DESIGNATED_ROTH and date < NOTICE_2014_54_ISSUED else NEW_RULE
+
+
 def routes_open(contract: str, plan: str, date: _dt.date, rollovers: list[tuple[str, bool]],
                 qualified_offset: bool) -> bool:
     """Did every route this distribution takes exist on its date? `rollovers`: (to, accepts_aftertax)."""
