@@ -139,13 +139,13 @@ def _in_plan(features: set[str] | None, plan: str, date: str) -> tuple[str, ...]
 
 @st.composite
 def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_directs: int = 8,
-                   max_sixty: int = 5, with_sixty_day: bool = False) -> dict[str, Any]:
+                   max_sixty: int = 5, with_sixty_day: bool = False, min_directs: int = 0) -> dict[str, Any]:
     """A wire request the reference accepts; with `features`, one needing only those features.
 
     Up to `max_directs` direct rollovers and `max_sixty` 60-day rollovers; counts beyond the proved ones
     (`PROVED_DIRECTS`, `PROVED_SIXTY`) come one draw in four. `with_sixty_day=True` draws only requests holding
     at least one 60-day rollover (so a property about them needs no `assume`, which would filter most draws
-    away)."""
+    away); `min_directs=n` only requests with n direct rollovers or more (none is a hardship distribution)."""
     from rollsplit.reference import calculate, compute_outcome
     from rollsplit.spec.parse import parse_request
 
@@ -167,7 +167,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     if regime != law.default_regime(contract, datetime.date.fromisoformat(date)) or draw(st.booleans()):
         req["regime"] = regime
 
-    balance = draw(cents().filter(lambda b: b > 0))
+    balance = max(draw(cents().filter(lambda b: b > 0)), min_directs + 1)   # a cent or more for every row
     basis = draw(st.integers(0, balance) | st.sampled_from([0, balance]))
     req["balance"], req["basis"] = balance, basis
     if not roth and _feature_ok(features, "pre1987_basis") and draw(st.booleans()):
@@ -177,8 +177,13 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
 
     if with_sixty_day and not _feature_ok(features, "sixty_day"):
         raise ValueError("with_sixty_day=True needs the sixty_day feature")
-    hardship = not with_sixty_day and _feature_ok(features, "rmd") and draw(st.integers(0, 9)) == 0
-    n_direct = 0 if hardship else _count(draw, 0, PROVED_DIRECTS, max_directs)
+    if not 0 <= min_directs <= max_directs:
+        raise ValueError("min_directs must be from 0 to max_directs")
+    hardship = not with_sixty_day and not min_directs and _feature_ok(features, "rmd") and draw(st.integers(0, 9)) == 0
+    if min_directs:
+        n_direct = draw(_ints(min_directs, max_directs))
+    else:
+        n_direct = 0 if hardship else _count(draw, 0, PROVED_DIRECTS, max_directs)
     paid = hardship or with_sixty_day or n_direct == 0 or draw(st.booleans())
     n_direct = min(n_direct, balance - (1 if paid else 0))   # every row holds a cent or more (zero_amount)
     n_rows = n_direct + (1 if paid else 0)

@@ -185,3 +185,18 @@ def test_withholding_needs_200_dollars_a_year_and_cash(req):
     if year < 20_000 or req.get("hardship"):
         assert a["withholding"] == 0
     assert a["withholding"] <= paid["amount"]
+
+
+@SETTINGS
+@given(valid_requests(), st.randoms(use_true_random=False))
+def test_the_order_of_election_keys_does_not_matter(req, rnd):
+    # JSON objects are unordered: an amounts election binds each amount to its row by id, and the elections
+    # object's keys may come in any order (a calculator, or a cache, that binds by position is wrong)
+    assume("elections" in req)
+    before = calculate(req)
+    shuffled = copy.deepcopy(req)
+    items = list(shuffled["elections"].items())
+    rnd.shuffle(items)
+    shuffled["elections"] = {k: (dict(rnd.sample(list(v.items()), len(v))) if isinstance(v, dict) else v)
+                             for k, v in items}
+    assert calculate(shuffled) == before

@@ -9,6 +9,8 @@ A `Mismatch` says what is wrong the way `rollsplit conformance run` does (it is 
 the invariants of the law the answer breaks, each with its citation, and the fields that differ from the
 reference's answer; for a request the reference rejects, the error code it expected. Because it is an
 AssertionError, pytest and Hypothesis treat it as an ordinary test failure (and Hypothesis shrinks it).
+`check` hides its own frame from pytest's tracebacks (`__tracebackhide__`): a failing test shows the line of
+the test that called it and the Mismatch message, not the source of `check`.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ def check(request: Any, answer: Any, *, expected: Any = None, forms: bool = True
     expected: the expected answer ({"result": R} | {"error": code} | a wire answer); default: the reference's.
     forms:    False to ignore form_1099r (a calculator that does not declare the feature).
     """
+    __tracebackhide__ = True   # pytest shows the Mismatch, not this function's source
     want = expected if expected is not None else expected_answer(request)
     verdict, detail = verdict_of(request, answer, want, forms)
     if verdict is None or not verdict.ok:
