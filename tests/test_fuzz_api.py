@@ -102,3 +102,36 @@ def test_forms_false_ignores_form_1099r():
     with pytest.raises(Mismatch):
         check(SEED_004, a)
     assert check(SEED_004, a, forms=False) is None
+
+
+def test_pytest_shows_the_mismatch_not_the_source_of_check(tmp_path):
+    """check() hides its own frame (`__tracebackhide__`): a failing test shows the calling line and the Mismatch
+    message, plainly, through the pytest fixture and inside a Hypothesis test alike."""
+    import inspect
+    import subprocess
+    import sys
+    test = tmp_path / "test_wrong_calculator.py"
+    test.write_text(
+        "from hypothesis import given, settings, strategies as st\n"
+        "import rollsplit\n"
+        f"REQ = {SEED_004!r}\n"
+        "def wrong(req):\n"
+        "    a = rollsplit.allocate(req)\n"
+        "    return dict(a, taxable_income=a['taxable_income'] + 1)\n"
+        "def test_plain():\n"
+        "    rollsplit.check(REQ, wrong(REQ))\n"
+        "def test_fixture(rollsplit_check):\n"
+        "    rollsplit_check(REQ, wrong(REQ))\n"
+        "@settings(max_examples=3, database=None)\n"
+        "@given(st.just(REQ))\n"
+        "def test_given(req):\n"
+        "    rollsplit.check(req, wrong(req))\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(test), "-q", "-p", "no:cacheprovider"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "3 failed" in out, out
+    assert out.count("breaks TAXABLE-SUM") == 3 and out.count("taxable_income: expected 400000, got 400001") == 3
+    source = [line.strip() for line in inspect.getsource(check).splitlines()[1:]]
+    shown = [line for line in source if len(line) > 12 and line in out]
+    assert shown == [], f"the source of check() is in the traceback: {shown}"
+    assert out.count(">       rollsplit.check(") == 2 and ">       rollsplit_check(REQ, wrong(REQ))" in out
