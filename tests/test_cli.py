@@ -75,15 +75,18 @@ def test_allocate_tables_and_explanation(path, capsys, monkeypatch):
 
 
 def test_allocate_explains_seed_004_with_its_numbers(capsys, monkeypatch):
+    # §72(e)(8): $80,000 distributed x $20,000 basis / $100,000 balance = $16,000 after-tax, $64,000 pre-tax; the
+    # $60,000 direct rollover takes pre-tax first (Notice 2014-54), the payment keeps $4,000 pre-tax, 20% is $800
     code, out, _ = run_cli(["allocate", str(SEED)], capsys, monkeypatch)
     assert code == 0
-    assert "§72(e)(8): after-tax = $80,000.00 × $20,000.00 / $100,000.00 = $16,000.00" in out
-    assert "Notice 2014-54 §III ¶2" in out and "$60,000.00" in out
-    assert "§3405(c)" in out and "$800.00" in out
+    assert ("basis recovered = $80,000.00 (amount distributed) × $20,000.00 (basis) ÷ $100,000.00 (account balance) "
+            "= $16,000.00") in out and "IRC §72(e)(8)(B)" in out
+    assert "Notice 2014-54 §III ¶2" in out and "and $60,000.00 (amount rolled over directly) = $60,000.00" in out
+    assert "§3405(c)" in out and "20% × $4,000.00 (pre-tax money in the payment 'me') = $800.00" in out
 
 
 @pytest.mark.parametrize("name, cite", [("pre1987.json", "§72(e)(8)(D)"), ("old_regime_2014.json", "Notice 2009-68"),
-                                        ("rmd_and_sixty_day.json", "RMD rule"),
+                                        ("rmd_and_sixty_day.json", "§402(c)(4)(B)"),
                                         ("rmd_and_sixty_day.json", "§408A(d)(3)"),
                                         ("designated_roth.json", "§402A(c)(3)")])
 def test_allocate_cites_the_rule(name, cite, capsys, monkeypatch):
