@@ -45,6 +45,14 @@ class Mutant:
     arith: Arith | None = None   # concrete backend to use instead of INT (the float mutant)
     witness: dict | None = None  # a request that exposes a concrete-only mutant (no symbolic refutation)
     parse: Callable[[Any], Request] | None = None   # the mutant's own parser (a mistake about what is valid)
+    # where the mistake is not in the algorithm: a context that puts it in place for as long as the mutant runs
+    # (the cache dispatch, the JSON writer, a table shared with the specification), or a weakened specification
+    patch: Callable[[], Any] | None = None
+    where: str = "algorithm"     # algorithm | parser | dispatch | writer | shared table | specification
+
+    def active(self):
+        """The mutant's patch as a context manager (a no-op for mutants of the algorithm or the parser)."""
+        return self.patch() if self.patch is not None else contextlib.nullcontext()
 
 
 @contextlib.contextmanager
@@ -265,12 +273,89 @@ def _zero_rows_repair(obj: dict):
     return obj, undo
 
 
+def _hardship_repair(obj: dict):
+    obj["hardship"] = False
+    return obj, lambda req: dataclasses.replace(req, hardship=True)
+
+
 def _dated(when: str):
     def repair(obj: dict):
         date = obj.get("date")
         obj["date"] = when
         return obj, lambda req: dataclasses.replace(req, date=datetime.date.fromisoformat(date))
     return repair
+
+
+# ---- mutants outside the algorithm: the dispatch, the writer, a shared table, an over-strict check, the spec ----
+@contextlib.contextmanager
+def _attribute(obj: Any, name: str, value: Any):
+    saved = getattr(obj, name)
+    setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        setattr(obj, name, saved)
+
+
+def _dict_order_money():
+    """The compiled path takes elected amounts in the order the election's keys were written, while the cache key
+    records only which rows have one: two requests that differ in that order share one compiled function."""
+    from rollsplit.reference import compiled
+
+    def in_written_order(amounts, rows):
+        named = {r.id for r in rows}
+        return [v for k, v in amounts.items() if k in named]
+    return _attribute(compiled, "_elected", in_written_order)
+
+
+def _swapped_writer():
+    """The JSON writer puts a disbursement's pre-tax amount under "aftertax" and the after-tax under "pretax"."""
+    from rollsplit.spec import model
+
+    def to_wire(self) -> dict:
+        return {"id": self.id, "pretax": self.aftertax, "aftertax": self.pretax, "taxable": self.taxable,
+                "withholding": self.withholding, "form_1099r": self.form_1099r.to_wire()}
+    return _attribute(model.DisbursementResult, "to_wire", to_wire)
+
+
+def _swapped_default_order():
+    """The shared table of default ranks gives a Roth IRA's rank to traditional vehicles and back: the algorithm
+    fills Roth IRAs with pre-tax money first."""
+    real = law.direct_default_rank
+
+    def rank(contract, to, accepts_aftertax):
+        r = real(contract, to, accepts_aftertax)
+        return {1: 2, 2: 1}.get(r, r) if contract == "pretax_aftertax" else r
+    return _attribute(law, "direct_default_rank", rank)
+
+
+def rejects_full_distribution(A: Arith, req: Request) -> alg.Outcome:
+    out = alg.allocate(A, req)
+    D = total(A, (d.distributed for d in req.disbursements))
+    extra = alg.Check("distribution_exceeds_balance", A.le(req.balance, D), "disbursements",
+                      lambda: "The disbursements add up to the whole balance, which this calculator refuses.")
+    return dataclasses.replace(out, checks=out.checks + (extra,))
+
+
+def reverse_beyond_four(A: Arith, req: Request) -> alg.Outcome:
+    def order(req: Request) -> list[int]:
+        normal = orders.direct_fill_order(req)
+        return normal[::-1] if len(req.directs) > 4 else normal
+    with patched(direct_fill_order=order):
+        return alg.allocate(A, req)
+
+
+def _form_without_box7():
+    """FORM-1099R loses its box-7 conjunct: the specification no longer says which code goes in box 7."""
+    from rollsplit.spec import invariants
+
+    def weaker(A, req, res):
+        conds = []
+        for d, r in zip(req.disbursements, res.disbursements):
+            f = r.form_1099r
+            conds += [A.eq(f.box1, d.distributed), A.eq(f.box4, r.withholding), A.eq(f.box5, r.aftertax)]
+        return A.and_(*conds)
+    return invariants.weakened("FORM-1099R", weaker)
 
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in (
@@ -331,13 +416,40 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
                         {"id": "me", "method": "paid", "amount": 2_000_000}]}),
     Mutant("roth_cash_box7_null", "Cash paid from a designated Roth account is reported without code B in box 7.",
            True, roth_cash_box7_null),
+    Mutant("election_money_by_key_order", "The compiled path binds elected amounts to rows in the order the "
+           "election's keys are written, under a cache key that ignores that order: one row's pre-tax election "
+           "lands in another row.", True, alg.allocate, patch=_dict_order_money, where="dispatch"),
+    Mutant("writer_swaps_pretax_aftertax", "The JSON writer puts each disbursement's pre-tax amount under "
+           "\"aftertax\" and its after-tax amount under \"pretax\".", True, alg.allocate, patch=_swapped_writer,
+           where="writer"),
+    Mutant("default_order_table_swapped", "The law table of default ranks, shared by everything that reads it, "
+           "puts Roth IRAs before traditional IRAs and plans.", True, alg.allocate, patch=_swapped_default_order,
+           where="shared table"),
+    Mutant("hardship_rollover_accepted", "A hardship distribution with a 60-day or direct rollover is answered "
+           "instead of rejected (§402(c)(4)(C) missed by the parser).", False, alg.allocate,
+           parse=_parse_despite("not_eligible_rollover_distribution", _hardship_repair), where="parser"),
+    Mutant("rejects_full_distribution", "Every distribution of the whole balance is rejected (an over-strict "
+           "check: the whole-balance rule is then never exercised).", True, rejects_full_distribution),
+    Mutant("reverse_beyond_four", "Five or more direct rollovers are filled in reverse default order.", True,
+           reverse_beyond_four),
+    Mutant("form_1099r_box7_unchecked", "The specification's Form 1099-R rule loses its box 7 conjunct (a "
+           "weakened invariant: it no longer pins the distribution code).", True, alg.allocate,
+           patch=_form_without_box7, where="specification"),
 )}
 
 
 def compute_with(name: str, req: Request) -> Result:
     """The mutant's concrete answer; raises the first violated value check like `reference.compute`."""
     m = MUTANTS[name]
-    return raise_first_violation(m.allocate(m.arith or INT, req)).result
+    with m.active():
+        return raise_first_violation(m.allocate(m.arith or INT, req)).result
+
+
+def written_with(name: str, req: Request) -> dict:
+    """The mutant's answer as its writer puts it on the wire (a mutant of the writer writes it wrong)."""
+    m = MUTANTS[name]
+    with m.active():
+        return raise_first_violation(m.allocate(m.arith or INT, req)).result.to_wire()
 
 
 def parse_with(name: str, obj: Any) -> Request:
@@ -351,7 +463,14 @@ def calculate_with(name: str, request: Any) -> dict:
         raise KeyError(f"unknown mutant {name!r}; known: {', '.join(MUTANTS)}")
     try:
         obj = parse_json(request) if isinstance(request, (str, bytes)) else request
-        return compute_with(name, parse_with(name, obj)).to_wire()
+        req = parse_with(name, obj)
+        if MUTANTS[name].where == "dispatch":   # the mistake is in the compiled path: answer through it
+            from rollsplit.reference import compiled   # (compiled afresh: a mutant never reaches the cache)
+            with MUTANTS[name].active():
+                fast = compiled.compile_shape(req)(compiled.money_of(req), compiled.ids_of(req))
+            if fast is not None:
+                return fast
+        return written_with(name, req)
     except RequestError as e:
         return e.to_wire()
     except Exception as e:  # a mutant is allowed to be wrong, not to crash its caller

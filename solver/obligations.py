@@ -61,7 +61,8 @@ from rollsplit.solver.shapes import old_rule_rows
 from rollsplit.solver.z3_backend import Shape, SymbolicRequest, Z3Arith, fresh_result, symbolic_request
 from rollsplit.spec import law, validity
 from rollsplit.spec.arith import total
-from rollsplit.spec.invariants import BY_ID, INVARIANTS, _old_rule, prorata_terms
+from rollsplit.spec import invariants as spec_invariants
+from rollsplit.spec.invariants import _old_rule, prorata_terms
 from rollsplit.spec.model import Result, result_from_wire
 
 MAX_ROWS_OLD = 5   # 4 direct + 1 paid
@@ -449,7 +450,7 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
     if rejecting:
         return [Obligation(name=f"rejects__{key}", kind="rejects", invariant="ELIGIBILITY", expected="unsat",
                            statement="Every request of this shape is rejected (a row goes where no money may go).",
-                           citation=BY_ID["ELIGIBILITY"].citation(), assertions=[r.valid], **common),
+                           citation=spec_invariants.BY_ID["ELIGIBILITY"].citation(), assertions=[r.valid], **common),
                 compiled_obligation(shape)]
     obs: list[Obligation] = []
     lr_uses = tuple(f"LR{len(a)}-CONTRACT" for _, a, _ in r.lr_calls)
@@ -459,7 +460,7 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
                           "amounts and basis positive where possible.", citation="non-vacuity",
                           assertions=[r.valid, *[lr_char(A, T, a, s) for T, a, s in r.lr_calls]],
                           preferred=[nondegenerate], uses=lr_uses, symbolic_result=res, **common))
-    applicable = [inv for inv in INVARIANTS if inv.applies(req)]
+    applicable = [inv for inv in spec_invariants.INVARIANTS if inv.applies(req)]   # read now: a mutant may weaken one
     for inv in applicable:
         hyps = [r.valid]
         uses = lr_uses
@@ -500,6 +501,7 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
     if shape.regime == law.OLD:
         hyps.append(_lr_unique_instance(A, req, r1, r2))
         uses += (f"LR{len(req.disbursements)}-UNIQUE",)
+    pair = (r1, r2)
     obs.append(Obligation(name=f"determinacy__{key}", kind="determinacy", invariant="DETERMINACY", expected="unsat",
                           statement="The invariants admit exactly one result: two results satisfying all of them "
                           "are equal in every field (money, row ids, box 7 codes, the regime).",
@@ -507,6 +509,7 @@ def shape_obligations(shape: Shape, rejecting: bool = False) -> list[Obligation]
                           assertions=[*hyps, z3.Or(*[z3.Not(A.eq(x, y))
                                                      for x, y in zip(result_fields(r1), result_fields(r2))])],
                           uses=uses, **common))
+    obs[-1].pair = pair   # the two results, for replaying a refutation of a weakened specification
     return obs + [compiled_obligation(shape)]
 
 
@@ -544,14 +547,33 @@ def compiled_obligation(shape: Shape) -> Obligation:
 
 
 def mutant_obligations(shape: Shape, mutant) -> list[Obligation]:
-    """valid_mutant ∧ ¬inv(mutant(request)): sat refutes the mutant (its own checks decide what it accepts)."""
-    r = run(shape, allocate=mutant.allocate)
-    req, res, A = r.sr.request, r.written, r.A
+    """What refutes a mutant on a shape (sat, then replayed on the concrete mutant), by where its mistake is:
+      algorithm, shared table, writer: valid_mutant ∧ ¬inv(written answer), per invariant; and the mutant's
+                 acceptance ≠ the contract's validity rules (an over-strict or lax check);
+      dispatch:  the compiled function the (mutated) cache gives another request of the key ≠ the algorithm;
+      specification: two different answers both obeying the (weakened) invariants (determinacy).
+    Built while the mutant's patch is in place. Parser mutants are refuted by the parse checks instead."""
     key = slug(shape.name())
-    return [Obligation(name=f"mutant__{mutant.name}__{inv.id}__{key}", kind="mutant", invariant=inv.id,
-                       shape=shape.name(), expected="sat", statement=inv.statement, citation=inv.citation(),
-                       assertions=[r.valid, z3.Not(inv.holds(A, req, res))], variables=r.sr.variables)
-            for inv in INVARIANTS if inv.applies(req)]
+    with mutant.active():
+        if mutant.where == "dispatch":
+            ob = compiled_obligation(shape)
+            ob.name, ob.kind, ob.expected = f"mutant__{mutant.name}__compiled__{key}", "mutant-compiled", "sat"
+            return [ob]
+        if mutant.where == "specification":
+            obs = [o for o in shape_obligations(shape) if o.kind == "determinacy"]
+            for ob in obs:
+                ob.name, ob.kind, ob.expected = f"mutant__{mutant.name}__determinacy__{key}", "mutant-determinacy", "sat"
+            return obs
+        r = run(shape, allocate=mutant.allocate)
+        req, res, A = r.sr.request, r.written, r.A
+        obs = [Obligation(name=f"mutant__{mutant.name}__{inv.id}__{key}", kind="mutant", invariant=inv.id,
+                          shape=shape.name(), expected="sat", statement=inv.statement, citation=inv.citation(),
+                          assertions=[r.valid, z3.Not(inv.holds(A, req, res))], variables=r.sr.variables)
+               for inv in spec_invariants.INVARIANTS if inv.applies(req)]
+        ob = validity_obligation(r, key, dict(shape=shape.name(), variables=r.sr.variables),
+                                 name=f"mutant__{mutant.name}__validity")
+        ob.kind, ob.expected = "mutant-validity", "sat"
+        return obs + [ob]
 
 
 def lemma_timings(rows=range(1, MAX_ROWS_OLD + 1), repeat: int = 3, timeout_s: float = 20.0) -> list[list]:

@@ -70,7 +70,8 @@ def variants(shape: Shape) -> list[tuple[str, dict]]:
                 direct_pretax_order=[direct[0]["id"]]))
         if shape.contract == "pretax_aftertax":
             variant("a direct rollover to a Roth IRA dated 2007", lambda o: o.update(
-                date="2007-06-30", regime="notice_2014_54") or o["disbursements"][0].update(to="roth_ira"))
+                date="2007-06-30", regime="notice_2014_54") or next(
+                    r for r in o["disbursements"] if r["method"] == "direct").update(to="roth_ira"))
     if shape.contract == "designated_roth" and paid:
         variant("a lifetime RMD from a designated Roth account in 2025", lambda o: o.update(
             date="2025-06-30", rmd=1, regime="notice_2014_54", qualified_roth=False))

@@ -30,6 +30,7 @@ import re
 import shutil
 import sys
 import time
+import types
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -41,7 +42,8 @@ from rollsplit.machine import machine
 from rollsplit.progress import Progress
 from rollsplit.solver import obligations as O
 from rollsplit.solver import shapes as S
-from rollsplit.solver.replay import replay_compiled, replay_counterexample, replay_witness
+from rollsplit.solver.replay import (replay_counterexample, replay_determinacy, replay_dispatch, replay_validity,
+                                     replay_witness)
 from rollsplit.solver.z3_backend import Shape, model_values
 from rollsplit.spec import law
 
@@ -167,7 +169,7 @@ def _process(ob: O.Obligation, shape: Shape | None, timeout: float, out_dir: Pat
         elif ob.kind in ("premise", "sanity"):
             res.detail = {"example": values}
         elif ob.kind == "compiled":
-            res.detail = {"counterexample": replay_compiled(shape, values)}
+            res.detail = {"counterexample": replay_dispatch(shape, values)}
         else:
             rep = replay_counterexample(shape, values, ob.invariant)
             res.detail = {"counterexample": rep}
@@ -567,6 +569,8 @@ def spec_hash(hashes: dict[str, str]) -> str:
 def write_results(out_dir: Path, results: list[Outcome], wall: float, jobs: int, shapes: list[Shape],
                   mutants: list[dict] | None = None, timeout: float | None = None) -> dict:
     hashes = source_hashes()
+    smt = [r for r in results if r.kind != "parse"]
+    parse = [r for r in results if r.kind == "parse"]
     data = {
         "solver": {"name": "z3", "version": z3.get_version_string()},
         "python": sys.version.split()[0],
@@ -577,15 +581,18 @@ def write_results(out_dir: Path, results: list[Outcome], wall: float, jobs: int,
         "timeout_seconds": timeout,
         "sources_sha256": hashes,
         "spec_sha256": spec_hash(hashes),
-        "summary": _summary(results),
-        "trivial": trivial_summary(results),
-        "growth": {"headers": GROWTH_HEADERS, "rows": growth_table(results)},
+        "summary": _summary(smt),
+        "trivial": trivial_summary(smt),
+        "growth": {"headers": GROWTH_HEADERS, "rows": growth_table(smt)},
         "obligations": [{"name": r.name, "kind": r.kind, "invariant": r.invariant, "shape": r.shape,
                          "destinations": r.size, "expected": r.expected, "status": r.status,
                          "seconds": r.seconds, "file": r.file, "sha256": r.sha256, "assumes": list(r.uses),
                          **({"trivial": r.trivial} if r.trivial is not None else {}),
                          **({"statement": r.statement} if r.statement else {}),
-                         **({"detail": r.detail} if r.detail else {})} for r in results],
+                         **({"detail": r.detail} if r.detail else {})} for r in smt],
+        # the parser against the contract's structural rules: checked in Python, one request per case, not proved
+        "parse_checks": [{"shape": r.shape, "case": r.statement, "contract": r.expected, "status": r.status,
+                          **({"detail": r.detail} if r.detail else {})} for r in parse],
     }
     if mutants is not None:
         data["mutants"] = mutants
@@ -660,6 +667,8 @@ def mutant_shapes() -> list[Shape]:
     refuse after-tax money must be filled first, which leaves a reversed default order no room to differ)."""
     # smallest first (short counterexamples); old-rule shapes last (their splits are nonlinear, so slow)
     extra = [Shape(directs=(("457b_gov", True),), paid=True),
+             # beyond four, traditional and Roth IRAs only (both take after-tax money, so a wrong order is valid)
+             Shape(directs=tuple(S._mix(S.live("pretax_aftertax", "direct")[1:], 5, 0)), paid=True),
              Shape(directs=(("traditional_ira", True), ("roth_ira", True)), paid=True),
              Shape(directs=(("in_plan_roth", True),), paid=True),   # in the Roth IRA's class, like 457(b) above
              Shape(directs=(), paid=True, loan_offset="offset")]
@@ -679,14 +688,42 @@ def _refute_on(m, shape: Shape, timeout: float) -> tuple[list, int]:
     shared.add(obs[0].assertions[0])
     found, unknown = [], 0
     for ob in obs:
-        r, _, model = check(ob, timeout, shared)
+        same = ob.assertions[0].eq(obs[0].assertions[0]) and len(ob.assertions) > 1
+        r, _, model = check(ob, timeout, shared if same else None)
         unknown += r == "unknown"
         if r != "sat":
             continue
-        rep = replay_counterexample(shape, model_values(model, ob.variables), ob.invariant, mutant=m.name)
+        values = model_values(model, ob.variables)
+        if ob.kind == "mutant-validity":
+            rep = replay_validity(shape, values, m.name)
+        elif ob.kind == "mutant-compiled":
+            rep = replay_dispatch(shape, values, m.name)
+        elif ob.kind == "mutant-determinacy":
+            rep = replay_determinacy(shape, values, model, ob.pair, m.name)
+        else:
+            rep = replay_counterexample(shape, values, ob.invariant, mutant=m.name)
         if rep["confirmed"]:
             found.append((ob, rep))
     return found, unknown
+
+
+def _refute_parser(m) -> tuple[list, int]:
+    """A parser mutant against the contract's structural rules, on every shape it is tried on (solver.parse_proof):
+    a request the contract rejects that the mutant answers (or the reverse) refutes it, replayed as a calculator."""
+    from rollsplit.reference.mutants import calculate_with, parse_with
+    from rollsplit.solver import parse_proof
+    for shape in S.default_shapes():
+        for c in parse_proof.check_shape(shape, lambda obj: parse_with(m.name, obj)):
+            if c.ok:
+                continue
+            answer = calculate_with(m.name, c.request)
+            got = answer["error"]["code"] if "error" in answer else None
+            if got != c.expected:
+                ob = types.SimpleNamespace(name=f"mutant__{m.name}__parse__{O.slug(shape.name())}", invariant="PARSE",
+                                           shape=shape.name())
+                return [(ob, {"request": c.request, "what": c.what, "answer": answer,
+                              "contract": c.expected or "accepted", "confirmed": True, "broken": ["PARSE"]})], 0
+    return [], 0
 
 
 def _mutant_job(args) -> dict:
@@ -696,11 +733,25 @@ def _mutant_job(args) -> dict:
     rec = {"mutant": name, "description": m.description, "symbolic": m.symbolic, "refuted": False,
            "refuted_by": [], "shape": "", "file": "", "counterexample": "", "seconds": 0.0, "how": ""}
     t0 = time.perf_counter()
+    unknown, found = 0, []
+    if m.parse is not None:
+        found, unknown = _refute_parser(m)
+        if found:
+            ob, rep = found[0]
+            rec.update(refuted=True, refuted_by=["PARSE"], shape=ob.shape, request=rep["request"],
+                       how=f"parse check: {rep['what']}: the contract says {rep['contract']}, the mutant answers")
+            if out_dir is not None:
+                d = out_dir / "mutants"
+                with _writing(d):
+                    d.mkdir(exist_ok=True)
+                    (d / f"{ob.name}.json").write_text(json.dumps({"mutant": name, **rep}, indent=1))
+                rec["counterexample"] = f"mutants/{ob.name}.json"
+            rec["seconds"] = round(time.perf_counter() - t0, 3)
+            return rec
     if not m.symbolic:
         rec.update(_concrete_mutant(m, out_dir))
         rec["seconds"] = round(time.perf_counter() - t0, 3)
         return rec
-    unknown, found = 0, []
     # a quick pass with a short budget per check, then (only if nothing was refuted) the full timeout;
     # an unknown never refutes
     for budget in sorted({min(MUTANT_QUICK_S, timeout), timeout}):

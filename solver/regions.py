@@ -396,7 +396,7 @@ def wire_request(shape: Shape, values: dict[str, int]) -> dict:
             row["loan_offset"] = values["paid.loan_offset"]
             if shape.loan_offset == "qualified":
                 row["qualified_plan_loan_offset"] = True
-        rows.append(row)
+        rows.insert(len(rows) if shape.paid_at is None else shape.paid_at, row)
     req["disbursements"] = rows
     if shape.sixty:
         req["rollovers_60_day"] = [{"id": f"s{j}", "to": to, "amount": values[f"s{j}.amount"]}

@@ -123,7 +123,36 @@ def default_shapes() -> list[Shape]:
     shapes.append(Shape(contract=roth, directs=(), paid=True, hardship=True, rmd=True))
     shapes.append(Shape(contract=roth, directs=(), paid=True, hardship=True, rmd=True, qualified_roth=True))
     shapes += loan_offset_shapes()
+    shapes += mix_shapes()
     return _unique(shapes)
+
+
+BEYOND = (5, 6)   # direct rollovers beyond MAX_DIRECTS proved in rotations only (see mix_shapes)
+
+
+def mix_shapes() -> list[Shape]:
+    """Beyond the rotations: every sequence of destination classes for up to 3 direct rollovers (two traditional
+    IRAs, a Roth IRA first, ...) under both rules, the payment first and in the middle, and 5 and 6 direct
+    rollovers in every rotation of the classes (with and without an order election)."""
+    pta = "pretax_aftertax"
+    dr = live(pta, "direct")
+    out = []
+    for n in (2, 3):
+        for seq in product(dr, repeat=n):
+            out.append(Shape(contract=pta, directs=tuple(seq), paid=True, rmd=True, pre1987=n == 2))
+            if n == 2:
+                out.append(Shape(contract=pta, regime=law.OLD, directs=tuple(seq), paid=True))
+    for n in (1, 2, 3):
+        for at in sorted({0, n // 2}):
+            out.append(Shape(contract=pta, directs=tuple(_mix(dr, n, 1)), paid=True, paid_at=at, rmd=True,
+                             sixty=(live(pta, "sixty_day")[1][0],) if n < 3 else ()))
+    out.append(Shape(contract=pta, regime=law.OLD, directs=tuple(_mix(dr, 2, 1)), paid=True, paid_at=0))
+    for n in BEYOND:
+        for o in range(len(dr)):
+            out.append(Shape(contract=pta, directs=tuple(_mix(dr, n, o)), paid=True, paid_at=o % 2 or None))
+        out.append(Shape(contract=pta, directs=tuple(_mix(dr, n, 2)), paid=True, direct_election="order",
+                         direct_order=_partial_reversed(n)))
+    return out
 
 
 def loan_offset_shapes() -> list[Shape]:

@@ -117,10 +117,12 @@ class Shape:
     sixty_election: str | None = None
     sixty_order: tuple[int, ...] = ()
     loan_offset: str | None = None               # None | "offset" | "qualified": a plan loan offset on the payment
+    paid_at: int | None = None                   # the payment's place among the disbursements (None: last)
 
     def name(self) -> str:
         parts = [self.contract + ("+qualified" if self.qualified_roth else ""), self.regime,
-                 f"{len(self.directs)}d" + ("+paid" if self.paid else ""), f"{len(self.sixty)}s"]
+                 f"{len(self.directs)}d" + ("+paid" if self.paid else "")
+                 + (f"@{self.paid_at}" if self.paid and self.paid_at is not None else ""), f"{len(self.sixty)}s"]
         for flag in ("hardship", "rmd", "pre1987"):
             if getattr(self, flag):
                 parts.append(flag)
@@ -165,13 +167,14 @@ def symbolic_request(shape: Shape, prefix: str = "") -> SymbolicRequest:
     # contract 1.1: a row of 0 cents is rejected by the parser (zero_amount), so every row holds a cent or more
     rows = [Disbursement(id=f"d{i}", method="direct", amount=money(f"d{i}.amount", 1), to=to, accepts_aftertax=acc)
             for i, (to, acc) in enumerate(shape.directs)]
+    at = len(rows) if shape.paid_at is None else shape.paid_at
     if shape.paid and shape.loan_offset:
         # a payment with a plan loan offset of a cent or more: its cash may be 0 (contract 1.1)
-        rows.append(Disbursement(id="paid", method="paid", amount=money("paid.amount"),
+        rows.insert(at, Disbursement(id="paid", method="paid", amount=money("paid.amount"),
                                  loan_offset=money("paid.loan_offset", 1),
                                  qualified_plan_loan_offset=shape.loan_offset == "qualified"))
     elif shape.paid:
-        rows.append(Disbursement(id="paid", method="paid", amount=money("paid.amount", 1)))
+        rows.insert(at, Disbursement(id="paid", method="paid", amount=money("paid.amount", 1)))
     sixty = tuple(Rollover60(id=f"s{j}", to=to, amount=money(f"s{j}.amount", 1)) for j, to in enumerate(shape.sixty))
     e: dict = {}
     if shape.direct_election == "order":

@@ -10,6 +10,8 @@ They judge results of valid requests; which requests are valid is `spec.parse` p
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
@@ -646,3 +648,17 @@ def violated(req: Request, res: Result) -> list[Invariant]:
     """The invariants a concrete result breaks (empty for a correct answer)."""
     from rollsplit.spec.arith import INT
     return [inv for inv in INVARIANTS if inv.applies(req) and not inv.holds(INT, req, res)]
+
+
+@contextlib.contextmanager
+def weakened(invariant_id: str, holds: Callable):
+    """For mutation testing of the specification itself (`reference.mutants`): the invariant `invariant_id` judged by
+    `holds` instead, everywhere the invariants are read, for the length of a `with` block."""
+    global INVARIANTS, BY_ID
+    saved = INVARIANTS, BY_ID
+    INVARIANTS = tuple(dataclasses.replace(inv, holds=holds) if inv.id == invariant_id else inv for inv in INVARIANTS)
+    BY_ID = {inv.id: inv for inv in INVARIANTS}
+    try:
+        yield
+    finally:
+        INVARIANTS, BY_ID = saved

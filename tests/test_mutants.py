@@ -6,12 +6,17 @@ the reference's and breaks a named invariant, not the mutant's numbers.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from rollsplit.reference import calculate
 from rollsplit.reference.mutants import MUTANTS, calculate_with, compute_with, parse_with
+from rollsplit.solver.replay import contract_accepts
 from rollsplit.spec.invariants import violated
+from rollsplit.spec.model import result_from_wire
 from rollsplit.spec.parse import parse_request
+from rollsplit.spec.validity import structure_problem
 
 BASE = {"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": 10_000_000, "basis": 2_000_000}
 
@@ -59,22 +64,62 @@ CASES = {
     "in_plan_roth_untaxed": (req([direct("irr", "in_plan_roth", 10_000_000)]), "TAXABLE-ROW"),
     "roth_cash_box7_null": ({**req(SEED_004), "contract": "designated_roth",
                              "disbursements": [direct("ira", "roth_ira", 6_000_000), paid(2_000_000)]}, "FORM-1099R"),
+    # $45,000 to a traditional IRA and $45,000 to a Roth IRA, $80,000 of it pre-tax: the participant elects $35,000
+    # of pre-tax money into the Roth IRA and $45,000 into the traditional IRA, the election's keys written Roth IRA
+    # first (the rows: traditional IRA first)
+    "election_money_by_key_order": (req([direct("ira", "traditional_ira", 4_500_000),
+                                         direct("roth", "roth_ira", 4_500_000), paid(1_000_000)],
+                                        elections={"direct_pretax_amounts": {"roth": 3_500_000, "ira": 4_500_000}}),
+                                    "ELECTION-HONORED"),
+    "writer_swaps_pretax_aftertax": (req(SEED_004), "CONSERVE-TOTAL"),
+    "default_order_table_swapped": (req(FAQ_EXAMPLE_1), "DEFAULT-ORDER"),
+    "hardship_rollover_accepted": ({**req([paid(5_000_000)], hardship=True),
+                                    "rollovers_60_day": [{"id": "r", "to": "traditional_ira", "amount": 1_000_000}]},
+                                   "PARSE"),
+    "rejects_full_distribution": ({**req(SEED_004), "balance": 8_000_000}, "VALIDITY"),
+    "reverse_beyond_four": (req([direct(f"d{i}", ("traditional_ira", "roth_ira")[i % 2], 1_000_000)
+                                 for i in range(5)] + [paid(1_000_000)]), "DEFAULT-ORDER"),
+    # a weakened specification: the calculator is right, the rules no longer pin box 7 (see test_solver_prove)
+    "form_1099r_box7_unchecked": (req(SEED_004), None),
 }
+WHERE_THE_MISTAKE_IS_NOT_IN_THE_ANSWER = {"form_1099r_box7_unchecked"}
+REJECTS_MORE = {"rejects_full_distribution"}     # its mistake is an error where the contract gives a result
 
 
 def test_every_mutant_has_a_case():
     assert set(CASES) == set(MUTANTS)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(set(CASES) - WHERE_THE_MISTAKE_IS_NOT_IN_THE_ANSWER - REJECTS_MORE))
 def test_mutant_is_caught_by_an_invariant(name):
     request, invariant_id = CASES[name]
     answer = calculate_with(name, request)
     assert "error" not in answer, answer
     assert answer != calculate(request)
+    if invariant_id == "PARSE":   # answered, where the contract's structural rules give an error
+        assert structure_problem(request) == calculate(request)["error"]["code"]
+        return
     req = parse_with(name, request)
-    broken = {inv.id for inv in violated(req, compute_with(name, req))}
+    broken = {inv.id for inv in violated(req, result_from_wire(answer))}   # the answer as written
     assert invariant_id in broken, broken
+
+
+def test_the_over_strict_mutant_rejects_what_the_contract_accepts():
+    request, _ = CASES["rejects_full_distribution"]
+    assert calculate_with("rejects_full_distribution", request)["error"]["code"] == "distribution_exceeds_balance"
+    assert "error" not in calculate(request) and contract_accepts(request)
+
+
+def test_the_weakened_specification_admits_a_wrong_box7():
+    from rollsplit.reference.mutants import MUTANTS
+    request, _ = CASES["form_1099r_box7_unchecked"]
+    answer = calculate(request)
+    wrong = json.loads(json.dumps(answer))
+    wrong["disbursements"][0]["form_1099r"]["box7"] = "H"
+    req = parse_request(request)
+    assert {inv.id for inv in violated(req, result_from_wire(wrong))} == {"FORM-1099R"}
+    with MUTANTS["form_1099r_box7_unchecked"].active():
+        assert violated(req, result_from_wire(wrong)) == []
 
 
 def test_the_reference_rejects_what_the_457b_mutant_accepts():
@@ -90,8 +135,12 @@ def test_calculate_with_never_raises(name, garbage):
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_mutant_agrees_with_reference_where_its_mistake_does_not_matter(name):
-    # all after-tax-free, one direct rollover to a traditional IRA of the whole balance, no elections
-    request = {**BASE, "basis": 0, "disbursements": [direct("ira", "traditional_ira", 10_000_000)]}
+    # all after-tax-free, one direct rollover to a traditional IRA, no elections (of the whole balance, but for
+    # the mutant whose mistake is to reject that)
+    rolled = 10_000_000 if name != "rejects_full_distribution" else 9_000_000
+    # (half of it after-tax for the writer that swaps the two: equal parts look the same swapped)
+    basis = 5_000_000 if name == "writer_swaps_pretax_aftertax" else 0
+    request = {**BASE, "basis": basis, "disbursements": [direct("ira", "traditional_ira", rolled)]}
     assert calculate_with(name, request) == calculate(request)
 
 

@@ -23,6 +23,7 @@ import rollsplit.reference.algorithm as alg
 import rollsplit.solver.prove as P
 import rollsplit.solver.report as report_module
 from rollsplit.cli import main
+from rollsplit.reference import calculate
 from rollsplit.reference.mutants import MUTANTS, parse_with, compute_with
 from rollsplit.solver import shapes as S
 from rollsplit.solver.recheck import recheck, z3_binary
@@ -68,7 +69,10 @@ def test_bundle_layout_and_results(bundle):
     assert {o["status"] for o in obs} <= {"proved", "satisfiable"}
     assert {o["shape"] for o in obs} - {"-"} == set(NAMES)
     kinds = {o["kind"] for o in obs}
-    assert {"invariant", "determinacy", "witness", "lemma", "compiled"} <= kinds
+    assert {"invariant", "determinacy", "witness", "lemma", "compiled", "validity", "premise", "sanity"} <= kinds
+    # the parser's checks are listed apart, as checked (tested), never as proved
+    assert {c["status"] for c in data["parse_checks"]} == {"checked"}
+    assert {c["shape"] for c in data["parse_checks"]} == set(NAMES)
     for o in obs:
         f = bundle / o["file"]
         assert f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == o["sha256"]
@@ -253,24 +257,44 @@ def test_a_real_timeout_is_reported_unknown():
 
 
 def test_every_mutant_is_refuted_by_a_counterexample_that_replays(tmp_path):
+    from rollsplit.reference import compute
+    from rollsplit.reference.mutants import calculate_with, written_with
+    from rollsplit.solver.replay import contract_accepts
+    from rollsplit.spec.errors import RequestError
+    from rollsplit.spec.model import result_from_wire
+    from rollsplit.spec.validity import structure_problem
     recs = P.run_mutants(jobs=2, out_dir=tmp_path, progress=None)
     assert [r["mutant"] for r in recs] == list(MUTANTS)
     for r in recs:
-        assert r["refuted"], (r["mutant"], r["how"])
+        name, m = r["mutant"], MUTANTS[r["mutant"]]
+        assert r["refuted"], (name, r["how"])
         cex = json.loads((tmp_path / r["counterexample"]).read_text())
         assert cex["confirmed"]
-        # the test's own replay: the mutant's concrete answer breaks the named invariant, the reference's does not
-        req = parse_with(r["mutant"], cex["request"])   # a parser mutant reads the request its own way
-        broken = {inv.id for inv in violated(req, compute_with(r["mutant"], req))}
-        assert cex["invariant"] in broken and cex["invariant"] in r["refuted_by"]
-        from rollsplit.reference import compute
-        from rollsplit.spec.errors import RequestError
+        # the test's own replay of each kind of refutation
+        if r["refuted_by"] == ["PARSE"]:        # the contract rejects the request, the mutant answers it
+            assert structure_problem(cex["request"]) == calculate(cex["request"])["error"]["code"]
+            assert "error" not in calculate_with(name, cex["request"])
+        elif r["refuted_by"] == ["VALIDITY"]:   # the mutant's acceptance differs from the contract's
+            assert ("error" not in calculate_with(name, cex["request"])) != contract_accepts(cex["request"])
+        elif r["refuted_by"] == ["COMPILED-EQUALS-ALGORITHM"]:   # its compiled path differs from the algorithm
+            assert calculate_with(name, cex["request"]) != calculate(cex["request"])
+        elif r["refuted_by"] == ["DETERMINACY"]:   # two answers obey the weakened rules, only one the real ones
+            req = parse_request(cex["request"])
+            with m.active():
+                assert violated(req, result_from_wire(cex["answer"])) == []
+                assert violated(req, result_from_wire(cex["other_answer"])) == []
+            assert cex["answer"] != cex["other_answer"]
+            assert violated(req, result_from_wire(cex["answer"])) or violated(req, result_from_wire(cex["other_answer"]))
+        else:   # the mutant's answer, as written, breaks the named invariant
+            req = parse_with(name, cex["request"])   # a parser mutant reads the request its own way
+            broken = {inv.id for inv in violated(req, result_from_wire(written_with(name, req)))}
+            assert cex["invariant"] in broken and cex["invariant"] in r["refuted_by"]
         try:   # the reference answers correctly, or rejects a request the mutant wrongly accepted
             ref = parse_request(cex["request"])
             assert violated(ref, compute(ref)) == []
         except RequestError:
             pass
-        if MUTANTS[r["mutant"]].symbolic:
+        if m.symbolic:
             assert (tmp_path / r["file"]).is_file()
 
 
