@@ -19,6 +19,9 @@ def test_the_example_finds_the_deliberate_bug(tmp_path):
     assert "1 failed, 1 passed" in out
     assert "breaks PRORATA-ROUNDING" in out and "IRC §72(e)(8)(A)-(B)" in out
     assert "distribution.basis_recovered: expected" in out
+    # the shrunk request carries the neutral date, and pytest shows the test's line, not check()'s source
+    assert 'E       request:  {"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax"' in out
+    assert ">       rollsplit_check(req, allocate(req))" in out and "raise Mismatch(" not in out
 
 
 def test_the_example_is_not_part_of_the_projects_own_run():
