@@ -15,9 +15,20 @@ Why this cannot differ from the algorithm that is proved:
   ever branched on money the trace would fail and that shape would use the generic path for good;
 - when any value check is violated the compiled function returns None and the caller runs the
   generic path, which raises the error with its message (errors never come from compiled code);
-- solver/compiled_proof.py proves, for every shape of the proof bundle, that the compiled function equals
-  `allocate` on z3 terms for every money value (`rollsplit prove`, obligations `compiled__*`);
+- solver/compiled_proof.py proves, for every shape of the proof bundle, that the compiled function the cache gives
+  a second request of the key equals `allocate` on z3 terms for every money value (`rollsplit prove`,
+  obligations `compiled__*`);
 - tests/test_compiled.py compares the two paths on Hypothesis requests of every feature (any shape).
+
+Only proved code answers: a compiled function answers only if the SHA-256 of its source is recorded in
+reference/proved_sources.json, written by `rollsplit prove --record-proved` after the whole bundle is proved (the
+compiled-path obligation of each shape proves that source equal to the algorithm, through the cache dispatch).
+Any other shape (more rows than the bundle holds, a mix it lacks) is answered by the generic path: the same
+algorithm run on ints, the code the proofs run on z3 terms for the bundle's shapes; for such a shape that is tested,
+not proved. tests/test_compiled.py checks that the record is current.
+
+Money of amounts elections is bound to rows by position (`money_of`), never by the order the election's keys were
+written; the key records only which rows carry an elected amount.
 
 Ids are not part of the cache key: the trace uses stand-in ids and the compiled function takes the
 request's ids as an argument, so requests that differ only in ids and amounts share one function.
@@ -26,8 +37,11 @@ request's ids as an argument, so requests that differ only in ids and amounts sh
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Callable
 
 import rollsplit.reference.algorithm as alg
@@ -308,6 +322,29 @@ def compile_shape(req: Request) -> Callable[[list, list], dict | None]:
     return fn
 
 
+# ---- only proved code answers -----------------------------------------------------------------------
+PROVED_FILE = Path(__file__).with_name("proved_sources.json")
+_proved: frozenset[str] | None = None
+
+
+def source_digest(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def proved_digests() -> frozenset[str]:
+    """The SHA-256 of every compiled source that `rollsplit prove` proved equal to the algorithm (through the
+    dispatch) on the whole bundle, as recorded by `rollsplit prove --record-proved`. A compiled function whose
+    source is not among them never answers: its shape goes through the generic path. (A missing or unreadable
+    record proves nothing: then every request takes the generic path.)"""
+    global _proved
+    if _proved is None:
+        try:
+            _proved = frozenset(json.loads(PROVED_FILE.read_text())["sources"])
+        except (OSError, ValueError, KeyError, TypeError):
+            _proved = frozenset()
+    return _proved
+
+
 # ---- the cache ------------------------------------------------------------------------------------
 _cache: OrderedDict[tuple, Callable | None] = OrderedDict()
 _lock = threading.Lock()
@@ -323,7 +360,10 @@ _ORIGINALS = {k: getattr(alg, k) for k in ("allocate", "fill", "basis_recovered"
                                          "largest_remainder", "law", "direct_fill_order", "sixty_day_fill_order")}
 
 
-def lookup(req: Request) -> Callable | None:
+def lookup(req: Request, require_proof: bool = True) -> Callable | None:
+    """The compiled function that answers `req`, or None for the generic path. `require_proof=False` is for the
+    proof itself (solver.compiled_proof), which must see the function whether or not it is recorded as proved; it
+    is then used on a cache of its own."""
     key = shape_key(req)
     if key is None:
         return None
@@ -336,6 +376,8 @@ def lookup(req: Request) -> Callable | None:
         return None
     try:
         fn = compile_shape(req)
+        if require_proof and source_digest(fn.source) not in proved_digests():   # no proof covers it
+            fn = _GENERIC
     except Exception:  # not traceable: this shape answers through the generic path
         fn = _GENERIC
     with _lock:

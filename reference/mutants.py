@@ -418,7 +418,15 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
            True, roth_cash_box7_null),
     Mutant("election_money_by_key_order", "The compiled path binds elected amounts to rows in the order the "
            "election's keys are written, under a cache key that ignores that order: one row's pre-tax election "
-           "lands in another row.", True, alg.allocate, patch=_dict_order_money, where="dispatch"),
+           "lands in another row.", True, alg.allocate, patch=_dict_order_money, where="dispatch",
+           # $45,000 each to a traditional and a Roth IRA, $80,000 pre-tax, elected $45,000 and $35,000 with the
+           # election's keys written Roth IRA first
+           witness={"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": 10_000_000,
+                    "basis": 2_000_000, "disbursements": [
+                        {"id": "ira", "method": "direct", "to": "traditional_ira", "amount": 4_500_000},
+                        {"id": "roth", "method": "direct", "to": "roth_ira", "amount": 4_500_000},
+                        {"id": "me", "method": "paid", "amount": 1_000_000}],
+                    "elections": {"direct_pretax_amounts": {"roth": 3_500_000, "ira": 4_500_000}}}),
     Mutant("writer_swaps_pretax_aftertax", "The JSON writer puts each disbursement's pre-tax amount under "
            "\"aftertax\" and its after-tax amount under \"pretax\".", True, alg.allocate, patch=_swapped_writer,
            where="writer"),
@@ -431,7 +439,12 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
     Mutant("rejects_full_distribution", "Every distribution of the whole balance is rejected (an over-strict "
            "check: the whole-balance rule is then never exercised).", True, rejects_full_distribution),
     Mutant("reverse_beyond_four", "Five or more direct rollovers are filled in reverse default order.", True,
-           reverse_beyond_four),
+           reverse_beyond_four,
+           witness={"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": 10_000_000,
+                    "basis": 2_000_000, "disbursements": [
+                        {"id": f"d{i}", "method": "direct", "to": ("traditional_ira", "roth_ira")[i % 2],
+                         "amount": 1_000_000} for i in range(5)] + [{"id": "me", "method": "paid",
+                                                                      "amount": 1_000_000}]}),
     Mutant("form_1099r_box7_unchecked", "The specification's Form 1099-R rule loses its box 7 conjunct (a "
            "weakened invariant: it no longer pins the distribution code).", True, alg.allocate,
            patch=_form_without_box7, where="specification"),

@@ -45,6 +45,10 @@ def register(subparsers) -> None:
                    help="write the bundle into a non-empty directory that holds no bundle of ours; no file "
                         "already there is removed or overwritten (prove refuses such a directory without it)")
     p.add_argument("--verbose", action="store_true", help="print every obligation, however many")
+    p.add_argument("--record-proved", action="store_true",
+                   help="maintainers: after a run of the whole bundle in which every compiled-path obligation is "
+                        "proved, record the digests of those compiled sources in the package "
+                        "(reference/proved_sources.json): only they answer requests")
     p.set_defaults(func=prove_command)
 
     r = subparsers.add_parser(
@@ -236,6 +240,15 @@ def _prove(args: argparse.Namespace, shapes, out: Path | None, claim) -> int:
         print(f"NOT PROVED: {len(bad)} obligation(s) (unknown and timeout count as not proved).")
     if survived:
         print(f"SURVIVED: {', '.join(m['mutant'] for m in survived)}.")
+    if getattr(args, "record_proved", False):
+        whole = not args.shapes or args.shapes == ["all"]
+        compiled_bad = [r for r in results if r.kind == "compiled" and not r.ok]
+        if not whole or bad or compiled_bad:
+            print("rollsplit prove: --record-proved records only a run of the whole bundle with every obligation "
+                  "proved; nothing recorded.", file=sys.stderr)
+        else:
+            path, n = P.record_proved(shapes)
+            print(f"Recorded the digests of {n} proved compiled sources in {path}.")
     silent = P.silent_rules(results)
     whole_bundle = not args.shapes or args.shapes == ["all"]
     if silent and whole_bundle:

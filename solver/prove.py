@@ -600,6 +600,23 @@ def write_results(out_dir: Path, results: list[Outcome], wall: float, jobs: int,
     return data
 
 
+def record_proved(shapes: list[Shape]) -> tuple[Path, int]:
+    """Write the digests of the compiled sources of `shapes` (each proved by its `compiled` obligation, through the
+    dispatch) to reference/proved_sources.json, the list `reference.compiled` answers from."""
+    from rollsplit.reference import compiled
+    from rollsplit.solver.z3_backend import symbolic_request
+    digests = sorted({compiled.source_digest(compiled.compile_shape(symbolic_request(s).request).source)
+                      for s in shapes})
+    hashes = source_hashes()
+    data = {"about": "SHA-256 of the compiled sources proved equal to the algorithm by `rollsplit prove` on the whole "
+                     "bundle; only these answer requests (reference/compiled.py). Refresh with "
+                     "`rollsplit prove --record-proved` after any change to the algorithm.",
+            "z3": z3.get_version_string(), "shapes": len(shapes), "spec_sha256": spec_hash(hashes),
+            "sources": digests}
+    compiled.PROVED_FILE.write_text(json.dumps(data, indent=1) + "\n")
+    return compiled.PROVED_FILE, len(digests)
+
+
 def silent_rules(results: list[Outcome]) -> list[str]:
     """Rules about the answer that no shape of the run shows breakable by some answer (no sanity witness), and
     rules stated as an implication whose 'if' part no shape satisfies: each says nothing in this run."""

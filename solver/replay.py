@@ -109,8 +109,10 @@ def replay_dispatch(shape: Shape, values: dict[str, int], mutant: str | None = N
             saved = compiled._cache.copy()
             compiled._cache.clear()
         try:
-            compiled.allocate_wire(parse_request(first))
-            fast = compiled.allocate_wire(parse_request(second))
+            compiled.lookup(parse_request(first), require_proof=False)
+            second_req = parse_request(second)
+            fn = compiled.lookup(second_req, require_proof=False)
+            fast = fn(compiled.money_of(second_req), compiled.ids_of(second_req)) if fn is not None else None
         finally:
             with compiled._lock:
                 compiled._cache.clear()

@@ -132,16 +132,32 @@ BEYOND = (5, 6)   # direct rollovers beyond MAX_DIRECTS proved in rotations only
 
 def mix_shapes() -> list[Shape]:
     """Beyond the rotations: every sequence of destination classes for up to 3 direct rollovers (two traditional
-    IRAs, a Roth IRA first, ...) under both rules, the payment first and in the middle, and 5 and 6 direct
-    rollovers in every rotation of the classes (with and without an order election)."""
+    IRAs, a Roth IRA first, ...; up to 2 under the old rule and without a payment) and up to 2 60-day rollovers,
+    the payment first and in the middle, and 5 and 6 direct rollovers in every rotation of the classes (with and
+    without an order election)."""
     pta = "pretax_aftertax"
     dr = live(pta, "direct")
     out = []
-    for n in (2, 3):
+    sr = [to for to, _ in live(pta, "sixty_day")]
+    for n in (1, 2, 3):
         for seq in product(dr, repeat=n):
             out.append(Shape(contract=pta, directs=tuple(seq), paid=True, rmd=True, pre1987=n == 2))
+            if n < 3:
+                out.append(Shape(contract=pta, regime=law.OLD, directs=tuple(seq), paid=True, pre1987=True))
             if n == 2:
-                out.append(Shape(contract=pta, regime=law.OLD, directs=tuple(seq), paid=True))
+                out.append(Shape(contract=pta, directs=tuple(seq), paid=False, pre1987=True))
+    roth = "designated_roth"
+    for n in (1, 2):
+        for seq in product(live(roth, "direct"), repeat=n):
+            for regime, qualified in ((law.NEW, False), (law.NEW, True), (law.OLD, False)):
+                out.append(Shape(contract=roth, regime=regime, qualified_roth=qualified, directs=tuple(seq),
+                                 paid=True, rmd=True))
+    for n in (1, 2):
+        for seq in product(sr, repeat=n):
+            out.append(Shape(contract=pta, directs=(), paid=True, sixty=tuple(seq), rmd=True, pre1987=True))
+            if n == 1:
+                out.append(Shape(contract=pta, regime=law.OLD, directs=(), paid=True, sixty=tuple(seq), rmd=True,
+                                 pre1987=True))
     for n in (1, 2, 3):
         for at in sorted({0, n // 2}):
             out.append(Shape(contract=pta, directs=tuple(_mix(dr, n, 1)), paid=True, paid_at=at, rmd=True,

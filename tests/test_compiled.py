@@ -34,11 +34,39 @@ def generic(request) -> dict:
 
 
 def answered_by_compiled_code(request) -> None:
-    """calculate(request) equals the generic run, and a valid request really went through compiled code."""
+    """calculate(request) equals the generic run; a valid request went through compiled code exactly when a proof
+    covers its compiled source (reference/proved_sources.json), and through the generic path otherwise."""
     want = generic(request)
     assert calculate(request) == want
     if "error" not in want:
-        assert compiled.lookup(parse_request(request)) is not None, "a valid request fell back to the generic path"
+        req = parse_request(request)
+        proved = compiled.source_digest(compiled.compile_shape(req).source) in compiled.proved_digests()
+        assert (compiled.lookup(req) is not None) == proved
+
+
+def test_only_proved_code_answers(monkeypatch):
+    """Seven direct rollovers: beyond every shape of the bundle, so no proof covers the compiled source; the
+    generic path answers. With the record emptied, nothing compiled answers at all, and the answers stay right."""
+    seven = {**EXAMPLE, "balance": 100_000_000, "disbursements": [
+        {"id": f"d{i}", "method": "direct", "to": "traditional_ira", "amount": 1_000_000} for i in range(7)]}
+    req = parse_request(seven)
+    assert compiled.source_digest(compiled.compile_shape(req).source) not in compiled.proved_digests()
+    assert compiled.lookup(req) is None and calculate(seven) == generic(seven)
+    assert compiled.lookup(parse_request(EXAMPLE)) is not None     # a shape of the bundle: proved, compiled
+    monkeypatch.setattr(compiled, "_proved", frozenset())
+    monkeypatch.setattr(compiled, "_cache", type(compiled._cache)())
+    assert compiled.lookup(parse_request(EXAMPLE)) is None and calculate(EXAMPLE) == generic(EXAMPLE)
+
+
+def test_the_record_of_proved_sources_is_current():
+    """reference/proved_sources.json holds exactly the compiled sources of today's code for the bundle's shapes:
+    a change to the algorithm that changes any of them fails here until `rollsplit prove --record-proved` is
+    run again (which proves them first)."""
+    from rollsplit.solver import shapes as S
+    from rollsplit.solver.z3_backend import symbolic_request
+    today = {compiled.source_digest(compiled.compile_shape(symbolic_request(s).request).source)
+             for s in S.select(["all"])}
+    assert today == set(compiled.proved_digests())
 
 
 @SETTINGS
