@@ -52,7 +52,7 @@ SOURCES = ("spec/arith.py", "spec/law.py", "spec/model.py", "spec/orders.py", "s
            "solver/z3_backend.py", "solver/obligations.py", "solver/shapes.py", "reference/mutants.py",
            "reference/compiled.py", "solver/compiled_proof.py")
 ROOT = Path(__file__).resolve().parent.parent
-WITNESS_NICE_S = 3.0       # budget for a witness with positive amounts before settling for any valid request
+WITNESS_NICE_S = 1.0       # budget for a witness with positive amounts before settling for any valid request
 INCREMENTAL_BUDGET_S = 1.0   # incremental checks that take longer are redone from scratch (usually faster)
 
 
@@ -159,6 +159,7 @@ def _process(ob: O.Obligation, shape: Shape | None, timeout: float, out_dir: Pat
     header = ""
     if model is not None and shape is not None:
         values = model_values(model, ob.variables)
+        res.values = values   # (not written out) the witness request's money, for the sanity witnesses
         if ob.kind == "witness":
             sym = ob.symbolic_result if shape.regime == "notice_2014_54" else None
             rep = replay_witness(shape, values, sym, model)
@@ -204,9 +205,26 @@ def _shape_job(args) -> list[Outcome]:
     # Invariants and determinacy are checked incrementally on the shared precondition (measured: 2.5x faster
     # than from scratch); witnesses from scratch (measured: 2.6x faster than incrementally, where z3 skips
     # its preprocessing). Either way only the standalone formula decides a failure (see `check`).
-    out = [_process(ob, shape, timeout, out_dir,
-                    shared if ob.kind != "witness" and ob.assertions[0].eq(obs[0].assertions[0]) else None)
-           for ob in obs]
+    out = []
+    witness_values = None
+    for ob in obs:
+        use_shared = shared if ob.kind != "witness" and ob.assertions[0].eq(obs[0].assertions[0]) else None
+        if ob.kind == "sanity" and witness_values is not None:
+            # first: some answer to the witness request breaks the rule. The request is fixed (a valid one, replayed
+            # on the reference), so z3 solves only for an answer (measured: the sanity witnesses took a quarter of
+            # all solver time when z3 searched for a request too). A rule whose 'if' part the witness request does
+            # not meet needs another request: then the search is over requests as well.
+            general = ob.assertions
+            ob.assertions = [*general, *[ob.variables[k] == v for k, v in witness_values.items()]]
+            res = _process(ob, shape, timeout, out_dir, use_shared)
+            if not res.ok:   # (its file is written again below)
+                ob.assertions = general
+                res = _process(ob, shape, timeout, out_dir, use_shared)
+            out.append(res)
+            continue
+        out.append(_process(ob, shape, timeout, out_dir, use_shared))
+        if ob.kind == "witness" and out[-1].ok:
+            witness_values = getattr(out[-1], "values", None)
     return out + parse_outcomes(shape, out_dir)
 
 

@@ -127,7 +127,7 @@ def _honest_section(obs: list[dict], shapes: list[str]) -> str:
     """What is proved (and how much of it by simplification alone), what is tested, what is neither."""
     recorded = _recorded(obs)
     rows = []
-    for kind in ("invariant", "determinacy", "compiled", "rejects", "lemma", "lemma-use"):
+    for kind in ("invariant", "determinacy", "validity", "compiled", "rejects", "lemma", "lemma-use"):
         rs = [o for o in obs if o["kind"] == kind]
         if not rs:
             continue
@@ -139,8 +139,10 @@ def _honest_section(obs: list[dict], shapes: list[str]) -> str:
     always = sorted(k for k, rs in inv.items() if recorded and rs and all(_trivial(o) for o in rs))
     out = ["## What is proved, what is tested, what is neither", "",
            f"**Proved by z3**, for every money value in range of each of the {len(shapes)} shapes of this run (up "
-           f"to {S.MAX_DIRECTS} direct + 1 paid + {S.MAX_SIXTY} sixty-day rows; destination classes only in the "
-           "rotations the shapes list, see *Shapes*). An obligation *closed by simplification alone* is one that "
+           f"to {S.MAX_DIRECTS} direct + 1 paid + {S.MAX_SIXTY} sixty-day rows in rotations of the destination "
+           "classes; every sequence of classes up to 3 direct rollovers (2 under the old rule, 2 of a designated Roth "
+           f"account) and 2 sixty-day rollovers; the payment first and in the middle; {' and '.join(map(str, S.BEYOND))} "
+           "direct rollovers in rotations; see *Shapes*). An obligation *closed by simplification alone* is one that "
            "z3's rewriter (`simplify`) reduces to `false` before any search: the claim is the algorithm's own "
            "expression restated, or was decided in Python while the formula was built. It is proved, but it is "
            "not evidence of anything beyond the code restating itself, and it is counted apart here and in every "
@@ -155,32 +157,43 @@ def _honest_section(obs: list[dict], shapes: list[str]) -> str:
         out += ["A `compiled__*` obligation closed by simplification alone means the generated source, as read "
                 "by `solver/compiled_proof.py`'s interpreter, is the algorithm's z3 term up to rewriting: it checks "
                 "the translation only as far as that interpreter is trusted (see *Trusted base*).", ""]
+    strength = [[k, sum(1 for o in obs if o["kind"] == k), sum(1 for o in obs if o["kind"] == k and _ok(o))]
+                for k in ("witness", "premise", "sanity")]
     out += [
+        "**How strong the claims are.** The invariants are written apart from the algorithm: they read the law's "
+        "facts from `spec/facts.py` (where money may go, what is taxed, box 7, the effective dates, the default "
+        "order as the law's reasons), never the algorithm's tables (`spec/law.py`), fill orders (`spec/orders.py`) "
+        "or helpers (tests/test_independent_spec.py checks the imports). Validity is stated on its own too "
+        "(`spec/validity.py`): the `validity` obligations prove the reference accepts a request exactly when the "
+        "contract's rules say it is valid. The invariants judge the answer as the JSON writer writes it (read back "
+        "from `to_wire`). Determinacy compares every field of two answers: money, row ids, box 7 codes, the regime. "
+        "Each shape also has a witness that its precondition is satisfiable, a *premise* witness that the 'if' part "
+        "of each rule stated as an implication can happen, and a *sanity* witness that some answer breaks each rule "
+        "about the answer (the rule is not implied by the precondition alone; a rule with nothing to say about a "
+        "shape, such as the order of rollovers on a shape with one, gets none there, and every rule must have one "
+        "somewhere or the run fails):",
+        "",
+        tabulate(strength, ["kind (expected sat)", "obligations", "satisfiable"], tablefmt="github"),
+        "",
+        "**Checked, not proved:** the parser against the contract's structural rules (`spec/validity.py`: two "
+        "payments, a repeated id, 60-day rollovers without a payment, a hardship distribution with a rollover, a "
+        "direct election under the old rule, a route not yet open on the date, a lifetime RMD from a designated "
+        "Roth account after April 1, 2024), one request per case and shape (results.json, `parse_checks`).",
+        "",
         "**Tested, not proved** (conformance vectors, Hypothesis properties, the seeded mutants):",
         "",
-        "- every request outside the shapes above: more rows, and other mixes at the same counts (for example "
-        "two traditional IRAs among two or three direct rollovers (only the four-row rotations repeat a class), "
-        "the payment listed first, a traditional IRA first under the old rule). They are "
-        "answered by compiled code traced the same way, whose source is not among the proved ones;",
-        "- the compiled cache dispatch (`reference/compiled.py`: `shape_key`, `lookup`, `money_of`, `ids_of`), "
-        "which decides which compiled function a request runs;",
-        "- the parser (`spec/parse.py`: JSON text to a `Request`, structure, types, dates, ids, the structural "
-        "error codes); the proofs start from a parsed request;",
-        "- the JSON writers (`Result.to_wire`, the CLI and `serve` output); `rollsplit allocate --json` runs the "
-        "generic int path, tied to z3 only by the witness replay of one request per shape;",
+        "- every request outside the shapes above (more rows, mixes the shapes lack). Such a request is answered "
+        "by the generic path (the algorithm on ints): a compiled function answers only when its source is one the "
+        "proofs cover (`reference/proved_sources.json`);",
+        "- the parser's decisions on money and text (JSON reading, types, ranges, ids) beyond the structural checks;",
         "- the int backend (`spec/arith.py` on Python ints) and the tracing backend of `reference/compiled.py`, "
         "against the z3 backend: by replay and tests, not by proof.",
         "",
-        "**Neither proved nor tested independently:**",
+        "**Not proved for any number of rows:** there is no induction over the number of rows yet; each claim is "
+        "proved per shape, up to the counts above (see *Growth*).",
         "",
-        "- the law as encoded: the invariants call the same helpers as the algorithm (`spec.orders`, the "
-        "`spec.law` tables, `box7_for`), so a wrong table or order is wrong on both sides and every proof still "
-        "closes; validity is the algorithm's own list of value checks;",
-        "- determinacy compares money fields only: the regime, the Form 1099-R fields (box 7 codes) and the ids "
-        "of two results are not compared;",
-        "- provenance is checked, not proved: `rollsplit recheck` compares `sources_sha256` in results.json and the "
-        "z3 version with the installed code and fails a stale bundle (unless `--allow-stale`); a source the prover "
-        "does not hash could change unnoticed.",
+        "Provenance is checked, not proved: `rollsplit recheck` compares `sources_sha256` in results.json and the "
+        "z3 version with the installed code and fails a stale bundle (unless `--allow-stale`).",
         "",
     ]
     return "\n".join(out)
@@ -194,13 +207,16 @@ def _trusted_section() -> str:
         "- **the int backend** (`spec/arith.py` on Python ints, which answers requests on the generic path) and "
         "**the tracing backend** (`reference/compiled.py`, which writes the compiled code): that each computes "
         "what the z3 backend (`solver/z3_backend.py`) means;",
-        "- **the compiled cache dispatch** (`reference/compiled.py`: `shape_key`, `lookup`, `money_of`, "
-        "`ids_of`) and the `ast` interpreter of `solver/compiled_proof.py` that gives the generated code its "
-        "meaning;",
-        "- **the parser** (`spec/parse.py`) and **the JSON writers** (`to_wire`, the CLI and `serve` output);",
-        "- **the law tables** (`spec/law.py`), the fill orders (`spec/orders.py`) and `box7_for`, which the "
-        "invariants share with the algorithm (so they are checked against nothing but themselves), and the "
-        "reading of the law that `spec/invariants.py` encodes.",
+        "- **the cache dispatch** is proved per shape (a compiled function taken from the cache for a second request "
+        "of the same key), through the `ast` interpreter of `solver/compiled_proof.py`, which is trusted to give the "
+        "generated code its meaning;",
+        "- **the parser** (`spec/parse.py`): its structural decisions are checked per shape against the contract's "
+        "rules, not proved; **the JSON writers** are judged by the invariants (answers are read back from "
+        "`to_wire`), the CLI's and `serve`'s printing of that dict is not;",
+        "- **the law tables** of the algorithm (`spec/law.py`, `spec/orders.py`) are checked against the "
+        "specification's own statement of the law (`spec/facts.py`, `spec/validity.py`) by the proofs; that "
+        "statement, the reading of the law that `spec/invariants.py` encodes, is trusted (its citations are "
+        "given with each rule).",
         "",
     ])
 
@@ -402,8 +418,14 @@ def _invariants_section(obs: list[dict]) -> str:
             if always_trivial(rs):
                 out += ["", "Every one of these closes by simplification alone: not evidence beyond the code "
                         "restating itself."]
-            # show the statement on a shape where z3 had work to do, if there is one
+            # show the statement on a shape where z3 had work to do and the rule says something about the answer
             rep = _representative([o for o in rs if not _trivial(o)] or rs, pool)
+            others = sorted([o for o in rs if not _trivial(o)] or rs, key=lambda o: abs(o["destinations"] - 3))
+            for o in [rep] + others[:8]:
+                sexpr = _smt_statement(inv, o["shape"], pool)
+                if sexpr is not None and not _structural(sexpr):
+                    rep = o
+                    break
             out += ["", "**Re-check:**", "", "```sh", f"z3 {rep['file']}",
                     f"for f in obligations/inv__{inv.id}__*.smt2; do z3 -T:60 \"$f\"; done | sort | uniq -c",
                     "```", ""]
