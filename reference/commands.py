@@ -37,27 +37,50 @@ def register(subparsers) -> None:
     p.set_defaults(func=bench_command)
 
 
-def _read(path: str | None) -> bytes | None:
-    if path is None or path == "-":
-        return sys.stdin.buffer.read()
+class _Unreadable(Exception):
+    """The request cannot be read: `what` (the file, or standard input) and `why`."""
+
+    def __init__(self, what: str, why: str) -> None:
+        super().__init__(f"cannot read {what}: {why}")
+        self.what, self.why = what, why
+
+
+def _read(path: str | None) -> bytes:
+    """The request's bytes, at most MAX_LINE + 1 of them (one more than `serve` takes as one message, so that
+    a longer input is known to be too long without being held whole). Raises _Unreadable."""
+    from rollsplit.reference.serve import MAX_LINE
+    stdin = path is None or path == "-"
     try:
+        if stdin:
+            return sys.stdin.buffer.read(MAX_LINE + 1)
         with open(path, "rb") as f:
-            return f.read()
+            return f.read(MAX_LINE + 1)
     except OSError as e:
-        print(f"rollsplit allocate: cannot read {path}: {e.strerror or e}.", file=sys.stderr)
-        return None
+        raise _Unreadable("standard input" if stdin else path, e.strerror or str(e)) from None
 
 
 def allocate_command(args: argparse.Namespace) -> int:
     from rollsplit.reference import compute_outcome
     from rollsplit.reference.explain import error_report, report
+    from rollsplit.reference.serve import MAX_LINE
     from rollsplit.spec.errors import RequestError
     from rollsplit.spec.parse import parse_json, parse_request
 
-    data = _read(args.file)
-    if data is None:
+    try:
+        data = _read(args.file)
+    except _Unreadable as e:
+        if args.json:   # a program reads the code: an Error JSON like that of a rejected request
+            code = "unreadable_input"   # spec.errors.INPUT_ERROR_CODES: outside the wire contract
+            message = f"Cannot read the request {'from' if e.what == 'standard input' else 'file'} {e.what}: {e.why}."
+            print(json.dumps({"error": {"code": code, "message": message, "field": None}}, separators=(",", ":")),
+                  flush=True)
+        else:
+            print(f"rollsplit allocate: {e}.", file=sys.stderr)
         return EXIT_REJECTED
     try:
+        if len(data) > MAX_LINE:
+            raise RequestError("invalid_json", f"The input is longer than {MAX_LINE} bytes (16 MiB), the most "
+                               "rollsplit allocate reads as one request (the same limit as rollsplit serve).")
         req = parse_request(parse_json(data))
         outcome = compute_outcome(req)
     except RequestError as e:

@@ -37,8 +37,8 @@ def _is_int(v: Any) -> bool:
 
 def _salvage_seq(line: bytes) -> int | None:
     """The seq of a line the strict parser rejected (duplicate keys, NaN, bad UTF-8 inside), if it has one."""
-    try:
-        obj = json.loads(line.decode("utf-8", "replace"))
+    try:   # a byte order mark before the message makes it invalid JSON, but must not cost the answer its seq
+        obj = json.loads(line.decode("utf-8", "replace").removeprefix("\ufeff"))
     except (ValueError, RecursionError):
         return None
     seq = obj.get("seq") if isinstance(obj, dict) else None

@@ -38,6 +38,13 @@ ERROR_CODES: dict[str, str] = {
                         "participant's life",
 }
 
+# Codes of the command line, outside the wire contract: `rollsplit allocate --json FILE` answers them in the same
+# Error JSON when there is no request to judge at all. A calculator never receives such a request, so no vector
+# of the conformance suite expects them.
+INPUT_ERROR_CODES: dict[str, str] = {
+    "unreadable_input": "the request file cannot be read (it does not exist, is a directory, or may not be read)",
+}
+
 # The order in which checks run, so every implementation reports the same code for a request with
 # several faults: structural checks while parsing, then value checks in this order.
 VALUE_CHECK_ORDER: tuple[str, ...] = (

@@ -121,8 +121,12 @@ def test_allocate_text_rejected_request_names_code_message_and_field(capsys, mon
 @pytest.mark.parametrize("json_flag", [[], ["--json"]])
 def test_allocate_missing_file(tmp_path, json_flag, capsys, monkeypatch):
     rc, out, err = run_cli(["allocate", *json_flag, str(tmp_path / "nope.json")], capsys, monkeypatch)
-    assert rc == 2 and out == ""
-    assert "cannot read" in err and "nope.json" in err and "Traceback" not in err
+    assert rc == 2 and "Traceback" not in err
+    if json_flag:   # a program reads a coded Error JSON, as for a rejected request
+        error = json.loads(out)["error"]
+        assert error["code"] == "unreadable_input" and "nope.json" in error["message"]
+    else:
+        assert out == "" and "cannot read" in err and "nope.json" in err
 
 
 def test_allocate_directory_is_unreadable(tmp_path, capsys, monkeypatch):
