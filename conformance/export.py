@@ -14,6 +14,10 @@ the manifest and never reused. The same inputs give the same files byte for byte
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -236,10 +240,6 @@ def _describe(c: Candidate, expected: dict) -> str:
     return f"Region {key.split('#')[1]} of shape {shape}: {what}."
 
 
-class ExportError(Exception):
-    pass
-
-
 def build_vector(c: Candidate) -> dict:
     expected = expected_for(c)
     meant = [t.split(":", 1)[1] for t in c.tags if t.startswith("error:")]
@@ -335,22 +335,250 @@ def assign_ids(topic: str, fresh: list[dict], old: dict[str, dict], retired: set
     return sorted(out, key=lambda v: _number(v["id"]))
 
 
-def _old_vectors(directory: Path, topic: str) -> dict[str, dict]:
-    path = directory / f"{topic}.json"
-    if not path.exists():
-        return {}
-    return {v["origin"]: v for v in suite.load_file(path)["vectors"]}
+# ---- the directory: checked before any long work, written all at once ------------------------------------
+MARKER = ".rollsplit-suite"        # short JSON: this directory holds a suite written by export (same bytes each run)
+LOCK = ".rollsplit-lock"           # flock'ed while an export writes the directory; removed at the end
+STAGING = ".rollsplit-staging-"    # + pid: the new files are written here, then moved into the directory
+_MARKER_TEXT = json.dumps({"written_by": "rollsplit conformance export", "suite": suite.SUITE_NAME}, indent=1) + "\n"
+
+
+class ExportError(Exception):
+    """A sentence for the user. `code`: 2 when nothing was done (the directory cannot take the suite), 1 when the
+    export itself failed (its work is lost; the directory is as it was)."""
+
+    def __init__(self, text: str, code: int = 1) -> None:
+        super().__init__(text)
+        self.code = code
+
+
+def _own_names() -> set[str]:
+    return {suite.MANIFEST, "COVERAGE.md", MARKER, LOCK} | {f"{t}.json" for t in TOPICS}
+
+
+def _exists(p: Path) -> bool:
+    return p.exists() or p.is_symlink()
+
+
+def _is_ours(directory: Path) -> bool:
+    """Does `directory` hold a suite that export wrote (its marker, or a manifest of this suite)?"""
+    try:
+        if json.loads((directory / MARKER).read_text(encoding="utf-8")).get("written_by") == \
+                "rollsplit conformance export":
+            return True
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        manifest = suite.load_file(directory / suite.MANIFEST)
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("suite") == suite.SUITE_NAME
+
+
+def _few(names) -> str:
+    names = sorted(names)
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+@dataclass
+class Previous:
+    """What the directory held: its retired ids and each topic's vectors by origin (read before any work)."""
+    retired: set[str]
+    vectors: dict[str, dict[str, dict]]
+
+
+def survey(directory: Path, force: bool = False) -> Previous:
+    """Check that the suite may be written into `directory` and read what an earlier export left there; raises
+    ExportError (code 2, nothing changed) when it may not: a `*.json` that is no file of the suite (the suite's
+    readers would take it for a vector file; even with `force`), a directory that is not empty and holds no suite
+    of ours (unless `force`), a file of the suite there that export did not write, or a file of ours that cannot
+    be read."""
+    if _exists(directory) and not directory.is_dir():
+        raise ExportError(f"{directory} exists and is not a directory", code=2)
+    if not directory.is_dir():
+        return Previous(set(), {})
+    try:
+        names = {p.name for p in directory.iterdir() if not p.name.startswith(STAGING)}
+    except OSError as e:
+        raise ExportError(f"cannot read {directory}: {e.strerror or e}", code=2) from None
+    own = _is_ours(directory)
+    strange = sorted(n for n in names if n.endswith(".json") and n not in _own_names())
+    if strange:
+        raise ExportError(f"{directory} holds {_few(strange)}, which {'is' if len(strange) == 1 else 'are'} not "
+                          "a file of the suite; every *.json there would be read as a vector file. Nothing was "
+                          "changed: move it away, or choose another --dir", code=2)
+    foreign = sorted(names - _own_names())
+    if foreign and not own and not force:
+        raise ExportError(f"{directory} is not empty and holds no suite written by rollsplit conformance export (it "
+                          f"holds {_few(foreign)}); nothing was changed. Choose another --dir, or give --force to "
+                          "write the suite beside those files (none of them is removed or overwritten)", code=2)
+    ours_there = sorted(n for n in names & _own_names() if n not in (LOCK, MARKER))
+    if ours_there and not own:
+        raise ExportError(f"{directory / ours_there[0]} was not written by rollsplit conformance export and the "
+                          "suite would overwrite it; nothing was changed, even with --force. Choose another --dir",
+                          code=2)
+    for name in sorted(names & _own_names() - {LOCK, MARKER}):
+        p = directory / name
+        if p.is_symlink() or not p.is_file():
+            raise ExportError(f"{p} is not a regular file, and the suite writes a file there; nothing was changed. "
+                              "Move it away or choose another --dir", code=2)
+    retired: set[str] = set()
+    if suite.MANIFEST in names:
+        try:
+            manifest = suite.load_file(directory / suite.MANIFEST)
+            retired = set(manifest.get("retired_ids", []))
+        except (OSError, ValueError, AttributeError, TypeError) as e:
+            raise ExportError(f"cannot read the suite's manifest in {directory} ({getattr(e, 'strerror', None) or e}), "
+                              "so the retired ids, which are never handed out again, are unknown; nothing was "
+                              "changed", code=2) from None
+    vectors: dict[str, dict[str, dict]] = {}
+    for topic in TOPICS:
+        if f"{topic}.json" not in names:
+            continue
+        path = directory / f"{topic}.json"
+        try:
+            data = suite.load_file(path)
+            vectors[topic] = {v["origin"]: v for v in data["vectors"]}
+            for v in vectors[topic].values():
+                _number(v["id"]), v["expected"]   # every field a re-export reads
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+            why = getattr(e, "strerror", None) or (f"no field {e}" if isinstance(e, KeyError) else str(e))
+            raise ExportError(f"cannot read {path} as a vector file of the suite ({why}); its ids are kept by a "
+                              "re-export, so nothing was changed. Restore it, or choose another --dir", code=2) from None
+    return Previous(retired, vectors)
+
+
+def _take_lock(directory: Path) -> int:
+    """An exclusive flock on DIR/.rollsplit-lock (released by the kernel however the holder ends); raises
+    ExportError when another export holds it or the directory cannot be written."""
+    path = directory / LOCK
+    for _ in range(10):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise ExportError(f"cannot write to {directory}: {e.strerror or e}; nothing was changed", code=2) from None
+        try:
+            _lock(fd)
+        except OSError:
+            try:
+                holder = os.read(fd, 32).decode(errors="replace").strip()
+            except OSError:
+                holder = ""
+            os.close(fd)
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise ExportError(f"another rollsplit conformance export{who} is writing {directory}; nothing was "
+                              "changed. Wait for it to finish, or choose another --dir", code=2) from None
+        try:   # the holder before us removes the file as it finishes: lock the file that is there now
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+                return fd
+        except OSError:
+            pass
+        os.close(fd)
+    raise ExportError(f"cannot lock {directory}: its lock file keeps changing", code=2)
+
+
+def _lock(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:   # Windows: a lock on the first byte, likewise released when the process ends
+        import msvcrt
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _release(directory: Path, fd: int, staging: Path | None) -> None:
+    if staging is not None:
+        shutil.rmtree(staging, ignore_errors=True)
+    try:
+        os.unlink(directory / LOCK)   # still holding the lock: a waiter re-checks which file it locked
+    except OSError:
+        pass
+    os.close(fd)
+
+
+def _check_writable(folder: Path) -> None:
+    """Raise ExportError unless a file can be created in `folder` (checked by creating one)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".rollsplit-check-", dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise ExportError(f"cannot write to {folder}: {e.strerror or e}; nothing was changed", code=2) from None
+
+
+def _publish(directory: Path, staging: Path, coverage_md: Path | None, coverage_text: str | None) -> None:
+    """Move the new files into `directory`: the vector files, then the manifest, then the coverage table and the
+    marker. Each move is a rename within one file system, so a reader sees a whole old or a whole new file;
+    everything was written and checked before the first move."""
+    cover_tmp = None
+    try:
+        if coverage_md is not None and coverage_text is not None:
+            fd, name = tempfile.mkstemp(prefix=f".{coverage_md.name}.", suffix=".partial", dir=coverage_md.parent)
+            cover_tmp = Path(name)
+            with open(fd, "w", encoding="utf-8") as f:
+                f.write(coverage_text)
+            os.chmod(cover_tmp, 0o644)
+        for p in sorted(staging.iterdir(), key=lambda p: (p.name == suite.MANIFEST, p.name)):
+            os.replace(p, directory / p.name)
+        if cover_tmp is not None:
+            os.replace(cover_tmp, coverage_md)
+            cover_tmp = None
+        (directory / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+    finally:
+        if cover_tmp is not None:
+            try:
+                cover_tmp.unlink()
+            except OSError:
+                pass
 
 
 def export(directory: Path = suite.VECTORS_DIR, shapes=SHAPES, coverage_md: Path | None = None,
-           log: Callable[[str], None] = print, retire_changed: list[Retirement] | None = None) -> int:
+           log: Callable[[str], None] = print, retire_changed: list[Retirement] | None = None,
+           force: bool = False) -> int:
     """Write the suite into `directory`; returns the number of vectors. With `retire_changed` (a list), vectors
-    whose expected answer changed are retired into it instead of stopping the export (a major suite version)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    manifest_path = directory / suite.MANIFEST
-    old_manifest = suite.load_file(manifest_path) if manifest_path.exists() else {}
-    retired = set(old_manifest.get("retired_ids", []))
+    whose expected answer changed are retired into it instead of stopping the export (a major suite version).
 
+    Before any exploration: `survey` (may the suite go there; what did an earlier export leave), the directory
+    created if missing and locked against a second export, the coverage table's folder checked. The new files are
+    written into a staging folder inside `directory` and moved in only when all of them are written (`_publish`):
+    a failure leaves the directory as it was. A file export did not write is never removed or overwritten.
+    Raises ExportError (a sentence; `code` 2 when nothing was done) and OSError."""
+    if coverage_md is not None and coverage_md.is_dir():
+        raise ExportError(f"{coverage_md} exists and is not a file (for the coverage table)", code=2)
+    if coverage_md is not None and coverage_md.parent != directory and not coverage_md.parent.is_dir():
+        raise ExportError(f"{coverage_md.parent} does not exist (for the coverage table)", code=2)
+    survey(directory, force)                       # read only: a directory we refuse gets not even a lock file
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ExportError(f"cannot create {directory}: {e.strerror or e}", code=2) from None
+    lock = _take_lock(directory)
+    staging = None
+    try:
+        previous = survey(directory, force)        # again, under the lock
+        for d in directory.iterdir():              # what a killed export left: no other export is writing now
+            if d.name.startswith(STAGING) and d.is_dir() and not d.is_symlink():
+                shutil.rmtree(d, ignore_errors=True)
+        if coverage_md is not None and coverage_md.parent != directory:
+            _check_writable(coverage_md.parent)
+        staging = directory / f"{STAGING}{os.getpid()}"
+        try:
+            staging.mkdir()
+        except OSError as e:
+            raise ExportError(f"cannot write to {directory}: {e.strerror or e}; nothing was changed", code=2) from None
+        total, table = _write_suite(staging, shapes, previous, retire_changed)
+        log(table)
+        _publish(directory, staging, coverage_md, COVERAGE_HEADER + table + "\n" if coverage_md is not None else None)
+        return total
+    finally:
+        _release(directory, lock, staging)
+
+
+def _write_suite(staging: Path, shapes, previous: Previous, retire_changed) -> tuple[int, str]:
+    """Explore, judge and write every file of the suite into `staging`; (vectors, coverage table)."""
+    retired = set(previous.retired)
     found, rows = region_candidates(shapes)
     candidates = handwritten.candidates() + found
     by_topic: dict[str, list[dict]] = {t: [] for t in TOPICS}
@@ -366,7 +594,7 @@ def export(directory: Path = suite.VECTORS_DIR, shapes=SHAPES, coverage_md: Path
 
     total = 0
     for topic, fresh in by_topic.items():
-        old = _old_vectors(directory, topic)
+        old = previous.vectors.get(topic, {})
         if not fresh and not old:
             continue
         vectors = assign_ids(topic, fresh, old, retired, retire_changed)
@@ -377,17 +605,13 @@ def export(directory: Path = suite.VECTORS_DIR, shapes=SHAPES, coverage_md: Path
         data = {"topic": topic, "description": TOPICS[topic], "contract_version": suite.CONTRACT_VERSION,
                 "suite_version": suite.SUITE_VERSION,
                 "notes": {f: FLAGS[f] for f in flags}, "vectors": vectors}
-        (directory / f"{topic}.json").write_text(suite.dump(data), encoding="utf-8")
+        (staging / f"{topic}.json").write_text(suite.dump(data), encoding="utf-8")
         total += len(vectors)
 
-    manifest = suite.manifest_for(directory)
+    manifest = suite.manifest_for(staging)
     manifest["retired_ids"] = sorted(retired)
-    manifest_path.write_text(suite.dump(manifest), encoding="utf-8")
-    table = coverage_table(directory, rows)
-    log(table)
-    if coverage_md is not None:
-        coverage_md.write_text(COVERAGE_HEADER + table + "\n", encoding="utf-8")
-    return total
+    (staging / suite.MANIFEST).write_text(suite.dump(manifest), encoding="utf-8")
+    return total, coverage_table(staging, rows)
 
 
 def _unique_descriptions(vectors: list[dict]) -> None:

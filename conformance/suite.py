@@ -67,8 +67,43 @@ def vector_files(directory: Path = VECTORS_DIR) -> list[Path]:
     return sorted(p for p in directory.glob("*.json") if p.name != MANIFEST)
 
 
-def load_file(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+MAX_DEPTH = 64   # a vector file nests about 10 levels; deeper is not a vector file (and would exhaust recursion)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"the key {json.dumps(twice, ensure_ascii=False)[:80]} appears twice in one object "
+                         "(JSON readers disagree on which one counts)")
+    return obj
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if isinstance(v, dict):
+            stack += [(x, d + 1) for x in v.values()]
+        elif isinstance(v, list):
+            stack += [(x, d + 1) for x in v]
+    return deepest
+
+
+def load_file(path: Path) -> Any:
+    """A suite file's JSON. Raises OSError when it cannot be read, ValueError (a sentence) when it is not UTF-8,
+    not JSON, holds a key twice in one object, or nests deeper than `MAX_DEPTH` levels."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except RecursionError:
+        raise ValueError(f"the JSON nests deeper than this reader can follow (a vector file nests at most "
+                         f"{MAX_DEPTH} levels)") from None
+    if _depth(data) > MAX_DEPTH:
+        raise ValueError(f"the JSON nests deeper than {MAX_DEPTH} levels, which no vector file does")
+    return data
 
 
 def _vector(topic: str, v: dict) -> Vector:
@@ -79,12 +114,24 @@ def _vector(topic: str, v: dict) -> Vector:
                   origin=v.get("origin", ""))
 
 
+class MalformedFile(ValueError):
+    """A vector file that cannot be read as one: the message names the file and says why."""
+
+
 def load(directory: Path = VECTORS_DIR) -> list[Vector]:
-    """Every vector of the suite, file by file in name order, each file in its own order."""
+    """Every vector of the suite, file by file in name order, each file in its own order. Raises OSError when a
+    file cannot be read, `MalformedFile` when one is not a vector file."""
     out = []
     for path in vector_files(directory):
-        data = load_file(path)
-        out += [_vector(data["topic"], v) for v in data["vectors"]]
+        try:
+            data = load_file(path)
+        except ValueError as e:
+            raise MalformedFile(f"{path.name}: {e}") from None
+        try:
+            out += [_vector(data["topic"], v) for v in data["vectors"]]
+        except (KeyError, TypeError, AttributeError, IndexError) as e:
+            what = f"it lacks the field {e}" if isinstance(e, KeyError) else "a field holds a value of the wrong type"
+            raise MalformedFile(f"{path.name}: not in the format of a vector file ({what})") from None
     return out
 
 

@@ -10,8 +10,11 @@ reference's and obeys every invariant.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
+
+from typing import Any
 
 from rollsplit.conformance import suite
 from rollsplit.conformance.suite import progress as _progress
@@ -40,6 +43,75 @@ def _schema_problems(validator, instance, where: str) -> list[str]:
     return out
 
 
+def file_problem(path: Path) -> str | None:
+    """Why `path`, a `*.json` of a vector directory, is no file to read (a sentence), or None when it is one."""
+    try:
+        if path.is_symlink() and not path.exists():
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "?"
+            return (f"{path.name}: a symbolic link to {target}, which does not exist (or is a loop of links); "
+                    "not a vector file")
+        if path.is_dir():
+            return f"{path.name}: a directory{' (through a symbolic link)' if path.is_symlink() else ''}, not a vector file"
+        if not path.is_file():
+            return f"{path.name}: not a regular file (a device, a pipe or a socket), not a vector file"
+    except OSError as e:
+        return f"{path.name}: cannot be read: {e.strerror or e}"
+    return None
+
+
+def check_manifest(directory: Path, manifest_validator=None) -> tuple[dict | None, list[str]]:
+    """(the manifest, the problems of the manifest and of the files it lists); the manifest is None when the
+    directory has none. Only files are read: no expected answer is recomputed (that is `verify`)."""
+    problems: list[str] = []
+    mpath = directory / suite.MANIFEST
+    if not (mpath.exists() or mpath.is_symlink()):
+        return None, []
+    manifest: Any = {}
+    bad = file_problem(mpath)
+    if bad:
+        problems.append(f"{mpath}: cannot read the manifest: {bad.split(': ', 1)[1]}")
+    else:
+        try:
+            manifest = suite.load_file(mpath)
+        except (OSError, ValueError) as e:
+            problems.append(f"{mpath}: cannot read the manifest: {getattr(e, 'strerror', None) or e}")
+    if not isinstance(manifest, dict):
+        problems.append(f"{mpath}: the manifest must be a JSON object, not {type(manifest).__name__}")
+        manifest = {}
+    if not manifest:
+        return manifest, problems
+    if manifest_validator is None:
+        manifest_validator = validators()[1]
+    problems += _schema_problems(manifest_validator, manifest, mpath.name)
+    if not SEMVER.fullmatch(str(manifest.get("suite_version", ""))):
+        problems.append(f"{mpath.name}: suite_version {manifest.get('suite_version')!r} is not SemVer")
+    if manifest.get("contract_version") != CONTRACT_VERSION:
+        problems.append(f"{mpath.name}: contract_version {manifest.get('contract_version')!r} is not "
+                        f"the contract's {CONTRACT_VERSION!r}")
+    listed = manifest.get("files", {})
+    if not isinstance(listed, dict):
+        return manifest, problems
+    present = {p.name for p in suite.vector_files(directory)}
+    for name in sorted(set(listed) - present):
+        problems.append(f"{mpath.name}: lists {name}, which is missing")
+    for name in sorted(present - set(listed)):
+        problems.append(f"{mpath.name}: does not list {name}")
+    for name in sorted(set(listed) & present):
+        if file_problem(directory / name):
+            continue   # said once, with the file's own problems
+        try:
+            digest = suite.sha256(directory / name)
+        except OSError as e:
+            problems.append(f"{name}: cannot be read: {e.strerror or e}")
+            continue
+        if not isinstance(listed[name], dict) or listed[name].get("sha256") != digest:
+            problems.append(f"{name}: SHA-256 {digest} differs from the manifest's (edited after export?)")
+    return manifest, problems
+
+
 def verify(directory: Path = suite.VECTORS_DIR, progress: bool = False) -> list[str]:
     from rollsplit.conformance.export import expected_for
     from rollsplit.conformance.handwritten import Candidate
@@ -48,32 +120,12 @@ def verify(directory: Path = suite.VECTORS_DIR, progress: bool = False) -> list[
     vector_validator, manifest_validator, _ = validators()
 
     # the manifest
-    mpath = directory / suite.MANIFEST
-    manifest: dict = {}
-    try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        problems.append(f"{mpath}: cannot read the manifest: {e}")
-    if not isinstance(manifest, dict):
-        problems.append(f"{mpath}: the manifest must be a JSON object, not {type(manifest).__name__}")
+    manifest, found = check_manifest(directory, manifest_validator)
+    if manifest is None:
+        problems.append(f"{directory / suite.MANIFEST}: cannot read the manifest: there is none")
         manifest = {}
-    if manifest:
-        problems += _schema_problems(manifest_validator, manifest, mpath.name)
-        if not SEMVER.fullmatch(str(manifest.get("suite_version", ""))):
-            problems.append(f"{mpath.name}: suite_version {manifest.get('suite_version')!r} is not SemVer")
-        if manifest.get("contract_version") != CONTRACT_VERSION:
-            problems.append(f"{mpath.name}: contract_version {manifest.get('contract_version')!r} is not "
-                            f"the contract's {CONTRACT_VERSION!r}")
-        listed = manifest.get("files", {})
-        present = {p.name for p in suite.vector_files(directory)}
-        for name in sorted(set(listed) - present):
-            problems.append(f"{mpath.name}: lists {name}, which is missing")
-        for name in sorted(present - set(listed)):
-            problems.append(f"{mpath.name}: does not list {name}")
-        for name in sorted(set(listed) & present):
-            digest = suite.sha256(directory / name)
-            if listed[name].get("sha256") != digest:
-                problems.append(f"{name}: SHA-256 {digest} differs from the manifest's (edited after export?)")
+    problems += found
+    listed = manifest.get("files", {}) if isinstance(manifest.get("files", {}), dict) else {}
 
     # the files and their vectors
     ids: dict[str, str] = {}
@@ -82,9 +134,16 @@ def verify(directory: Path = suite.VECTORS_DIR, progress: bool = False) -> list[
     count = 0
     files = []
     for path in (suite.vector_files(directory) if directory.exists() else []):
+        bad = file_problem(path)
+        if bad:
+            problems.append(bad)
+            continue
         try:
             data = suite.load_file(path)
-        except (OSError, ValueError) as e:   # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        except OSError as e:
+            problems.append(f"{path.name}: cannot read the file: {e.strerror or e}")
+            continue
+        except ValueError as e:   # UnicodeDecodeError and JSONDecodeError are ValueErrors
             problems.append(f"{path.name}: cannot read the file: {e}")
             continue
         if not isinstance(data, dict) or not isinstance(data.get("vectors", []), list):
@@ -92,7 +151,7 @@ def verify(directory: Path = suite.VECTORS_DIR, progress: bool = False) -> list[
             continue
         files.append((path, data))
     total = sum(len(d.get("vectors", [])) for _, d in files)
-    retired = set(manifest.get("retired_ids", []))
+    retired = set(manifest.get("retired_ids", [])) if isinstance(manifest.get("retired_ids", []), list) else set()
     for path, data in files:
         where = path.name
         schema = _schema_problems(vector_validator, data, where)
@@ -101,8 +160,9 @@ def verify(directory: Path = suite.VECTORS_DIR, progress: bool = False) -> list[
             continue
         if data["contract_version"] != CONTRACT_VERSION:
             problems.append(f"{where}: contract_version {data['contract_version']!r} is not {CONTRACT_VERSION!r}")
-        if manifest and listed.get(where, {}).get("vectors") != len(data["vectors"]):
-            problems.append(f"{where}: the manifest counts {listed.get(where, {}).get('vectors')} vectors, "
+        entry = listed.get(where) if isinstance(listed.get(where), dict) else {}
+        if manifest and entry.get("vectors") != len(data["vectors"]):
+            problems.append(f"{where}: the manifest counts {entry.get('vectors')} vectors, "
                             f"the file has {len(data['vectors'])}")
         used_flags: set[str] = set()
         for v in data["vectors"]:
