@@ -24,11 +24,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from rollsplit.conformance import processes
 from rollsplit.reference.serve import FEATURES, PROTOCOL  # the server side of the same protocol: one source of truth
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024   # one answer larger than this is a fault (huge output), not a result
 STDERR_TAIL_BYTES = 2000
 MAX_FAILED_RESTARTS = 3              # after this many failed restarts in a row, stop trying
+EXIT_GRACE = 0.25                    # one-shot: once the leader has exited, seconds to wait for the rest of its output
 
 
 @dataclass
@@ -68,19 +70,6 @@ def _snippet(data: bytes | bytearray | str, limit: int = 200) -> str:
 
 def _environment(env: dict[str, str] | None) -> dict[str, str] | None:
     return None if env is None else {**os.environ, **env}
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    """Kill the adapter and anything it started (it runs in its own session, see `start_new_session`)."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            proc.kill()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def _exit_text(code: int | None) -> str:
@@ -237,9 +226,7 @@ class PersistentAdapter:
     # -- process management --------------------------------------------------------------------
     def _spawn(self) -> None:
         try:
-            self._proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, env=_environment(self.env), bufsize=0,
-                                          start_new_session=True)
+            self._proc = processes.spawn(self.command, _environment(self.env))
         except OSError as e:
             raise AdapterStartError(f"cannot run {self.command[0]!r}: {e.strerror or e}") from None
         os.set_blocking(self._proc.stdin.fileno(), False)
@@ -251,12 +238,7 @@ class PersistentAdapter:
     def _stop_process(self) -> None:
         if self._proc is None:
             return
-        _kill_group(self._proc)
-        for pipe in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
-            try:
-                pipe.close()
-            except OSError:
-                pass
+        processes.end(self._proc)   # the leader, its group, and whatever it started, however it left the group
         if self._sel is not None:
             self._sel.close()
         self._proc = None
@@ -297,8 +279,8 @@ class PersistentAdapter:
         try:
             self._send({"cmd": "stop"}, time.monotonic() + 1.0)
             self._proc.stdin.close()
-            self._proc.wait(timeout=2)
-        except (_Fault, OSError, subprocess.TimeoutExpired):
+            processes.wait_exit(self._proc, 2)   # not reaped: its process group is killed next
+        except (_Fault, OSError):
             pass
         self._stop_process()
 
@@ -356,10 +338,7 @@ class PersistentAdapter:
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:
-                try:
-                    code = self._proc.wait(timeout=1)
-                except subprocess.TimeoutExpired:
-                    code = None
+                code = processes.wait_exit(self._proc, 1)
                 partial = f" after a partial line {_snippet(self._buf)}" if self._buf else ""
                 raise _Fault("crash", f"the adapter closed its output{partial}; it {_exit_text(code)}")
             self._buf += chunk
@@ -495,31 +474,61 @@ class OneShotAdapter:
                           seconds=time.monotonic() - began, kind=f.kind)
 
     def _run(self, data: bytes) -> tuple[bytes, bytes, int | None]:
+        """Run the command once. Its answer is complete when it has closed its output and exited, or once the
+        leader has exited: a child it left behind may hold the pipe open, and what the leader wrote is judged
+        (after `EXIT_GRACE` at most for more output). Whatever it started is killed before this returns."""
         try:
-            proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, env=_environment(self.env), bufsize=0,
-                                    start_new_session=True)
+            proc = processes.spawn(self.command, _environment(self.env))
         except OSError as e:
             raise _Fault("start", f"cannot run {self.command[0]!r}: {e.strerror or e}") from None
         deadline = time.monotonic() + self.timeout
         out, err = bytearray(), bytearray()
         view = memoryview(data)
         sel = selectors.DefaultSelector()
-        os.set_blocking(proc.stdin.fileno(), False)
-        sel.register(proc.stdin, selectors.EVENT_WRITE)
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        sel.register(proc.stderr, selectors.EVENT_READ)
-        open_streams = 3
+        exited_fd = processes.exit_fd(proc)   # readable once the leader exits (None: polled instead)
+        code: int | None = None
+        exited_at = 0.0
+        drained = False
         fault: _Fault | None = None
         try:
-            while open_streams:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    fault = _Fault("hang", f"no complete answer within the timeout of {self.timeout:g} s"
-                                   + (f"; it had written {_snippet(out)}" if out else ""))
-                    break
-                for key, _ in sel.select(remaining):
+            os.set_blocking(proc.stdin.fileno(), False)
+            if view:
+                sel.register(proc.stdin, selectors.EVENT_WRITE)
+            else:
+                proc.stdin.close()
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            sel.register(proc.stderr, selectors.EVENT_READ)
+            if exited_fd is not None:
+                sel.register(exited_fd, selectors.EVENT_READ)
+            reading = 2
+            while reading:
+                if code is None:
+                    code = processes.exit_status(proc)
+                    if code is not None:
+                        exited_at = time.monotonic()
+                        if exited_fd is not None:
+                            sel.unregister(exited_fd)
+                now = time.monotonic()
+                if code is None:
+                    wait = deadline - now
+                    if wait <= 0:
+                        fault = _Fault("hang", f"no complete answer within the timeout of {self.timeout:g} s"
+                                       + (f"; it had written {_snippet(out)}" if out else ""))
+                        break
+                    if exited_fd is None:
+                        wait = min(wait, 0.02)
+                else:   # the leader has exited: read what is in the pipe, then stop even if a child holds it
+                    left = min(deadline, exited_at + EXIT_GRACE) - now
+                    if drained and (out.strip() or left <= 0):
+                        break
+                    wait = max(0.0, left) if drained else 0.0
+                events = sel.select(wait)
+                if code is not None:
+                    drained = not events
+                for key, _ in events:
                     f = key.fileobj
+                    if f is exited_fd:
+                        continue
                     if f is proc.stdin:
                         try:
                             n = os.write(f.fileno(), view)
@@ -531,12 +540,11 @@ class OneShotAdapter:
                         if not view:
                             sel.unregister(f)
                             f.close()
-                            open_streams -= 1
                         continue
                     chunk = os.read(f.fileno(), 1 << 20)
                     if not chunk:
                         sel.unregister(f)
-                        open_streams -= 1
+                        reading -= 1
                         continue
                     if f is proc.stdout:
                         out += chunk
@@ -549,20 +557,16 @@ class OneShotAdapter:
                             del err[:-STDERR_TAIL_BYTES]
                 if fault:
                     break
-            if fault is None:
-                try:
-                    code = proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
+            if fault is None and code is None:
+                code = processes.wait_exit(proc, max(0.0, deadline - time.monotonic()))
+                if code is None:
                     fault = _Fault("hang", f"the adapter closed its output but did not exit within "
                                    f"{self.timeout:g} s")
         finally:
             sel.close()
-            _kill_group(proc)
-            for pipe in (proc.stdin, proc.stdout, proc.stderr):
-                try:
-                    pipe.close()
-                except OSError:
-                    pass
+            if exited_fd is not None:
+                os.close(exited_fd)
+            processes.end(proc)   # its process group and whatever it started, however it left the group
         if fault is not None:
             fault.stderr = bytes(err[-STDERR_TAIL_BYTES:]).decode("utf-8", "replace")
             raise fault

@@ -1,6 +1,8 @@
 """`rollsplit conformance run|export|verify|bench` (and `fuzz`, from conformance.fuzzing): arguments only.
 
-Handlers return the exit code: 0 success, 1 a failed run or check, 2 a usage or start problem.
+Handlers return the exit code: 0 success, 1 a failed run or check (a run stopped early by --max-hangs or
+--deadline fails), 2 a usage or start problem, 128 + the signal's number when SIGINT (130), SIGTERM (143) or
+SIGHUP (129) ended a run.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ def register(subparsers) -> None:
     r.add_argument("--oneshot", action="store_true",
                    help="one-shot protocol: spawn COMMAND per vector, request on stdin, one JSON on stdout")
     r.add_argument("--timeout", type=seconds, default=10.0, metavar="S", help="seconds per vector (default 10)")
+    r.add_argument("--max-hangs", type=_hangs, default=3, metavar="K",
+                   help="stop the run after K vectors in a row hung; the rest are reported as not run and the run "
+                        "fails (default 3; 0: never stop)")
+    r.add_argument("--deadline", type=_deadline, metavar="S",
+                   help="seconds for the whole run; vectors not begun by then are reported as not run and the run "
+                        "fails (default: no limit)")
     r.add_argument("--only", action="append", default=[], metavar="TAGS",
                    help="run only vectors matching one of these comma-separated ids, topics, tags, flags or features")
     r.add_argument("--skip", action="append", default=[], metavar="TAGS",
@@ -51,13 +59,18 @@ def register(subparsers) -> None:
         "export", help="regenerate the vector files, manifest and COVERAGE.md (reproducible)",
         description="Explore the reference's behaviour regions with z3, add the worked examples, invalid requests "
                     "and large values, judge every expected answer against the invariants, and write the suite. "
-                    "Existing ids keep their content; the output is the same byte for byte on a re-run.")
+                    "Existing ids keep their content; the output is the same byte for byte on a re-run. DIR may be "
+                    "new, empty or a suite written by export; it is checked, created and locked before the "
+                    "exploration, and the files are moved in only once all are written.")
     e.add_argument("--dir", type=Path, metavar="DIR", help="where to write (default: the bundled suite)")
     e.add_argument("--coverage", type=Path, metavar="FILE",
                    help="where to write the coverage table (default: conformance/COVERAGE.md beside the suite)")
     e.add_argument("--retire-changed", action="store_true",
                    help="retire every vector whose expected answer the reference no longer gives (its request goes "
                         "on under a new id) and list them; for a major version of the suite")
+    e.add_argument("--force", action="store_true",
+                   help="write the suite into a non-empty directory that holds no suite of ours; no file there is "
+                        "removed or overwritten (a *.json that is not a file of the suite is refused even so)")
     e.set_defaults(func=export_command)
 
     v = sub.add_parser(
@@ -84,20 +97,65 @@ def register(subparsers) -> None:
         fuzzing.register(sub)
 
 
+def _hangs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError("the number of hangs must be between 0 and 1,000,000")
+    return value
+
+
+def _deadline(text: str) -> float:
+    """A whole run's duration in seconds: more than 0, at most a week (a duration, never money)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 7 * 24 * 3600:
+        raise argparse.ArgumentTypeError("the deadline must be more than 0 seconds and at most a week (604800)")
+    return value
+
+
 def _tags(values: list[str]) -> set[str]:
     return {t.strip() for v in values for t in v.split(",") if t.strip()}
 
 
 def _load_vectors(directory: Path | None, prog: str):
-    from rollsplit.conformance import suite
+    """The vectors to run, after checking the directory against its manifest; None (said why) when they cannot
+    be run."""
+    from rollsplit.conformance import suite, verify
     d = directory or suite.VECTORS_DIR
+    if not d.is_dir():
+        print(f"{prog}: {d} is not a directory of vector files.", file=sys.stderr)
+        return None
+    # the manifest first: files changed since the suite was exported are not run as if they were that suite
+    try:
+        manifest, problems = verify.check_manifest(d)
+    except OSError as e:
+        print(f"{prog}: cannot read the vectors in {d}: {e.strerror or e}.", file=sys.stderr)
+        return None
+    if manifest is None:
+        print(f"{prog}: warning: {d} has no manifest ({suite.MANIFEST}), so nothing says these files are a release "
+              "of the suite or are whole; they are run as they are.", file=sys.stderr)
+    elif problems:
+        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        print(f"{prog}: the vector files in {d} do not match its manifest: {shown}. Nothing was run; "
+              f"`rollsplit conformance verify --dir {d}` lists every problem.", file=sys.stderr)
+        return None
+    for path in suite.vector_files(d):
+        bad = verify.file_problem(path)
+        if bad:
+            print(f"{prog}: {bad} (in {d}).", file=sys.stderr)
+            return None
     try:
         vectors = suite.load(d)
     except OSError as e:
         print(f"{prog}: cannot read the vectors in {d}: {e.strerror or e}.", file=sys.stderr)
         return None
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
-        print(f"{prog}: the vector files in {d} are malformed ({type(e).__name__}: {e}); "
+    except ValueError as e:
+        print(f"{prog}: the vector files in {d} are malformed: {e}; "
               f"`rollsplit conformance verify --dir {d}` lists every problem.", file=sys.stderr)
         return None
     if not vectors:
@@ -107,8 +165,8 @@ def _load_vectors(directory: Path | None, prog: str):
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from rollsplit.conformance import runner
-    from rollsplit.conformance.adapter import FEATURES, AdapterStartError, open_adapter
+    from rollsplit.conformance import processes, runner
+    from rollsplit.conformance.adapter import FEATURES, open_adapter
     prog = "rollsplit conformance run"
     command = args.adapter[1:] if args.adapter[:1] == ["--"] else args.adapter
     if not command:
@@ -140,7 +198,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"{prog}: note: the expected-failures file names ids not in the suite: {', '.join(stale[:10])}",
               file=sys.stderr)
     options = runner.Options(only=_tags(args.only) or None, skip=_tags(args.skip), features=features,
-                             expected_failures=expected_failures)
+                             expected_failures=expected_failures, max_hangs=args.max_hangs, deadline=args.deadline)
     reporters = []
     try:
         if args.report_json:
@@ -155,60 +213,93 @@ def run_command(args: argparse.Namespace) -> int:
     adapter = open_adapter(command, oneshot=args.oneshot, timeout=args.timeout, features=features)
     progress = runner.ProgressLine()
     try:
+        with processes.stop_on_signals():
+            return _run(prog, args, runner, adapter, vectors, options, reporters, progress)
+    except KeyboardInterrupt as e:   # a signal while the adapter was being stopped, after the run
+        _tell(f"{prog}: {_stopped_by(e)}.")
+        return 128 + processes.signal_of(e)
+    finally:
+        processes.end_all()   # whatever was left of any adapter, however the run ended
+
+
+def _tell(text: str, stream=None) -> None:
+    """Print for a person; a terminal that is gone (SIGHUP) is no reason for a traceback."""
+    try:
+        print(text, file=stream or sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _stopped_by(e: BaseException) -> str:
+    from rollsplit.conformance import processes
+    signum = processes.signal_of(e)
+    return "interrupted" if signum == 2 else f"stopped by {processes.signal_name(signum)}"
+
+
+def _run(prog, args, runner, adapter, vectors, options, reporters, progress) -> int:
+    from rollsplit.conformance.adapter import AdapterStartError
+    from rollsplit.conformance import processes
+    try:
         try:
             adapter.start()
         except AdapterStartError as e:   # its message may hold the adapter's stderr: shown escaped
-            print(f"{prog}: {runner.visible(e)}", file=sys.stderr)
+            _tell(f"{prog}: {runner.visible(e)}")
+            for r in reporters:   # a report that says the adapter did not start, never an empty or stale file
+                try:
+                    r.start_failed(str(e))
+                except runner.ReportError as failure:
+                    _tell(f"{prog}: {runner.visible(failure)}.")
             return EXIT_USAGE
+        except KeyboardInterrupt as e:
+            _tell(f"{prog}: {_stopped_by(e)} while the adapter was starting; no vector ran.")
+            return 128 + processes.signal_of(e)
         summary = runner.run(adapter, vectors, options, reporters, progress=progress)
-    except runner.Interrupted as e:   # Ctrl-C: what ran is reported, and the reports are ended with it
+    except runner.Interrupted as e:   # Ctrl-C, SIGTERM, SIGHUP: what ran is reported, the reports end with it
         progress.finish()
-        print(runner.render(e.summary, verbose_limit=args.show))
-        print(f"{prog}: interrupted after {len(e.summary.outcomes)} of {e.summary.total} vectors"
-              + ("; the reports hold the vectors that ran." if reporters else "."), file=sys.stderr)
-        return EXIT_INTERRUPTED
+        _tell(runner.render(e.summary, verbose_limit=args.show), sys.stdout)
+        _tell(f"{prog}: {e.summary.interruption()} after {len(e.summary.outcomes)} of {e.summary.total} vectors"
+              + ("; the reports hold the vectors that ran." if reporters else "."))
+        return 128 + e.signum
     except runner.ReportError as e:
         progress.finish()
         if e.summary is not None and e.summary.outcomes:
-            print(runner.render(e.summary, verbose_limit=args.show))
-        print(f"{prog}: {runner.visible(e)}"
+            _tell(runner.render(e.summary, verbose_limit=args.show), sys.stdout)
+        _tell(f"{prog}: {runner.visible(e)}"
               + (f"; the run stopped after {len(e.summary.outcomes)} of {e.summary.total} vectors"
-                 if e.summary is not None and len(e.summary.outcomes) < (e.summary.total or 0) else "") + ".",
-              file=sys.stderr)
+                 if e.summary is not None and len(e.summary.outcomes) < (e.summary.total or 0) else "") + ".")
         return EXIT_USAGE
     finally:
         adapter.close()
         for r in reporters:   # a report never ended (the adapter did not start) leaves no temporary file
             r.close()
-    print(runner.render(summary, verbose_limit=args.show))
+    _tell(runner.render(summary, verbose_limit=args.show), sys.stdout)
+    if summary.stopped:
+        _tell(f"{prog}: the run stopped early: {summary.stopped}; {summary.count(runner.NOT_RUN)} of "
+              f"{summary.total} vectors were not run, and the run fails.")
+        return EXIT_FAILED
     ran = len(summary.outcomes) - summary.count(runner.SKIPPED)
     if ran == 0:   # skipped never counts as passed: a run that tested nothing is not a green run
-        print(f"{prog}: no vector ran (check --only, --skip and --features); nothing was tested.", file=sys.stderr)
+        _tell(f"{prog}: no vector ran (check --only, --skip and --features); nothing was tested.")
         return EXIT_FAILED
     return EXIT_OK if summary.ok else EXIT_FAILED
 
 
 def export_command(args: argparse.Namespace) -> int:
     from rollsplit.conformance import export, suite
+    prog = "rollsplit conformance export"
     directory = args.dir or suite.VECTORS_DIR
     coverage = args.coverage or (suite.HERE / "COVERAGE.md" if args.dir is None else directory / "COVERAGE.md")
-    # the outputs are checked before the exploration (tens of seconds of z3), not after it
-    for path, what in ((directory, "a directory"), (coverage, "a file")):
-        if path.exists() and path.is_dir() != (what == "a directory"):
-            print(f"rollsplit conformance export: {path} exists and is not {what}.", file=sys.stderr)
-            return EXIT_USAGE
-    if not coverage.parent.is_dir():
-        print(f"rollsplit conformance export: {coverage.parent} does not exist (for the coverage table).",
-              file=sys.stderr)
-        return EXIT_USAGE
     retired: list | None = [] if args.retire_changed else None
+    # export checks where it writes before the exploration (tens of seconds of z3), and writes all files at the end
     try:
-        n = export.export(directory, coverage_md=coverage, retire_changed=retired)
+        n = export.export(directory, coverage_md=coverage, retire_changed=retired, force=args.force)
     except export.ExportError as e:
-        print(f"rollsplit conformance export: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        print(f"{prog}: {e}{'' if str(e).endswith('.') else '.'}", file=sys.stderr)
+        return EXIT_USAGE if e.code == 2 else EXIT_FAILED
     except OSError as e:
-        print(f"rollsplit conformance export: cannot write {e.filename}: {e.strerror or e}.", file=sys.stderr)
+        where = e.filename or directory
+        print(f"{prog}: cannot write {where}: {e.strerror or e}; the suite in {directory} was left as it was.",
+              file=sys.stderr)
         return EXIT_USAGE
     print(f"wrote {n} vectors to {directory} and the coverage table to {coverage}")
     if retired:

@@ -6,8 +6,10 @@ alternative). Outcomes:
   passed   the answer is right;
   failed   a wrong answer: field-by-field diff and the invariants it breaks (id and citation);
   errored  the adapter faulted (crash, hang, garbage...): the detail and its stderr tail;
-  skipped  the adapter does not declare a feature the vector needs, or --skip/--only left it out.
-Skipped never counts as passed. A vector named in the expected-failures file may fail without
+  skipped  the adapter does not declare a feature the vector needs, or --skip/--only left it out;
+  not_run  the run stopped before the vector: K vectors in a row hung (`Options.max_hangs`) or the run's
+           deadline passed (`Options.deadline`).
+Skipped and not run never count as passed, and a run that stopped early fails. A vector named in the expected-failures file may fail without
 failing the run (test262 style), but if it passes that is reported as an unexpected pass, which does
 fail the run, so the list is kept honest. `thin CLI on top: conformance.commands`.
 
@@ -15,7 +17,10 @@ Everything an adapter writes is untrusted: the human report shows it through `vi
 but newline reaches a terminal), the JSON report escapes control characters and lone surrogates, and the
 JUnit XML escapes them too, so it is always well-formed. Reports are written to a temporary file beside the
 target and renamed into place at the end (`ReportFile`): a runner killed midway leaves no half report. A run
-interrupted (Ctrl-C) or cut short by an exception still ends every report with what ran.
+interrupted (Ctrl-C, SIGTERM, SIGHUP) or cut short by an exception still ends every report with what ran.
+
+Memory is bounded by what the reports need, not by the answers: once the reports have an outcome, it keeps only
+its status, the reason (at most `REASON_LIMIT` characters) and the stderr tail (`Outcome.slim`).
 """
 
 from __future__ import annotations
@@ -32,10 +37,14 @@ from typing import Any, Callable, Iterable, TextIO
 from xml.sax.saxutils import escape, quoteattr
 
 from rollsplit.conformance.adapter import FEATURES, Answer
+from rollsplit.conformance.processes import signal_name, signal_of
 from rollsplit.conformance.oracle import Verdict, diff, judge
 from rollsplit.conformance.suite import SUITE_VERSION, Vector
 
-PASSED, FAILED, ERRORED, SKIPPED = "passed", "failed", "errored", "skipped"
+PASSED, FAILED, ERRORED, SKIPPED, NOT_RUN = "passed", "failed", "errored", "skipped", "not_run"
+STATUSES = (PASSED, FAILED, ERRORED, SKIPPED, NOT_RUN)
+MAX_HANGS = 3                # a run stops after this many vectors in a row hung (0: never)
+REASON_LIMIT = 20_000        # characters of a failure's explanation kept for the human report
 CORE_FEATURES = frozenset({"core"})
 
 # what must never reach a terminal or a report raw: C0 and C1 controls (but newline, kept where lines are
@@ -88,6 +97,8 @@ class Options:
     skip: set[str] = field(default_factory=set)
     features: list[str] | None = None           # declare these instead of the adapter's handshake
     expected_failures: set[str] = field(default_factory=set)
+    max_hangs: int = MAX_HANGS                  # stop after this many vectors in a row hung (0: never)
+    deadline: float | None = None               # seconds for the whole run (None: no limit)
 
 
 @dataclass
@@ -111,6 +122,14 @@ class Outcome:
         if self.status in (FAILED, ERRORED):
             return not self.expected_failure
         return self.unexpected_pass
+
+    def slim(self) -> None:
+        """Forget what only the reports needed (they have it): the answer, the verdict; the reason bounded."""
+        self.answer = None
+        self.verdict = None
+        if len(self.reason) > REASON_LIMIT:
+            self.reason = (self.reason[:REASON_LIMIT] + f"\n... ({len(self.reason) - REASON_LIMIT} more characters; "
+                           "the JSON report has the whole answer)")
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {"id": self.vector.id, "topic": self.vector.topic, "status": self.status,
@@ -138,21 +157,29 @@ class Summary:
     features: list[str]
     deselected: int = 0      # left out by --only
     total: int | None = None     # vectors selected; more than len(outcomes) when the run was cut short
-    interrupted: bool = False    # Ctrl-C: the outcomes are those of the vectors that ran
+    interrupted: bool = False    # Ctrl-C, SIGTERM, SIGHUP: the outcomes are those of the vectors that ran
+    signal: int | None = None    # the signal that interrupted the run
+    stopped: str = ""            # why the run stopped early (hangs, deadline): the rest are not run
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and not any(o.counts_against for o in self.outcomes)
+        return not self.interrupted and not self.stopped and not any(o.counts_against for o in self.outcomes)
+
+    def interruption(self) -> str:
+        """How the run was cut short, in a few words: "interrupted" (Ctrl-C) or "stopped by SIGTERM"."""
+        if self.signal is None or self.signal == 2:
+            return "interrupted"
+        return f"stopped by {signal_name(self.signal)}"
 
     def level(self) -> str:
         """Gateway-API style: "extended" when every feature is declared and every vector passes; "core" when
         every core-only vector passes; otherwise "none". A level is earned by passing: a vector listed in
         --expected-failures may keep the run green, but never counts towards a level (nor does a skip)."""
         core = [o for o in self.outcomes if set(o.vector.features) <= CORE_FEATURES]
-        if self.interrupted or not core or not all(o.status == PASSED for o in core):
+        if self.interrupted or self.stopped or not core or not all(o.status == PASSED for o in core):
             return "none"
         if set(FEATURES) <= set(self.features) and all(o.status == PASSED for o in self.outcomes) \
                 and self.deselected == 0:
@@ -160,11 +187,13 @@ class Summary:
         return "core"
 
     def line(self) -> str:
+        not_run = self.count(NOT_RUN)
         return (f"{self.count(PASSED)} passed, {self.count(FAILED)} failed, {self.count(ERRORED)} errored, "
-                f"{self.count(SKIPPED)} skipped")
+                f"{self.count(SKIPPED)} skipped" + (f", {not_run} not run" if not_run else ""))
 
     def to_json(self) -> dict:
-        return {"summary": {s: self.count(s) for s in (PASSED, FAILED, ERRORED, SKIPPED)},
+        extra = {"stopped": self.stopped} if self.stopped else {}
+        return {"summary": {s: self.count(s) for s in STATUSES}, **extra,
                 "unexpected_passes": [o.vector.id for o in self.outcomes if o.unexpected_pass],
                 "expected_failures": [o.vector.id for o in self.outcomes
                                       if o.expected_failure and o.status != PASSED],
@@ -226,11 +255,13 @@ def judge_vector(v: Vector, answer: Answer, forms: bool) -> tuple[str, Verdict |
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C during `run`: the reports were ended with what ran; `summary` holds it."""
+    """Ctrl-C (or SIGTERM, SIGHUP: `processes.stop_on_signals`) during `run`: the reports were ended with what
+    ran; `summary` holds it, `signum` the signal."""
 
-    def __init__(self, summary: Summary) -> None:
+    def __init__(self, summary: Summary, signum: int = 2) -> None:
         super().__init__()
         self.summary = summary
+        self.signum = signum
 
 
 class ReportError(Exception):
@@ -256,9 +287,11 @@ def run(adapter, vectors: list[Vector], options: Options, reporters: list["Repor
         for r in reporters:
             r.begin(handshake, features, len(chosen))
             begun.append(r)
-        _run_vectors(adapter, chosen, options, features, forms, outcomes, reporters, progress)
+        _run_vectors(adapter, chosen, options, features, forms, outcomes, reporters, progress, summary)
     except BaseException as e:
         summary.interrupted = isinstance(e, KeyboardInterrupt)
+        if summary.interrupted:
+            summary.signal = signal_of(e)
         for r in reporters:   # a report begun is ended with what ran; one never begun is left as it was
             if any(r is b for b in begun):
                 r.abort(summary)
@@ -267,7 +300,7 @@ def run(adapter, vectors: list[Vector], options: Options, reporters: list["Repor
         if isinstance(e, ReportError):
             e.summary = summary
         if isinstance(e, KeyboardInterrupt) and not isinstance(e, Interrupted):
-            raise Interrupted(summary) from None
+            raise Interrupted(summary, summary.signal) from None
         raise
     failure: ReportError | None = None
     for r in reporters:
@@ -281,26 +314,53 @@ def run(adapter, vectors: list[Vector], options: Options, reporters: list["Repor
     return summary
 
 
-def _run_vectors(adapter, chosen, options, features, forms, outcomes, reporters, progress) -> None:
-    counts = {PASSED: 0, FAILED: 0, ERRORED: 0, SKIPPED: 0}
+def _run_vectors(adapter, chosen, options, features, forms, outcomes, reporters, progress, summary) -> None:
+    counts = {s: 0 for s in STATUSES}
+    hangs = 0
+    deadline = None if options.deadline is None else time.monotonic() + options.deadline
     for n, (v, why_not) in enumerate(chosen, 1):
         missing = [f for f in v.features if f not in features]
         xfail = v.id in options.expected_failures
-        if why_not is not None:
+        if not summary.stopped and deadline is not None and time.monotonic() >= deadline:
+            summary.stopped = f"the run's deadline of {options.deadline:g} s passed"
+        if summary.stopped:
+            o = Outcome(v, NOT_RUN, f"not run: {summary.stopped}", expected_failure=xfail)
+        elif why_not is not None:
             o = Outcome(v, SKIPPED, why_not, expected_failure=xfail)
         elif missing:
             o = Outcome(v, SKIPPED, f"needs feature{'s' if len(missing) > 1 else ''} {', '.join(missing)}, "
                         "not declared by the adapter", expected_failure=xfail)
         else:
-            answer = send(adapter, v)
-            status, verdict, reason = judge_vector(v, answer, forms)
-            o = Outcome(v, status, reason, verdict, answer.wire(), answer.stderr_tail, answer.seconds, xfail)
+            answer = _send_within(adapter, v, deadline)
+            if answer.kind == "hang" and deadline is not None and time.monotonic() >= deadline:
+                summary.stopped = f"the run's deadline of {options.deadline:g} s passed"
+                o = Outcome(v, NOT_RUN, f"not run: {summary.stopped} while it ran", expected_failure=xfail)
+            else:
+                status, verdict, reason = judge_vector(v, answer, forms)
+                o = Outcome(v, status, reason, verdict, answer.wire(), answer.stderr_tail, answer.seconds, xfail)
+                hangs = hangs + 1 if answer.kind == "hang" else 0
+                if options.max_hangs and hangs >= options.max_hangs:
+                    summary.stopped = (f"{hangs} vectors in a row hung (the run stops after {options.max_hangs}: "
+                                       "--max-hangs)")
         outcomes.append(o)
         counts[o.status] += 1
         for r in reporters:
             r.vector(o)
+        o.slim()   # the reports have it: keep what the summary needs, not the answer
         if progress is not None:
             progress(n, len(chosen), counts)
+
+
+def _send_within(adapter, v: Vector, deadline: float | None) -> Answer:
+    """`send`, with the adapter's timeout cut to what is left of the run's deadline."""
+    timeout = getattr(adapter, "timeout", None)
+    if deadline is None or not isinstance(timeout, (int, float)):
+        return send(adapter, v)
+    adapter.timeout = max(0.001, min(timeout, deadline - time.monotonic()))
+    try:
+        return send(adapter, v)
+    finally:
+        adapter.timeout = timeout
 
 
 # ---- reports, written as the run goes so a crash loses nothing already run ----------------------
@@ -394,8 +454,11 @@ class Reporter:
     def abort(self, summary: Summary) -> None:
         """The run stopped early (Ctrl-C, an exception): end the report with what ran. Never raises."""
 
+    def start_failed(self, message: str) -> None:
+        """The adapter did not start: write a whole report that says so (never an empty or a stale file)."""
+
     def close(self) -> None:
-        """Give up a report never ended (the adapter did not start): no file is left behind."""
+        """Give up a report never ended: no file is left behind."""
 
 
 class JsonLinesReporter(Reporter):
@@ -417,6 +480,12 @@ class JsonLinesReporter(Reporter):
 
     def end(self, summary):
         self._write(summary.to_json())
+        self.out.commit()
+
+    def start_failed(self, message):
+        self._write({"suite_version": SUITE_VERSION, "implementation": None, "features": [], "vectors": 0})
+        self._write({"summary": {s: 0 for s in STATUSES}, "start_error": message, "conformance_level": "none",
+                     "ok": False})
         self.out.commit()
 
     def abort(self, summary):
@@ -463,7 +532,7 @@ class JUnitReporter(Reporter):
         elif o.status == ERRORED:
             tag = "skipped" if o.expected_failure else "error"
             body = f"<{tag} message={_xml_attr(o.reason[:200])}>{_xml_text(o.stderr_tail)}</{tag}>"
-        elif o.status == SKIPPED:
+        elif o.status in (SKIPPED, NOT_RUN):
             body = f"<skipped message={_xml_attr(o.reason)}/>"
         elif o.unexpected_pass:
             body = "<failure message=\"unexpected pass: listed in the expected-failures file\"/>"
@@ -477,17 +546,30 @@ class JUnitReporter(Reporter):
         failures = sum(1 for o in summary.outcomes if (o.status == FAILED and not o.expected_failure)
                        or o.unexpected_pass)
         errors = sum(1 for o in summary.outcomes if o.status == ERRORED and not o.expected_failure)
-        skipped = sum(1 for o in summary.outcomes if o.status == SKIPPED or
+        skipped = sum(1 for o in summary.outcomes if o.status in (SKIPPED, NOT_RUN) or
                       (o.expected_failure and o.status != PASSED))
         head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n<testsuite name={_xml_attr(self.name)} '
                 f'tests="{len(summary.outcomes)}" failures="{failures}" errors="{errors}" skipped="{skipped}">\n')
+        props = []
         if summary.interrupted:
-            head += ('<properties><property name="interrupted" value='
-                     f'{_xml_attr(f"after {len(summary.outcomes)} of {summary.total} vectors")}/></properties>\n')
+            ran = f"{summary.interruption()} after {len(summary.outcomes)} of {summary.total} vectors"
+            props.append(f'<property name="interrupted" value={_xml_attr(ran)}/>')
+        if summary.stopped:
+            props.append(f'<property name="stopped" value={_xml_attr(summary.stopped)}/>'
+                         f'<property name="not_run" value="{summary.count(NOT_RUN)}"/>')
+        if props:
+            head += "<properties>" + "".join(props) + "</properties>\n"
         return head + "".join(self.cases) + "</testsuite>\n</testsuites>\n"
 
     def end(self, summary):
         self.out.commit(self._document(summary))
+
+    def start_failed(self, message):
+        case = (f'<testcase classname="adapter" name="start" time="0">'
+                f'<error message="the adapter did not start">{_xml_text(message)}</error></testcase>\n')
+        self.out.commit(f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n<testsuite name='
+                        f'{_xml_attr(f"rollsplit-conformance {SUITE_VERSION}")} tests="1" failures="0" errors="1" '
+                        f'skipped="0">\n{case}</testsuite>\n</testsuites>\n')
 
     def abort(self, summary):
         try:
@@ -518,7 +600,8 @@ class ProgressLine:
 
     def __call__(self, n: int, total: int, counts: dict) -> None:
         now = time.monotonic()
-        text = (f"[{n}/{total}] " + ", ".join(f"{counts[k]} {k}" for k in (PASSED, FAILED, ERRORED, SKIPPED)))
+        text = (f"[{n}/{total}] " + ", ".join(f"{counts[k]} {k}" for k in (PASSED, FAILED, ERRORED, SKIPPED))
+                + (f", {counts[NOT_RUN]} not run" if counts.get(NOT_RUN) else ""))
         if self.tty:
             if now - self.last > 0.2 or n == total:
                 self.stream.write("\r\033[K" + text + ("\n" if n == total else ""))
@@ -564,11 +647,12 @@ def render(summary: Summary, verbose_limit: int = 50) -> str:
         lines.append(f"skipped ({reason}): {shown}")
     topics: dict[str, dict[str, int]] = {}
     for o in summary.outcomes:
-        row = topics.setdefault(o.vector.topic, {PASSED: 0, FAILED: 0, ERRORED: 0, SKIPPED: 0})
+        row = topics.setdefault(o.vector.topic, {s: 0 for s in STATUSES})
         row[o.status] += 1
-    table = [[t, c[PASSED], c[FAILED], c[ERRORED], c[SKIPPED]] for t, c in sorted(topics.items())]
+    columns = [PASSED, FAILED, ERRORED, SKIPPED] + ([NOT_RUN] if summary.count(NOT_RUN) else [])
+    table = [[t] + [c[k] for k in columns] for t, c in sorted(topics.items())]
     lines.append("")
-    lines.append(tabulate(table, headers=["topic", PASSED, FAILED, ERRORED, SKIPPED], tablefmt="simple"))
+    lines.append(tabulate(table, headers=["topic"] + [k.replace("_", " ") for k in columns], tablefmt="simple"))
     impl = summary.handshake.get("implementation") or {}
     lines.append("")
     name, version, language = (visible(impl.get(k, d), newlines=False)
@@ -580,8 +664,11 @@ def render(summary: Summary, verbose_limit: int = 50) -> str:
     xfail = sum(1 for o in summary.outcomes if o.expected_failure and o.status != PASSED)
     if xfail:
         lines.append(f"{xfail} of the failures were expected (--expected-failures)")
+    if summary.stopped:
+        lines.append(f"the run stopped early: {summary.stopped}; {summary.count(NOT_RUN)} of {summary.total} vectors "
+                     "were not run (not run is never passed)")
     if summary.interrupted:
-        lines.append(f"interrupted after {len(summary.outcomes)} of {summary.total} vectors: the counts below are "
-                     "of those")
+        lines.append(f"{summary.interruption()} after {len(summary.outcomes)} of {summary.total} vectors: the counts "
+                     "below are of those")
     lines.append(summary.line())
     return visible("\n".join(lines))

@@ -190,7 +190,10 @@ def test_a_lone_surrogate_in_the_handshake_is_a_start_error(adapter, tmp_path, c
     code, out = _run(["conformance", "run", "--report-json", str(jl), "--"] + adapter("name_surrogate"), capsys)
     assert code == 2
     assert "lone surrogate" in out.err and _clean(out.err)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile_adapter.py"]   # no report, no temporary file
+    # no temporary file; the report says the adapter did not start (never an empty or a stale file)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile_adapter.py", "r.jsonl"]
+    rows = _json_lines(jl)
+    assert rows[-1]["ok"] is False and "lone surrogate" in rows[-1]["start_error"]
 
 
 # ---- item 8: reports that cannot be written; no half file; Ctrl-C ----------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shlex
 import sys
 from typing import Any
 
@@ -82,10 +83,25 @@ def _command(args: argparse.Namespace) -> list[str] | None:
     return command or None
 
 
+def _visible(text: Any) -> str:
+    from rollsplit.conformance.runner import visible
+    return visible(text)
+
+
+def rerun_line(args: argparse.Namespace, seed: int, command: list[str]) -> str:
+    """The command line that reproduces this run: every option that decides what is drawn, what is judged and
+    how long an answer may take."""
+    return (f"rollsplit conformance fuzz --seed {seed} --examples {args.examples}"
+            + (f" --max-seconds {args.max_seconds:g}" if args.max_seconds else "")
+            + (f" --max-shrink-seconds {args.max_shrink_seconds:g}" if args.max_shrink_seconds != 120.0 else "")
+            + (f" --features {','.join(args.features)}" if args.features else "")
+            + f" --timeout {args.timeout:g}"
+            + (" --oneshot" if args.oneshot else "") + (" --no-errors" if args.no_errors else "")
+            + " -- " + shlex.join(command))
+
+
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    from rollsplit.conformance.adapter import AdapterStartError, open_adapter
-    from rollsplit.conformance.fuzzing.driver import fuzz
-    from rollsplit.conformance.fuzzing.vector import write_failure
+    from rollsplit.conformance import processes
 
     command = _command(args)
     if command is None:
@@ -99,41 +115,62 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         _say("rollsplit conformance fuzz: --max-seconds, --max-shrink-seconds and --timeout must be more than 0.")
         return 2
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    try:
+        with processes.stop_on_signals():
+            return _fuzz(args, command, seed)
+    except KeyboardInterrupt as e:   # Ctrl-C, SIGTERM, SIGHUP: every adapter process is ended (below)
+        signum = processes.signal_of(e)
+        how = "interrupted" if signum == 2 else f"stopped by {processes.signal_name(signum)}"
+        done = getattr(e, "fuzz_examples", None)
+        found = getattr(e, "fuzz_failure", None) is not None
+        _say(f"rollsplit conformance fuzz: {how}"
+             + (f" after {done} examples" if done is not None else "") + f" (seed {seed}); "
+             + ("a failure had been found and was being shrunk: run again to see it. "
+                if found else "no wrong answer so far. ")
+             + f"Reproduce: {rerun_line(args, seed, command)}")
+        return 128 + signum
+    finally:
+        processes.end_all()
+
+
+def _fuzz(args: argparse.Namespace, command: list[str], seed: int) -> int:
+    from rollsplit.conformance.adapter import AdapterStartError, open_adapter
+    from rollsplit.conformance.fuzzing.driver import fuzz
+    from rollsplit.conformance.fuzzing.vector import write_failure
+
     adapter = open_adapter(command, oneshot=args.oneshot, timeout=args.timeout, features=args.features)
     try:
-        handshake = adapter.start()
-    except AdapterStartError as e:
-        _say(f"rollsplit conformance fuzz: {e}")
-        return 2
-    declared = set(handshake.get("features") or [])
-    features = declared & set(args.features) if args.features else declared
-    if args.features and set(args.features) - declared:
-        _say(f"note: the adapter does not declare {', '.join(sorted(set(args.features) - declared))}; "
-             "those features are not fuzzed")
-    impl = handshake.get("implementation", {})
-    _say(f"fuzzing {' '.join(command)} ({impl.get('name')} {impl.get('version')}, {impl.get('language')}; "
-         f"{'one-shot' if args.oneshot else 'persistent'}) with seed {seed}, up to {args.examples} examples"
-         + (f" or {args.max_seconds:g} s" if args.max_seconds else "")
-         + f"; features: {', '.join(sorted(features))}")
-    line = Progress(sys.stderr)
+        try:
+            handshake = adapter.start()
+        except AdapterStartError as e:
+            _say(f"rollsplit conformance fuzz: {_visible(e)}")
+            return 2
+        declared = set(handshake.get("features") or [])
+        features = declared & set(args.features) if args.features else declared
+        if args.features and set(args.features) - declared:
+            _say(f"note: the adapter does not declare {', '.join(sorted(set(args.features) - declared))}; "
+                 "those features are not fuzzed")
+        impl = handshake.get("implementation", {})
+        _say(_visible(f"fuzzing {shlex.join(command)} ({impl.get('name')} {impl.get('version')}, "
+                      f"{impl.get('language')}; {'one-shot' if args.oneshot else 'persistent'}) with seed {seed}, up "
+                      f"to {args.examples} examples" + (f" or {args.max_seconds:g} s" if args.max_seconds else "")
+                      + f"; features: {', '.join(sorted(features))}").replace("\n", "\\n"))
+        line = Progress(sys.stderr)
 
-    def progress(examples: int, failures: int, elapsed: float, phase: str) -> None:
-        line.update(f"fuzz: {examples} examples, {failures} failing, {elapsed:.1f} s"
-                    + (" (shrinking)" if phase == "shrink" else ""))
-    try:
-        report = fuzz(adapter.allocate, examples=args.examples, seed=seed, max_seconds=args.max_seconds,
-                      features=features, near_valid=not args.no_errors, max_shrink_seconds=args.max_shrink_seconds,
-                      progress=progress)
+        def progress(examples: int, failures: int, elapsed: float, phase: str) -> None:
+            line.update(f"fuzz: {examples} examples, {failures} failing, {elapsed:.1f} s"
+                        + (" (shrinking)" if phase == "shrink" else ""))
+        try:
+            report = fuzz(adapter.allocate, examples=args.examples, seed=seed, max_seconds=args.max_seconds,
+                          features=features, near_valid=not args.no_errors,
+                          max_shrink_seconds=args.max_shrink_seconds, progress=progress)
+        finally:
+            line.close()
     finally:
-        line.close()
         adapter.close()
     for note in report.notes:
-        _say(f"note: {note}")
-    rerun = (f"rollsplit conformance fuzz --seed {seed} --examples {args.examples}"
-             + (f" --max-seconds {args.max_seconds:g}" if args.max_seconds else "")
-             + (f" --features {','.join(args.features)}" if args.features else "")
-             + (" --oneshot" if args.oneshot else "") + (" --no-errors" if args.no_errors else "")
-             + " -- " + " ".join(command))
+        _say(f"note: {_visible(note)}")
+    rerun = rerun_line(args, seed, command)
     if report.failure is None:
         if report.stopped == "unsatisfiable":
             _say("rollsplit conformance fuzz: no requests could be drawn for these features.")
@@ -142,15 +179,17 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         print(f"clean: {report.examples} examples in {report.seconds:.1f} s, no wrong answer ({how}; seed {seed}).")
         return 0
     f = report.failure
-    print(f"FAILURE found after {report.first_failure_example} examples "
-          f"({report.first_failure_seconds:.1f} s), shrunk in {report.shrink_calls} steps to a request of "
-          f"{f.size} row{'s' if f.size != 1 else ''}:")
-    print(json.dumps(f.request, indent=2, ensure_ascii=False) if not isinstance(f.request, str) else f.request)
-    print("what is wrong:")
-    for line in f.explain().splitlines():
-        print(f"  {line.strip()}")
-    print(f"expected (reference): {json.dumps(f.expected, ensure_ascii=False)}")
-    print(f"answer:               {json.dumps(f.answer, ensure_ascii=False) if f.answer is not None else '(none)'}")
+    out: list[str] = [
+        f"FAILURE found after {report.first_failure_example} examples "
+        f"({report.first_failure_seconds:.1f} s), shrunk in {report.shrink_calls} steps to a request of "
+        f"{f.size} row{'s' if f.size != 1 else ''}:",
+        json.dumps(f.request, indent=2, ensure_ascii=False) if not isinstance(f.request, str) else f.request,
+        "what is wrong:"]
+    out += [f"  {line.strip()}" for line in f.explain().splitlines()]
+    out.append(f"expected (reference): {json.dumps(f.expected, ensure_ascii=False)}")
+    out.append(f"answer:               "
+               f"{json.dumps(f.answer, ensure_ascii=False) if f.answer is not None else '(none)'}")
+    print(_visible("\n".join(out)))   # what the calculator wrote, shown escaped
     try:
         path = write_failure(f, args.out, seed=seed, implementation=impl, command=command)
         print(f"written: {path}")

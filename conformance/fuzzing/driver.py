@@ -231,6 +231,10 @@ def fuzz(allocate: Callable[[Any], Any], *, examples: int = 1000, seed: int = 0,
     try:
         with seed_alone():
             test()
+    except KeyboardInterrupt as e:   # Ctrl-C, SIGTERM, SIGHUP: the caller says how far the run got
+        e.fuzz_examples = st_["examples"]
+        e.fuzz_failure = st_["last"]
+        raise
     except _Found as e:
         report.failure = e.failure
     except _Stop:
