@@ -51,7 +51,7 @@ SOURCES = ("spec/arith.py", "spec/law.py", "spec/model.py", "spec/orders.py", "s
            "spec/parse.py", "spec/errors.py", "reference/algorithm.py", "reference/__init__.py",
            "solver/z3_backend.py", "solver/obligations.py", "solver/shapes.py", "reference/mutants.py",
            "reference/compiled.py", "solver/compiled_proof.py", "spec/facts.py", "spec/validity.py",
-           "solver/parse_proof.py", "reference/proved_sources.json")
+           "solver/parse_proof.py")
 ROOT = Path(__file__).resolve().parent.parent
 WITNESS_NICE_S = 1.0       # budget for a witness with positive amounts before settling for any valid request
 INCREMENTAL_BUDGET_S = 1.0   # incremental checks that take longer are redone from scratch (usually faster)
