@@ -222,6 +222,7 @@ class PersistentAdapter:
         self._seq = 0
         self._failed_restarts = 0
         self._last_start_error = ""
+        self._busy = False   # a request was sent and its answer not read (the run was interrupted meanwhile)
 
     # -- process management --------------------------------------------------------------------
     def _spawn(self) -> None:
@@ -273,8 +274,12 @@ class PersistentAdapter:
         self.start()
 
     def close(self) -> None:
-        """Send stop, give the adapter a moment to exit cleanly, then make sure it is gone."""
+        """Send stop, give the adapter a moment to exit cleanly, then make sure it is gone. An adapter still busy
+        with a request (the run was interrupted) would read stop only after answering: it is stopped at once."""
         if self._proc is None:
+            return
+        if self._busy:
+            self._stop_process()
             return
         try:
             self._send({"cmd": "stop"}, time.monotonic() + 1.0)
@@ -378,6 +383,7 @@ class PersistentAdapter:
         seq = self._seq
         deadline = time.monotonic() + self.timeout
         try:
+            self._busy = True
             try:
                 if request_text is None:
                     self._send({"cmd": "allocate", "seq": seq, "request": request}, deadline)
@@ -385,9 +391,11 @@ class PersistentAdapter:
                     self._send_raw(f'{{"cmd":"allocate","seq":{seq},"request":{request_text}}}\n'.encode(),
                                    deadline)
             except (TypeError, ValueError) as e:  # the caller's request is not JSON-serialisable
+                self._busy = False
                 return Answer("fault", None, f"the request cannot be written as JSON: {e}", kind="bad_shape",
                               seconds=time.monotonic() - began)
             line = self._read_line(deadline)
+            self._busy = False
             try:
                 message = json.loads(line)
             except (ValueError, RecursionError):
@@ -395,6 +403,7 @@ class PersistentAdapter:
             kind, payload = classify(message, seq, null_seq_ok=request_text is not None)
             return Answer(kind, payload, seconds=time.monotonic() - began)
         except _Fault as f:
+            self._busy = False
             tail = self._stderr.tail(0.5 if f.kind == "crash" else 0.05) if self._stderr else ""
             self._stop_process()
             return Answer("fault", None, f"{f.kind}: {f.detail} (seq {seq})", stderr_tail=tail,

@@ -254,7 +254,7 @@ def test_no_descendant_of_a_fuzzed_adapter_outlives_the_fuzzer(zoo, tmp_path, ca
 
 def test_a_hung_fuzzed_adapter_is_killed_with_all_it_started(zoo, tmp_path, capsys):
     code, out = _main(["conformance", "fuzz", "--oneshot", "--examples", "3", "--seed", "1", "--timeout", "0.5",
-                       "--max-shrink-seconds", "2", "--out", str(tmp_path / "f"), "--"]
+                       "--max-shrink-seconds", "1", "--out", str(tmp_path / "f"), "--"]
                       + zoo("fork,setsid,daemon,hang", "oneshot"), capsys)
     assert code == 1, out.out + out.err
 
