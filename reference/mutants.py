@@ -358,6 +358,58 @@ def _form_without_box7():
     return invariants.weakened("FORM-1099R", weaker)
 
 
+def negative_remaining(A: Arith, req: Request) -> alg.Outcome:
+    out = alg.allocate(A, req)
+    D = total(A, (d.distributed for d in req.disbursements))
+    return dataclasses.replace(out, result=dataclasses.replace(out.result, remaining_balance=D - req.balance))
+
+
+def qualified_roth_ignored(A: Arith, req: Request) -> alg.Outcome:
+    return _run_on(A, req, dataclasses.replace(req, qualified_roth=False))
+
+
+def sixty_day_taxable_left_out(A: Arith, req: Request) -> alg.Outcome:
+    out = alg.allocate(A, req)
+    res = out.result
+    return dataclasses.replace(out, result=dataclasses.replace(
+        res, taxable_income=total(A, (r.taxable for r in res.disbursements))))
+
+
+def leftover_cents_in_order(A: Arith, req: Request) -> alg.Outcome:
+    def in_order(A, T, amounts):
+        D = total(A, amounts)
+        q = [A.floordiv(T * a, D) for a in amounts]
+        k = T - total(A, q)
+        # the leftover cents to the first rows, whatever their remainders
+        return [qi + A.ite(A.lt(i, k), 1, 0) for i, qi in enumerate(q)]
+    with patched(largest_remainder=in_order):
+        return alg.allocate(A, req)
+
+
+def _swapped_ids():
+    """The writer gives the first two disbursements each other's id."""
+    from rollsplit.spec import model
+    real = model.Result.to_wire
+
+    def to_wire(self) -> dict:
+        w = real(self)
+        rows = w["disbursements"]
+        if len(rows) > 1:
+            rows[0]["id"], rows[1]["id"] = rows[1]["id"], rows[0]["id"]
+        return w
+    return _attribute(model.Result, "to_wire", to_wire)
+
+
+def _fixed_regime():
+    """The writer names Notice 2014-54 as the rule applied, whatever rule was applied."""
+    from rollsplit.spec import model
+    real = model.Result.to_wire
+
+    def to_wire(self) -> dict:
+        return {**real(self), "regime": law.NEW}
+    return _attribute(model.Result, "to_wire", to_wire)
+
+
 MUTANTS: dict[str, Mutant] = {m.name: m for m in (
     Mutant("old_rule_per_destination", "Each disbursement carries its own pro rata share of basis even under "
            "Notice 2014-54 (the pre-2015 rule applied to new distributions).", True, old_rule_per_destination),
@@ -445,6 +497,18 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
                         {"id": f"d{i}", "method": "direct", "to": ("traditional_ira", "roth_ira")[i % 2],
                          "amount": 1_000_000} for i in range(5)] + [{"id": "me", "method": "paid",
                                                                       "amount": 1_000_000}]}),
+    Mutant("negative_remaining", "The balance remaining is computed the wrong way round (distribution less "
+           "balance), a negative number.", True, negative_remaining),
+    Mutant("qualified_roth_ignored", "A qualified distribution from a designated Roth account is split as if it "
+           "were not qualified: only the basis is after-tax (§402A(d)(1) missed).", True, qualified_roth_ignored),
+    Mutant("sixty_day_taxable_left_out", "Taxable income leaves out what 60-day rollovers to a Roth IRA convert.",
+           True, sixty_day_taxable_left_out),
+    Mutant("leftover_cents_in_order", "Under the old rule the leftover cents of the pro rata split go to the first "
+           "disbursements instead of the largest remainders.", True, leftover_cents_in_order),
+    Mutant("writer_swaps_row_ids", "The JSON writer gives the first two disbursements each other's id.", True,
+           alg.allocate, patch=_swapped_ids, where="writer"),
+    Mutant("writer_fixed_regime", "The JSON writer always names Notice 2014-54 as the rule applied.", True,
+           alg.allocate, patch=_fixed_regime, where="writer"),
     Mutant("form_1099r_box7_unchecked", "The specification's Form 1099-R rule loses its box 7 conjunct (a "
            "weakened invariant: it no longer pins the distribution code).", True, alg.allocate,
            patch=_form_without_box7, where="specification"),

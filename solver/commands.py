@@ -240,6 +240,9 @@ def _prove(args: argparse.Namespace, shapes, out: Path | None, claim) -> int:
         print(f"NOT PROVED: {len(bad)} obligation(s) (unknown and timeout count as not proved).")
     if survived:
         print(f"SURVIVED: {', '.join(m['mutant'] for m in survived)}.")
+    unbroken = P.unbroken_rules(mutants) if mutants is not None and len(mutants) >= len(_all_mutants()) else []
+    if unbroken:
+        print(f"NO MUTANT BREAKS: {', '.join(unbroken)}.")
     if getattr(args, "record_proved", False):
         whole = not args.shapes or args.shapes == ["all"]
         compiled_bad = [r for r in results if r.kind == "compiled" and not r.ok]
@@ -255,7 +258,12 @@ def _prove(args: argparse.Namespace, shapes, out: Path | None, claim) -> int:
         print(f"SAYS NOTHING: {'; '.join(silent)}.")
     elif silent:
         print(f"Note: on the shapes chosen, these rules say nothing: {'; '.join(silent)}.")
-    return EXIT_FAILED if bad or survived or (silent and whole_bundle) else EXIT_OK
+    return EXIT_FAILED if bad or survived or unbroken or (silent and whole_bundle) else EXIT_OK
+
+
+def _all_mutants():
+    from rollsplit.reference.mutants import MUTANTS
+    return MUTANTS
 
 
 def _tell_kept(out: Path, kept: list[str]) -> None:

@@ -707,7 +707,9 @@ def mutant_shapes() -> list[Shape]:
              Shape(directs=tuple(S._mix(S.live("pretax_aftertax", "direct")[1:], 5, 0)), paid=True),
              Shape(directs=(("traditional_ira", True), ("roth_ira", True)), paid=True),
              Shape(directs=(("in_plan_roth", True),), paid=True),   # in the Roth IRA's class, like 457(b) above
-             Shape(directs=(), paid=True, loan_offset="offset")]
+             Shape(directs=(), paid=True, loan_offset="offset"),
+             # the old rule with rows that all take after-tax money (the small shapes' old-rule plan refuses it)
+             Shape(regime=law.OLD, directs=(("traditional_ira", True), ("roth_ira", True)), paid=True)]
     return sorted(S.small_shapes() + extra, key=lambda s: (s.regime == law.OLD, S.size(s)))
 
 
@@ -757,8 +759,13 @@ def _refute_parser(m) -> tuple[list, int]:
             if got != c.expected:
                 ob = types.SimpleNamespace(name=f"mutant__{m.name}__parse__{O.slug(shape.name())}", invariant="PARSE",
                                            shape=shape.name())
+                broken = ["PARSE"]
+                if "error" not in answer:   # the answer it gave, judged by the rules (a rule about validity breaks)
+                    from rollsplit.spec.invariants import violated
+                    from rollsplit.spec.model import result_from_wire
+                    broken += [inv.id for inv in violated(parse_with(m.name, c.request), result_from_wire(answer))]
                 return [(ob, {"request": c.request, "what": c.what, "answer": answer,
-                              "contract": c.expected or "accepted", "confirmed": True, "broken": ["PARSE"]})], 0
+                              "contract": c.expected or "accepted", "confirmed": True, "broken": broken})], 0
     return [], 0
 
 
@@ -774,7 +781,7 @@ def _mutant_job(args) -> dict:
         found, unknown = _refute_parser(m)
         if found:
             ob, rep = found[0]
-            rec.update(refuted=True, refuted_by=["PARSE"], shape=ob.shape, request=rep["request"],
+            rec.update(refuted=True, refuted_by=rep["broken"], shape=ob.shape, request=rep["request"],
                        how=f"parse check: {rep['what']}: the contract says {rep['contract']}, the mutant answers")
             if out_dir is not None:
                 d = out_dir / "mutants"
@@ -818,6 +825,15 @@ def _mutant_job(args) -> dict:
         rec["how"] = f"survived; {unknown} checks were unknown (timeout), which never counts as refuted"
     rec["seconds"] = round(time.perf_counter() - t0, 3)
     return rec
+
+
+def unbroken_rules(mutants: list[dict]) -> list[str]:
+    """The rules (invariants, and the claims VALIDITY, PARSE, COMPILED-EQUALS-ALGORITHM, DETERMINACY) that no
+    refuted mutant of the run breaks: a rule no seeded mistake can break has not shown it can fail."""
+    from rollsplit.spec.invariants import INVARIANTS
+    broken = {b for m in mutants if m["refuted"] for b in m["refuted_by"]}
+    rules = [inv.id for inv in INVARIANTS] + ["VALIDITY", "PARSE", "COMPILED-EQUALS-ALGORITHM", "DETERMINACY"]
+    return [r for r in rules if r not in broken]
 
 
 def _concrete_mutant(m, out_dir: Path | None) -> dict:

@@ -550,7 +550,23 @@ def _mutant_section(mutants: list[dict]) -> str:
         "z3 finds a request where it breaks an invariant (sat) and that request, replayed on the concrete mutant, "
         "really breaks it. The float mutant does not run on z3 terms; it is refuted by its recorded request, "
         "replayed concretely.", "",
-        tabulate(rows, ["mutant", "mistake", "refuted by", "shape", "counterexample", "how"], tablefmt="github"), ""])
+        tabulate(rows, ["mutant", "mistake", "refuted by", "shape", "counterexample", "how"], tablefmt="github"), "",
+        _rule_matrix(mutants)])
+
+
+def _rule_matrix(mutants: list[dict]) -> str:
+    """Each rule and the mutants whose replayed counterexample breaks it: a rule no mutant breaks has not shown
+    it can fail (`rollsplit prove --mutants` fails then)."""
+    rules = [inv.id for inv in I.INVARIANTS] + ["VALIDITY", "PARSE", "COMPILED-EQUALS-ALGORITHM", "DETERMINACY"]
+    rows = []
+    for rule in rules:
+        by = [m["mutant"] for m in mutants if m["refuted"] and rule in m["refuted_by"]]
+        rows.append([rule, len(by), ", ".join(by) or "**none**"])
+    return "\n".join(["### Rules and the mutants that break them", "",
+                      "Every rule must be broken by at least one seeded mistake, refuted with a replayed "
+                      "counterexample (the invariants broken on the refuting shape are listed; a mutant is tried "
+                      "shape by shape until one refutes it).", "",
+                      tabulate(rows, ["rule", "mutants", "which"], tablefmt="github"), ""])
 
 
 def _growth_section(data: dict) -> str:

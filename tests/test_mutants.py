@@ -36,6 +36,9 @@ def paid(amount):
 FAQ_EXAMPLE_1 = [direct("ira", "traditional_ira", 8_000_000), direct("roth", "roth_ira", 1_000_000), paid(1_000_000)]
 SEED_004 = [direct("ira", "traditional_ira", 6_000_000), paid(2_000_000)]
 
+OLD_RULE_CENTS = {**BASE, "date": "2014-06-30", "regime": "notice_2009_68", "balance": 3, "basis": 1,
+                  "disbursements": [direct("ira", "traditional_ira", 1), paid(2)]}
+
 # mutant -> (request exposing it, an invariant its answer must break)
 CASES = {
     "old_rule_per_destination": (req(SEED_004), "DIRECT-FIRST"),
@@ -79,6 +82,16 @@ CASES = {
     "rejects_full_distribution": ({**req(SEED_004), "balance": 8_000_000}, "VALIDITY"),
     "reverse_beyond_four": (req([direct(f"d{i}", ("traditional_ira", "roth_ira")[i % 2], 1_000_000)
                                  for i in range(5)] + [paid(1_000_000)]), "DEFAULT-ORDER"),
+    "negative_remaining": (req(SEED_004), "NONNEGATIVE"),
+    "qualified_roth_ignored": ({**req([direct("roth", "roth_ira", 6_000_000), paid(2_000_000)]),
+                                "contract": "designated_roth", "qualified_roth": True}, "AFTERTAX-TOTAL"),
+    "sixty_day_taxable_left_out": (req([paid(5_000_000)], rollovers_60_day=[{"id": "r", "to": "roth_ira",
+                                                                              "amount": 1_000_000}]), "TAXABLE-SUM"),
+    # the old rule, 1 and 2 cents out of 3, 1 cent of basis: shares 1/3 and 2/3 of a cent, the leftover cent goes
+    # to the larger remainder (the second row), not to the first
+    "leftover_cents_in_order": (OLD_RULE_CENTS, "OLD-RULE-PRORATA"),
+    "writer_swaps_row_ids": (req(SEED_004), "CONSERVE-ROW"),
+    "writer_fixed_regime": (OLD_RULE_CENTS, "REGIME"),
     # a weakened specification: the calculator is right, the rules no longer pin box 7 (see test_solver_prove)
     "form_1099r_box7_unchecked": (req(SEED_004), None),
 }
