@@ -71,7 +71,8 @@ def _any_day(draw) -> str:
     return _day(draw(_OFFSETS))
 
 
-_DATES = st.one_of(_any_day(), st.sampled_from(TRANSITION_DATES + EFFECTIVE_DAYS))
+# the neutral date heads the list of special days too: a shrink that stays in this branch also ends there
+_DATES = st.one_of(_any_day(), st.sampled_from((NEUTRAL_DATE,) + TRANSITION_DATES + EFFECTIVE_DAYS))
 
 
 def dates() -> st.SearchStrategy[str]:
@@ -81,6 +82,7 @@ def dates() -> st.SearchStrategy[str]:
 
 
 _ONE_IN_FOUR = st.integers(0, 3)
+_REGIME = st.sampled_from(law.REGIMES)
 _RANGES: dict[tuple[int, int], st.SearchStrategy[int]] = {}
 
 
@@ -168,10 +170,15 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
         if not permitted:  # a Roth contract before the Notice: only the old rule is permitted
             date = "2016-01-01"
             permitted = [law.NEW]
-    regime = draw(st.sampled_from(permitted))
+    # one choice whatever the date permits, so that a shrinking date does not shift every later draw
+    regime = draw(_REGIME)
+    regime = regime if regime in permitted else permitted[0]
     plans = [p for p in law.PLANS if not (roth and p == "457b_gov" and date < law.DESIGNATED_ROTH_457B_FROM.first.isoformat())]
     req: dict[str, Any] = {"date": date, "plan": draw(st.sampled_from(plans)), "contract": contract}
-    if regime != law.default_regime(contract, datetime.date.fromisoformat(date)) or draw(st.booleans()):
+    # draws that a date could skip are drawn whatever the date (`explicit` here, and below the election, the
+    # qualified plan loan offset and the RMD), so that the date shrinks to NEUTRAL_DATE without shifting the rest
+    explicit = draw(st.booleans())
+    if regime != law.default_regime(contract, datetime.date.fromisoformat(date)) or explicit:
         req["regime"] = regime
 
     balance = max(draw(cents().filter(lambda b: b > 0)), min_directs + 1)   # a cent or more for every row
@@ -215,7 +222,8 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
             offset = cash["amount"] if draw(st.booleans()) else draw(st.integers(1, cash["amount"]))
             cash["amount"] -= offset
             cash["loan_offset"] = offset
-            if date >= law.QPLO_FROM.first.isoformat() and draw(st.booleans()):   # §402(c)(3)(C) from 2018
+            qualified = draw(st.booleans())
+            if qualified and date >= law.QPLO_FROM.first.isoformat():   # §402(c)(3)(C) from 2018
                 cash["qualified_plan_loan_offset"] = True
     req["disbursements"] = rows
     if hardship:
@@ -223,7 +231,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     paid_amount = amounts[-1] if paid else 0
     rmd = 0
     rmd_possible = law.rmd_required_possible(contract, datetime.date.fromisoformat(date))
-    if paid and rmd_possible and _feature_ok(features, "rmd") and draw(st.booleans()):
+    if paid and _feature_ok(features, "rmd") and draw(st.booleans()) and rmd_possible:
         # with a 60-day rollover to come, leave at least a cent of the payment to roll over
         rmd = draw(st.integers(0, paid_amount - 1 if with_sixty_day else paid_amount))
         req["rmd"] = rmd
@@ -244,7 +252,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     outcome = compute_outcome(parse_request(req))  # valid now, without elections
     elections: list[tuple[str, Any]] = []
     directs = [r for r in rows if r["method"] == "direct"]
-    if regime == law.NEW and directs and draw(st.booleans()):
+    if directs and draw(st.booleans()) and regime == law.NEW:   # the old rule takes no direct election
         if draw(st.booleans()):
             ids = [r["id"] for r in directs]
             elections.append(("direct_pretax_order", draw(st.permutations(ids))[:draw(_ints(0, len(ids)))]))
