@@ -119,9 +119,9 @@ def _field(path: str) -> str:
 
 
 def _say(field: str, values: tuple[str, ...]) -> str:
-    named = [f"{json.dumps(v)}: {MEANINGS[field][v]}" for v in values]
+    named = [f"{json.dumps(v)} for {MEANINGS[field][v]}" for v in values]
     listed = named[0] if len(named) == 1 else "; ".join(named[:-1]) + "; or " + named[-1]
-    return f"Did you mean {listed}?"
+    return f"Perhaps you mean {listed}."   # a statement: every message of the contract ends with a full stop
 
 
 def enum_hint(field: str, value: Any) -> str | None:
