@@ -582,7 +582,8 @@ class JUnitReporter(Reporter):
 
 
 class ProgressLine:
-    """A progress line on stderr, redrawn at most a few times a second (a new line each 10% when not a TTY)."""
+    """A progress line on stderr, redrawn at most a few times a second (a new line each 10% when not a TTY).
+    A stream that can no longer be written (the terminal hung up) ends the progress line, never the run."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr   # looked up now, not at import
@@ -590,12 +591,21 @@ class ProgressLine:
         self.last = 0.0
         self.decile = -1
         self.open_line = False   # a TTY line drawn without its newline
+        self.broken = False
+
+    def _write(self, text: str) -> None:
+        if self.broken:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            self.broken = True
 
     def finish(self) -> None:
         """End a line left open (the run was cut short), so what follows starts on its own line."""
         if self.open_line:
-            self.stream.write("\n")
-            self.stream.flush()
+            self._write("\n")
             self.open_line = False
 
     def __call__(self, n: int, total: int, counts: dict) -> None:
@@ -604,14 +614,12 @@ class ProgressLine:
                 + (f", {counts[NOT_RUN]} not run" if counts.get(NOT_RUN) else ""))
         if self.tty:
             if now - self.last > 0.2 or n == total:
-                self.stream.write("\r\033[K" + text + ("\n" if n == total else ""))
-                self.stream.flush()
+                self._write("\r\033[K" + text + ("\n" if n == total else ""))
                 self.last = now
                 self.open_line = n != total
         elif n * 10 // max(total, 1) != self.decile:
             self.decile = n * 10 // max(total, 1)
-            self.stream.write(text + "\n")
-            self.stream.flush()
+            self._write(text + "\n")
 
 
 def render(summary: Summary, verbose_limit: int = 50) -> str:

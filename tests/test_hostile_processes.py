@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -281,3 +282,40 @@ def test_a_signal_to_the_fuzzer_ends_every_adapter_process(zoo, tmp_path, signum
     assert proc.returncode == 128 + signum, out + err
     assert "Traceback" not in out + err
     assert f"stopped by {signal.Signals(signum).name}" in err and "seed 1" in err, err
+
+
+def test_a_terminal_that_hangs_up_ends_the_run_cleanly(zoo, tmp_path):
+    """The real SIGHUP: the runner's terminal goes away. Writing to it fails from then on (EIO); the runner still
+    ends every adapter process, writes its report and exits 129, without a traceback."""
+    import fcntl
+    import pty
+    import termios
+    ready = tmp_path / "ready"
+    master, slave = pty.openpty()
+
+    def controlling_terminal():   # in the runner, before exec: the pty is its controlling terminal
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    try:
+        proc = subprocess.Popen([PY, "-m", "rollsplit", "conformance", "run", "--timeout", "120", "--only", "examples",
+                                 "--junit", str(tmp_path / "r.xml"), "--"] + zoo("fork,setsid,daemon,stall2"),
+                                stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+                                preexec_fn=controlling_terminal, env={**os.environ, "ZOO_READY": str(ready)})
+    finally:
+        os.close(slave)
+    try:
+        end = time.monotonic() + 60
+        while not ready.exists() and proc.poll() is None and time.monotonic() < end:
+            time.sleep(0.05)
+        assert ready.exists()
+        os.close(master)   # the terminal hangs up: SIGHUP to the runner, EIO on every write
+        master = None
+        proc.wait(timeout=60)
+    finally:
+        if master is not None:
+            os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGHUP
+    suite_el = ET.parse(tmp_path / "r.xml").getroot().find("testsuite")
+    assert suite_el.get("tests") == "1" and suite_el.find("properties/property[@name='interrupted']") is not None

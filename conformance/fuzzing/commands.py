@@ -73,7 +73,10 @@ def _features(text: str) -> list[str]:
 
 
 def _say(*parts: Any) -> None:
-    print(*parts, file=sys.stderr, flush=True)
+    try:
+        print(*parts, file=sys.stderr, flush=True)
+    except (OSError, ValueError):   # the terminal is gone (SIGHUP): no reason for a traceback
+        pass
 
 
 def _command(args: argparse.Namespace) -> list[str] | None:
@@ -165,7 +168,10 @@ def _fuzz(args: argparse.Namespace, command: list[str], seed: int) -> int:
                           features=features, near_valid=not args.no_errors,
                           max_shrink_seconds=args.max_shrink_seconds, progress=progress)
         finally:
-            line.close()
+            try:
+                line.close()
+            except (OSError, ValueError):   # the terminal is gone (SIGHUP): no reason for a traceback
+                pass
     finally:
         adapter.close()
     for note in report.notes:
