@@ -62,7 +62,8 @@ def _forked() -> None:   # a forked copy of the runner owns none of the adapters
     _subreaper_users = 0
 
 
-os.register_at_fork(after_in_child=_forked)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 if LINUX:
     try:
@@ -325,7 +326,7 @@ def _kill(pid: int, start: int) -> None:
 
 
 def _killpg(pgid: int) -> None:
-    if pgid <= 1 or pgid == os.getpgrp():
+    if not hasattr(os, "killpg") or pgid <= 1 or pgid == os.getpgrp():
         return
     try:
         os.killpg(pgid, signal.SIGKILL)
@@ -387,7 +388,8 @@ def _sweep(leaders: list[subprocess.Popen], owns) -> None:
 
 def end(proc: subprocess.Popen) -> None:
     """Stop an adapter for good: kill its process group and every process it started (however it left the
-    group), reap the leader, close its pipes. Safe to call twice; never raises."""
+    group), reap the leader, close its pipes. Safe to call twice. Raises nothing of its own; a signal of
+    `stop_on_signals` that arrived meanwhile is raised once this is done."""
     with _uninterrupted(), _lock:
         token = _live.get(proc.pid, (None, None))[1]
 
@@ -396,6 +398,11 @@ def end(proc: subprocess.Popen) -> None:
         try:
             if proc.returncode is None:
                 _killpg(proc.pid)          # the leader is not reaped yet: its group id is still its own
+                if not hasattr(os, "killpg"):
+                    try:
+                        proc.kill()
+                    except OSError:
+                        pass
             if LINUX:
                 _sweep([proc], owns)
             try:
