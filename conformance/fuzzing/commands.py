@@ -93,12 +93,12 @@ def _visible(text: Any) -> str:
 
 def rerun_line(args: argparse.Namespace, seed: int, command: list[str]) -> str:
     """The command line that reproduces this run: every option that decides what is drawn, what is judged and
-    how long an answer may take (those left at their default are not repeated)."""
+    how long an answer may take (--timeout always: a default may change; --max-shrink-seconds when given)."""
     return (f"rollsplit conformance fuzz --seed {seed} --examples {args.examples}"
             + (f" --max-seconds {args.max_seconds:g}" if args.max_seconds else "")
             + (f" --max-shrink-seconds {args.max_shrink_seconds:g}" if args.max_shrink_seconds != 120.0 else "")
             + (f" --features {','.join(args.features)}" if args.features else "")
-            + (f" --timeout {args.timeout:g}" if args.timeout != 10.0 else "")
+            + f" --timeout {args.timeout:g}"
             + (" --oneshot" if args.oneshot else "") + (" --no-errors" if args.no_errors else "")
             + " -- " + shlex.join(command))
 
