@@ -84,7 +84,7 @@ def test_every_destination_is_in_exactly_one_class():
 
 def test_default_bundle_reaches_the_issue_bound_with_every_live_class_in_every_position():
     shapes = S.default_shapes()
-    assert max(len(s.directs) for s in shapes) == 4 and max(len(s.sixty) for s in shapes) == 3
+    assert max(len(s.directs) for s in shapes) == max(S.BEYOND) and max(len(s.sixty) for s in shapes) == 3
     assert any(len(s.directs) == 4 and s.paid and len(s.sixty) == 3 for s in shapes)
     pta = "pretax_aftertax"
     for rep in S.live(pta, "direct"):
@@ -100,3 +100,22 @@ def test_select_rejects_unknown_names_with_a_sentence():
     assert "unknown shape" in e.value.args[0]
     one = S.small_shapes()[0]
     assert S.select([one.name()]) == [one]
+
+
+def test_default_bundle_holds_every_mix_up_to_three_and_the_payment_in_every_place():
+    """Every sequence of live classes for 1-3 direct rollovers (with a payment), every sequence for 1-2 60-day
+    rollovers, the payment first and in the middle, and 5 and 6 direct rollovers with every class."""
+    from itertools import product
+    shapes = S.default_shapes()
+    pta = "pretax_aftertax"
+    dr = S.live(pta, "direct")
+    for n in (1, 2, 3):
+        for seq in product(dr, repeat=n):
+            assert any(s.contract == pta and s.regime == law.NEW and s.directs == seq and s.paid for s in shapes), seq
+    for n in (1, 2):
+        for seq in product([to for to, _ in S.live(pta, "sixty_day")], repeat=n):
+            assert any(s.contract == pta and s.sixty == seq and not s.directs for s in shapes), seq
+    assert any(s.paid_at == 0 and s.directs for s in shapes)
+    assert any(s.paid_at and 0 < s.paid_at < len(s.directs) for s in shapes)
+    for n in S.BEYOND:
+        assert {c for s in shapes if len(s.directs) == n for c in s.directs} == set(dr)
