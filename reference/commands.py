@@ -22,6 +22,9 @@ def register(subparsers) -> None:
                     "(a one-shot adapter). Exit status 0 on a result, 2 on a rejected request.")
     p.add_argument("file", nargs="?", metavar="FILE", help="request JSON file (default: standard input)")
     p.add_argument("--json", action="store_true", help="print exactly one Result JSON or Error JSON line")
+    p.add_argument("--explain", action="store_true",
+                   help="with --json: add the explanation's steps under \"explanation\" (rule, citation, formulas, "
+                        "amounts in cents and dollars); the Result is otherwise the contract's")
     p.set_defaults(func=allocate_command)
 
     p = subparsers.add_parser(
@@ -89,8 +92,15 @@ def allocate_command(args: argparse.Namespace) -> int:
         else:
             _write_text(error_report(e))
         return EXIT_REJECTED
-    if args.json:
-        print(json.dumps(outcome.result.to_wire(), separators=(",", ":")), flush=True)
+    if args.json and args.explain:
+        from rollsplit.reference.explain import explained_result
+        print(json.dumps(explained_result(req, outcome), separators=(",", ":")), flush=True)
+    elif args.json:
+        # the answer as `serve` and `rollsplit.allocate` give it: proved compiled code where a proof covers the
+        # request's shape (reference.compiled), the generic path otherwise
+        from rollsplit.reference.compiled import allocate_wire
+        wire = allocate_wire(req)
+        print(json.dumps(wire if wire is not None else outcome.result.to_wire(), separators=(",", ":")), flush=True)
     else:
         _write_text(report(req, outcome))
     return EXIT_OK

@@ -297,3 +297,20 @@ def test_subprocess_serve_answers_each_line_before_the_next_arrives():
     finally:
         if p.poll() is None:
             p.kill()
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_allocate_json_explain_adds_the_steps_and_nothing_else(path, capsys):
+    """--json --explain: the contract's Result plus "explanation", each step naming the rule it applies (an
+    invariant id) with its citation and integer cents; without --explain, no explanation key."""
+    from rollsplit.spec.invariants import BY_ID
+    want = calculate(json.loads(path.read_text()))
+    if "error" in want:
+        return
+    assert main(["allocate", "--json", "--explain", str(path)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    steps = got.pop("explanation")
+    assert got == want
+    assert steps and all(s["rule"] in BY_ID and s["citation"] for s in steps)
+    assert main(["allocate", "--json", str(path)]) == 0
+    assert "explanation" not in json.loads(capsys.readouterr().out)
