@@ -189,8 +189,9 @@ def _honest_section(obs: list[dict], shapes: list[str]) -> str:
         "- the int backend (`spec/arith.py` on Python ints) and the tracing backend of `reference/compiled.py`, "
         "against the z3 backend: by replay and tests, not by proof.",
         "",
-        "**Not proved for any number of rows:** there is no induction over the number of rows yet; each claim is "
-        "proved per shape, up to the counts above (see *Growth*).",
+        "**Induction over the number of rows: the fill only.** The lemmas FILL-BASE and FILL-STEP prove the fill for "
+        "any number of rows; every other claim is proved per shape, up to the counts above (see *Growth*), and no "
+        "induction carries it further.",
         "",
         "Provenance is checked, not proved: `rollsplit recheck` compares `sources_sha256` in results.json and the "
         "z3 version with the installed code and fails a stale bundle (unless `--allow-stale`).",
