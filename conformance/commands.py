@@ -53,6 +53,8 @@ def register(subparsers) -> None:
     r.add_argument("--show", type=count, default=50, metavar="N", help="show at most N failures in full (default 50)")
     r.add_argument("adapter", nargs=argparse.REMAINDER, metavar="-- COMMAND ARGS",
                    help="the adapter command and its arguments, after --")
+    from rollsplit.conformance import vendor_commands
+    vendor_commands.add_run_options(r)
     r.set_defaults(func=run_command)
 
     e = sub.add_parser(
@@ -87,6 +89,8 @@ def register(subparsers) -> None:
                     "protocol round trip, and the runner against a trivial echo adapter; print a table.")
     b.add_argument("--repeat", type=count, default=3, metavar="N", help="passes over the suite per cell (default 3)")
     b.set_defaults(func=bench_command)
+
+    vendor_commands.register(sub)
 
     try:
         fuzzing = importlib.import_module("rollsplit.conformance.fuzzing.commands")
@@ -165,7 +169,14 @@ def _load_vectors(directory: Path | None, prog: str):
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from rollsplit.conformance import processes, runner
+    """One implementation, or several one after the other (-i), with the HTML report, badge and known-failure
+    file (`conformance.vendor_commands`)."""
+    from rollsplit.conformance import vendor_commands
+    return vendor_commands.run(args, _run_one)
+
+
+def _run_one(args: argparse.Namespace) -> int:
+    from rollsplit.conformance import processes, runner, vendor_commands
     from rollsplit.conformance.adapter import FEATURES, open_adapter
     prog = "rollsplit conformance run"
     command = args.adapter[1:] if args.adapter[:1] == ["--"] else args.adapter
@@ -197,8 +208,10 @@ def run_command(args: argparse.Namespace) -> int:
     if stale:
         print(f"{prog}: note: the expected-failures file names ids not in the suite: {', '.join(stale[:10])}",
               file=sys.stderr)
+    meta, scope = vendor_commands.run_context(prog, args, command, features, vectors, expected_failures)
     options = runner.Options(only=_tags(args.only) or None, skip=_tags(args.skip), features=features,
-                             expected_failures=expected_failures, max_hangs=args.max_hangs, deadline=args.deadline)
+                             expected_failures=expected_failures, max_hangs=args.max_hangs, deadline=args.deadline,
+                             scope=scope, metadata=meta)
     reporters = []
     try:
         if args.report_json:
@@ -210,6 +223,7 @@ def run_command(args: argparse.Namespace) -> int:
             r.close()
         print(f"{prog}: {runner.visible(e)}.", file=sys.stderr)
         return EXIT_USAGE
+    reporters += getattr(args, "collectors", None) or []   # what --html, --badge, --write-expectations need
     adapter = open_adapter(command, oneshot=args.oneshot, timeout=args.timeout, features=features)
     progress = runner.ProgressLine()
     try:

@@ -27,7 +27,12 @@ class FieldDiff:
     got: Any
 
     def __str__(self) -> str:
-        return f"{self.path}: expected {_show(self.expected)}, got {_show(self.got)}"
+        return self.show()
+
+    def show(self, dollars: bool = False) -> str:
+        """`path: expected X, got Y`; with `dollars`, each integer (every number of the contract is cents) has its
+        dollars beside it: `expected 6000000 ($60,000.00)`."""
+        return f"{self.path}: expected {_show(self.expected, dollars)}, got {_show(self.got, dollars)}"
 
 
 @dataclass
@@ -39,8 +44,9 @@ class Verdict:
     expected_error: str | None = None
     got_error: str | None = None
 
-    def explain(self) -> str:
-        """Several lines a person can read: what differs, which rules are broken and where they come from."""
+    def explain(self, dollars: bool = False) -> str:
+        """Several lines a person can read: what differs, which rules are broken and where they come from; with
+        `dollars`, amounts show their dollars beside their cents."""
         lines = []
         if self.expected_error and self.got_error != self.expected_error:
             lines.append(f"expected error {self.expected_error!r}, got "
@@ -48,13 +54,16 @@ class Verdict:
         elif self.got_error and not self.expected_error:
             lines.append(f"expected a result, got error {self.got_error!r}")
         lines += [f"shape: {p}" for p in self.shape_problems]
-        lines += [f"  {d}" for d in self.diffs]
+        lines += [f"  {d.show(dollars)}" for d in self.diffs]
         lines += [f"breaks {inv.id}: {inv.statement} [{inv.citation()}]" for inv in self.broken]
         return "\n".join(lines) if lines else "ok"
 
 
-def _show(v: Any) -> str:
+def _show(v: Any, dollars: bool = False) -> str:
     import json
+    if dollars and isinstance(v, int) and not isinstance(v, bool):
+        from rollsplit.conformance.describe import cents_and_dollars
+        return cents_and_dollars(v)
     try:
         s = json.dumps(v)
     except (TypeError, ValueError):

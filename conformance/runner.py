@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 from xml.sax.saxutils import escape, quoteattr
 
+from rollsplit.conformance import describe, metadata
 from rollsplit.conformance.adapter import FEATURES, Answer
 from rollsplit.conformance.processes import signal_name, signal_of
 from rollsplit.conformance.oracle import Verdict, diff, judge
@@ -99,6 +100,8 @@ class Options:
     expected_failures: set[str] = field(default_factory=set)
     max_hangs: int = MAX_HANGS                  # stop after this many vectors in a row hung (0: never)
     deadline: float | None = None               # seconds for the whole run (None: no limit)
+    scope: str | None = None                    # what the run is when not the whole bundled suite (no level then)
+    metadata: dict = field(default_factory=dict)   # the run's metadata for the reports (`conformance.metadata`)
 
 
 @dataclass
@@ -138,8 +141,10 @@ class Outcome:
             out["expected_failure"] = True
         if self.reason:
             out["reason"] = self.reason
+        out.update(describe.outcome_extra(self))
         if self.verdict is not None and not self.verdict.ok:
-            out["diffs"] = [{"path": d.path, "expected": d.expected, "got": d.got} for d in self.verdict.diffs]
+            out["diffs"] = [describe.dollars_of_diff({"path": d.path, "expected": d.expected, "got": d.got})
+                            for d in self.verdict.diffs]
             out["broken_invariants"] = [{"id": i.id, "statement": i.statement, "citation": i.citation()}
                                         for i in self.verdict.broken]
             out["shape_problems"] = self.verdict.shape_problems
@@ -160,6 +165,8 @@ class Summary:
     interrupted: bool = False    # Ctrl-C, SIGTERM, SIGHUP: the outcomes are those of the vectors that ran
     signal: int | None = None    # the signal that interrupted the run
     stopped: str = ""            # why the run stopped early (hangs, deadline): the rest are not run
+    scope: str | None = None     # what the run is when it is not the whole bundled suite: no level is claimed
+    metadata: dict = field(default_factory=dict)   # the run's metadata (`conformance.metadata`)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -186,6 +193,15 @@ class Summary:
             return "extended"
         return "core"
 
+    def claimed_level(self) -> str | None:
+        """The level, for a run of the whole bundled suite; None for any other run (`scope` says what it is)."""
+        return None if self.scope else self.level()
+
+    def level_text(self) -> str:
+        if self.scope:
+            return f"no conformance level (this run is {self.scope}; a level is given only for the whole bundled suite)"
+        return f"conformance level: {self.level()}"
+
     def line(self) -> str:
         not_run = self.count(NOT_RUN)
         return (f"{self.count(PASSED)} passed, {self.count(FAILED)} failed, {self.count(ERRORED)} errored, "
@@ -193,11 +209,17 @@ class Summary:
 
     def to_json(self) -> dict:
         extra = {"stopped": self.stopped} if self.stopped else {}
-        return {"summary": {s: self.count(s) for s in STATUSES}, **extra,
-                "unexpected_passes": [o.vector.id for o in self.outcomes if o.unexpected_pass],
-                "expected_failures": [o.vector.id for o in self.outcomes
-                                      if o.expected_failure and o.status != PASSED],
-                "conformance_level": self.level(), "ok": self.ok}
+        if self.scope:
+            extra["scope"] = self.scope
+        level = self.claimed_level()
+        out = {"summary": {s: self.count(s) for s in STATUSES}, **extra,
+               "unexpected_passes": [o.vector.id for o in self.outcomes if o.unexpected_pass],
+               "expected_failures": [o.vector.id for o in self.outcomes
+                                     if o.expected_failure and o.status != PASSED],
+               "conformance_level": level, "ok": self.ok}
+        if self.metadata:
+            out["metadata"] = metadata.with_level(self.metadata, level)
+        return out
 
 
 def read_expected_failures(path: Path) -> set[str]:
@@ -251,7 +273,7 @@ def judge_vector(v: Vector, answer: Answer, forms: bool) -> tuple[str, Verdict |
         alt = judge(v.request, got, alternative, forms=forms)
         if alt.ok:
             return PASSED, alt, "an acceptable alternative"
-    return FAILED, verdict, verdict.explain()
+    return FAILED, verdict, describe.failure_reason(v, verdict)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -281,10 +303,14 @@ def run(adapter, vectors: list[Vector], options: Options, reporters: list["Repor
     forms = "form_1099r" in features
     outcomes: list[Outcome] = []
     chosen = [(v, why) for v, why in select(vectors, options) if why != DESELECTED]
-    summary = Summary(outcomes, handshake, features, deselected=len(vectors) - len(chosen), total=len(chosen))
+    summary = Summary(outcomes, handshake, features, deselected=len(vectors) - len(chosen), total=len(chosen),
+                      scope=options.scope if options.scope is not None else _scope(len(chosen), len(vectors)),
+                      metadata=options.metadata)
+    metadata.with_handshake(summary.metadata, handshake, features)
     begun: list[Reporter] = []
     try:
         for r in reporters:
+            r.metadata = summary.metadata
             r.begin(handshake, features, len(chosen))
             begun.append(r)
         _run_vectors(adapter, chosen, options, features, forms, outcomes, reporters, progress, summary)
@@ -312,6 +338,10 @@ def run(adapter, vectors: list[Vector], options: Options, reporters: list["Repor
         failure.summary = summary
         raise failure
     return summary
+
+
+def _scope(selected: int, total: int) -> str | None:
+    return None if selected == total else f"{selected} of the {total} vectors, selected by --only"
 
 
 def _run_vectors(adapter, chosen, options, features, forms, outcomes, reporters, progress, summary) -> None:
@@ -447,6 +477,8 @@ class ReportFile:
 
 
 class Reporter:
+    metadata: dict = {}   # the run's metadata, set by `run` before `begin` (read only)
+
     def begin(self, handshake: dict, features: list[str], total: int) -> None: ...
     def vector(self, outcome: Outcome) -> None: ...
     def end(self, summary: Summary) -> None: ...
@@ -473,7 +505,7 @@ class JsonLinesReporter(Reporter):
 
     def begin(self, handshake, features, total):
         self._write({"suite_version": SUITE_VERSION, "implementation": handshake.get("implementation"),
-                     "features": features, "vectors": total})
+                     "features": features, "vectors": total, **({"metadata": self.metadata} if self.metadata else {})})
 
     def vector(self, outcome):
         self._write(outcome.to_json())
@@ -483,7 +515,8 @@ class JsonLinesReporter(Reporter):
         self.out.commit()
 
     def start_failed(self, message):
-        self._write({"suite_version": SUITE_VERSION, "implementation": None, "features": [], "vectors": 0})
+        self._write({"suite_version": SUITE_VERSION, "implementation": None, "features": [], "vectors": 0,
+                     **({"metadata": self.metadata} if self.metadata else {})})
         self._write({"summary": {s: 0 for s in STATUSES}, "start_error": message, "conformance_level": "none",
                      "ok": False})
         self.out.commit()
@@ -550,7 +583,8 @@ class JUnitReporter(Reporter):
                       (o.expected_failure and o.status != PASSED))
         head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n<testsuite name={_xml_attr(self.name)} '
                 f'tests="{len(summary.outcomes)}" failures="{failures}" errors="{errors}" skipped="{skipped}">\n')
-        props = []
+        props = [f'<property name={_xml_attr(k)} value={_xml_attr(v)}/>'
+                 for k, v in metadata.flat(metadata.with_level(summary.metadata, summary.claimed_level()))]
         if summary.interrupted:
             ran = f"{summary.interruption()} after {len(summary.outcomes)} of {summary.total} vectors"
             props.append(f'<property name="interrupted" value={_xml_attr(ran)}/>')
@@ -567,9 +601,11 @@ class JUnitReporter(Reporter):
     def start_failed(self, message):
         case = (f'<testcase classname="adapter" name="start" time="0">'
                 f'<error message="the adapter did not start">{_xml_text(message)}</error></testcase>\n')
+        props = "".join(f'<property name={_xml_attr(k)} value={_xml_attr(v)}/>' for k, v in metadata.flat(self.metadata))
         self.out.commit(f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n<testsuite name='
                         f'{_xml_attr(f"rollsplit-conformance {SUITE_VERSION}")} tests="1" failures="0" errors="1" '
-                        f'skipped="0">\n{case}</testsuite>\n</testsuites>\n')
+                        f'skipped="0">\n' + (f"<properties>{props}</properties>\n" if props else "")
+                        + f'{case}</testsuite>\n</testsuites>\n')
 
     def abort(self, summary):
         try:
@@ -636,7 +672,8 @@ def render(summary: Summary, verbose_limit: int = 50) -> str:
             lines.append(f"UNEXPECTED PASS {visible(v.id, False)}: listed in the expected-failures file but passes; "
                          "remove it.")
             continue
-        lines.append(f"{o.status.upper()} {visible(v.id, False)}{mark}: {visible(v.description, False)}")
+        lines.append(f"{o.status.upper()} {visible(v.id, False)}{mark}: {visible(describe.plain_description(v), False)}")
+        lines.append(f"    {visible(describe.request_line(v), False)}")
         # split at newlines only (splitlines would also split at, and so hide, CR, FF, U+2028...)
         for text in o.reason.split("\n"):
             lines.append(f"    {text}")
@@ -665,8 +702,9 @@ def render(summary: Summary, verbose_limit: int = 50) -> str:
     lines.append("")
     name, version, language = (visible(impl.get(k, d), newlines=False)
                                for k, d in (("name", "?"), ("version", ""), ("language", "?")))
+    lines += [visible(line, False) for line in metadata.text_lines(summary.metadata)]
     lines.append(f"implementation: {name} {version} ({language}); "
-                 f"features: {visible(', '.join(summary.features), False)}; conformance level: {summary.level()}")
+                 f"features: {visible(', '.join(summary.features), False)}; {visible(summary.level_text(), False)}")
     if summary.deselected:
         lines.append(f"{summary.deselected} vectors not selected by --only")
     xfail = sum(1 for o in summary.outcomes if o.expected_failure and o.status != PASSED)

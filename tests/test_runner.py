@@ -69,7 +69,8 @@ def test_failure_report_has_diff_and_broken_invariants_with_citations():
     summary = _run(MUTANT + ["aftertax_first"], only={"examples"})
     text = runner.render(summary)
     assert "FAILED examples-0002" in text
-    assert "disbursements[0].pretax: expected 6000000, got" in text
+    assert "disbursements[0].pretax: expected 6000000 ($60,000.00), got 4400000 ($44,000.00)" in text
+    assert '    request: {"date":"2025-06-30","plan":"401a","contract":"pretax_aftertax","balance":10000000,' in text
     assert "breaks DIRECT-FIRST" in text and "Notice 2014-54 §III ¶2" in text
     assert text.splitlines()[-1].endswith("0 errored, 0 skipped")
 
