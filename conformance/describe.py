@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Iterator
 
 from rollsplit.spec import law
 
@@ -303,18 +303,58 @@ def citation_line(c: dict) -> str:
 
 
 # ---- what a vector pins down ----------------------------------------------------------------------------------
-def rules_applying(vector) -> list[tuple[str, str, str]]:
-    """(id, statement, citation) of every rule of the law that judges the answer to this vector's request."""
+def _cents_fields(obj: Any, keys: tuple = ()) -> Iterator[tuple]:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if is_cents(v):
+                yield keys + (k,)
+            else:
+                yield from _cents_fields(v, keys + (k,))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _cents_fields(v, keys + (i,))
+
+
+def _path_text(keys: tuple) -> str:
+    out = ""
+    for k in keys:
+        out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else k)
+    return out
+
+
+def pinned_rules(vector) -> list[tuple[str, str, str, list[str]]]:
+    """What the vector pins down: each rule of the law (id, statement, citation) that an answer a cent off in one of
+    its fields would break, with those fields. Empty for a vector that expects an error."""
     if not isinstance(vector.request, dict) or "result" not in vector.expected:
         return []
+    import copy
+    from rollsplit.conformance.oracle import broken_invariants, parse_answer
     from rollsplit.spec.errors import RequestError
-    from rollsplit.spec.invariants import INVARIANTS
     from rollsplit.spec.parse import parse_request
     try:
         req = parse_request(vector.request)
     except RequestError:
         return []
-    return [(inv.id, inv.statement, inv.citation()) for inv in INVARIANTS if inv.applies(req)]
+    expected = vector.expected["result"]
+    found: dict[str, tuple[Any, list[str]]] = {}
+    for keys in _cents_fields(expected):
+        for delta in (1, -1):
+            answer = copy.deepcopy(expected)
+            holder = answer
+            for k in keys[:-1]:
+                holder = holder[k]
+            if holder[keys[-1]] + delta < 0:
+                continue
+            holder[keys[-1]] += delta
+            res, problems = parse_answer(req, answer)
+            if res is None:
+                continue
+            for inv in broken_invariants(req, res):
+                fields = found.setdefault(inv.id, (inv, []))[1]
+                text = _path_text(keys)
+                if text not in fields:
+                    fields.append(text)
+    return [(inv.id, inv.statement, inv.citation(), fields) for inv, fields in found.values()]
 
 
 # ---- a failure, as the reports show it ----------------------------------------------------------------------

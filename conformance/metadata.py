@@ -127,8 +127,9 @@ def text_lines(meta: dict) -> list[str]:
              f"report format {r.get('report_format')}, Python {r.get('python')}); contract "
              f"{meta.get('contract_version')}"]
     digest = s.get("manifest_sha256") or "none (no manifest)"
-    lines.append(f"suite: {s.get('name')} {s.get('version')}, {s.get('vectors')} vectors, manifest SHA-256 {digest}"
-                 + ("" if s.get("bundled") else f" (from {s.get('directory')}, not the bundled suite)"))
+    if s:
+        lines.append(f"suite: {s.get('name')} {s.get('version')}, {s.get('vectors')} vectors, manifest SHA-256 {digest}"
+                     + ("" if s.get("bundled") else f" (from {s.get('directory')}, not the bundled suite)"))
     records = meta.get("records")
     if isinstance(records, dict):
         lines.append(f"records: {records.get('file')}, {records.get('count')} records, SHA-256 "

@@ -35,7 +35,7 @@ def _topic(request: Any, expected: dict, features: list[str]) -> str:
     if "error" in expected:
         return "rejected requests"
     extra = [f for f in features if f != "core"]
-    return "+".join(extra) if extra else "core"
+    return extra[0] if extra else "core"   # the first feature beyond core, in the contract's order
 
 
 def judge_line(item: tuple[int, str], declared: tuple[str, ...]) -> dict:
@@ -145,13 +145,26 @@ def judged(lines: Iterable[tuple[int, str]], declared: tuple[str, ...], jobs: in
             yield work(item)
         return
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    pool = ctx.Pool(jobs)
+    pool = ctx.Pool(jobs, initializer=_worker_signals)
     try:
         yield from pool.imap(work, lines, chunksize=CHUNK)
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
         pool.close()
     finally:
-        pool.terminate()
         pool.join()
+
+
+def _worker_signals() -> None:
+    """A worker leaves signals to the parent: Ctrl-C (sent to the whole foreground group) is ignored, and the
+    SIGTERM with which the parent's pool ends it ends it quietly."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 class Bar:
@@ -202,18 +215,19 @@ def count_records(path: Path) -> int:
 
 
 def check(path: Path, declared: list[str], reporters: list, name: str, metadata: dict, jobs: int | None = None,
-          progress: Bar | None = None) -> Summary:
+          progress: Bar | None = None, version: str = "") -> Summary:
     """Judge every record of `path` and feed the reporters as `runner.run` does. Ctrl-C raises
     `runner.Interrupted` holding what was judged, after every report was ended with it."""
     from rollsplit.conformance import metadata as meta_module
     from rollsplit.conformance.runner import Interrupted
     jobs = jobs or os.cpu_count() or 1
     total = count_records(path)
-    handshake = {"protocol": None, "implementation": {"name": name, "version": "", "language": "records"},
+    handshake = {"protocol": None, "implementation": {"name": name, "version": version or "(version not given)",
+                                                      "language": "records of your own system"},
                  "features": list(declared)}
     summary = Summary([], handshake, list(declared), total=total,
                       scope=f"{total:,} record{'s' if total != 1 else ''} of your own system from {path.name}, "
-                            "judged offline by the oracle (records are not the suite's vectors)",
+                            "judged offline by the oracle, not the suite's vectors",
                       metadata=metadata)
     meta_module.with_handshake(metadata, handshake, list(declared))
     counts = {s: 0 for s in (PASSED, FAILED, ERRORED, SKIPPED)}

@@ -288,6 +288,8 @@ def register(sub) -> None:
                    help="comma-separated features your system implements (default: all); records needing others "
                         "are skipped, and form_1099r is compared only when declared")
     k.add_argument("--name", metavar="NAME", help="the implementation's name in the reports (default: the file's name)")
+    k.add_argument("--version", dest="impl_version", default="", metavar="V",
+                   help="the version of your system that wrote the records, for the reports")
     k.add_argument("--jobs", type=jobs_type, metavar="N", help="worker processes (default: every core)")
     k.add_argument("--report-json", type=Path, metavar="F", help="write a JSON-lines report, one line per record")
     k.add_argument("--junit", type=Path, metavar="F", help="write a JUnit XML report")
@@ -391,10 +393,12 @@ def show_text(v, directory: Path | None = None) -> str:
         note = notes.get(flag) or {}
         if note:
             lines.append(f"  {flag}: {note.get('description', '')} It catches: {note.get('bug', '')}")
-    rules = describe.rules_applying(v)
+    rules = describe.pinned_rules(v)
     if rules:
-        lines.append(f"  the {len(rules)} rules of the law that judge an answer to it:")
-        lines += [f"    {rid}: {statement} [{cite}]" for rid, statement, cite in rules]
+        lines.append("  the rules of the law an answer breaks when one of its amounts is a cent off (and where):")
+        for rid, statement, cite, fields in rules:
+            shown = ", ".join(fields[:6]) + (f" and {len(fields) - 6} more" if len(fields) > 6 else "")
+            lines.append(f"    {rid}: {statement} [{cite}] ({shown})")
     if v.features != ("core",):
         lines.append(f"  a calculator that does not declare {', '.join(f for f in v.features if f != 'core')} skips it")
     lines += ["", f"run it: rollsplit conformance run --only {v.id} -- YOUR-ADAPTER"]
@@ -498,7 +502,8 @@ def check_command(args: argparse.Namespace) -> int:
     bar = records.Bar(total)
     try:
         with processes.stop_on_signals():
-            summary = records.check(path, declared, reporters, name, meta, jobs=args.jobs, progress=bar)
+            summary = records.check(path, declared, reporters, name, meta, jobs=args.jobs, progress=bar,
+                                    version=args.impl_version)
     except runner.Interrupted as e:
         bar.finish()
         _say(runner.render(e.summary, verbose_limit=args.show), sys.stdout)
