@@ -12,7 +12,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from rollsplit.args import count, seconds
+from rollsplit.args import count, default_jobs, jobs, seconds
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130   # Ctrl-C, as the shell reports SIGINT
@@ -51,6 +51,9 @@ def register(subparsers) -> None:
     r.add_argument("--junit", type=Path, metavar="F", help="write a JUnit XML report")
     r.add_argument("--vectors", type=Path, metavar="DIR", help="vector directory (default: the bundled suite)")
     r.add_argument("--show", type=count, default=50, metavar="N", help="show at most N failures in full (default 50)")
+    r.add_argument("--jobs", type=jobs, default=default_jobs(), metavar="N",
+                   help="run N adapter processes at once (default: the number of cores, here "
+                        f"{default_jobs()}); the reports list the vectors in their order whatever N")
     r.add_argument("adapter", nargs=argparse.REMAINDER, metavar="-- COMMAND ARGS",
                    help="the adapter command and its arguments, after --")
     from rollsplit.conformance import vendor_commands
@@ -225,6 +228,10 @@ def _run_one(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     reporters += getattr(args, "collectors", None) or []   # what --html, --badge, --write-expectations need
     adapter = open_adapter(command, oneshot=args.oneshot, timeout=args.timeout, features=features)
+    if args.jobs > 1:   # N adapter processes; the reports are in the order of the vectors all the same
+        from rollsplit.conformance.parallel import AdapterPool
+        adapter = AdapterPool([adapter] + [open_adapter(command, oneshot=args.oneshot, timeout=args.timeout,
+                                                        features=features) for _ in range(args.jobs - 1)])
     progress = runner.ProgressLine()
     try:
         with processes.stop_on_signals():

@@ -346,8 +346,22 @@ def _scope(selected: int, total: int) -> str | None:
 
 def _run_vectors(adapter, chosen, options, features, forms, outcomes, reporters, progress, summary) -> None:
     counts = {s: 0 for s in STATUSES}
-    hangs = 0
     deadline = None if options.deadline is None else time.monotonic() + options.deadline
+    prefetch = None
+    if hasattr(adapter, "prefetch"):   # several adapters (conformance.parallel): answers taken in vector order
+        prefetch = adapter.prefetch(lambda a, v: _send_within(a, v, deadline),
+                                    [v for v, why in chosen if why is None and set(v.features) <= set(features)])
+    try:
+        _judge_vectors(adapter, chosen, options, features, forms, outcomes, reporters, progress, summary, counts,
+                       deadline, prefetch)
+    finally:
+        if prefetch is not None:
+            prefetch.stop()
+
+
+def _judge_vectors(adapter, chosen, options, features, forms, outcomes, reporters, progress, summary, counts,
+                   deadline, prefetch) -> None:
+    hangs = sent = 0
     for n, (v, why_not) in enumerate(chosen, 1):
         missing = [f for f in v.features if f not in features]
         xfail = v.id in options.expected_failures
@@ -361,7 +375,8 @@ def _run_vectors(adapter, chosen, options, features, forms, outcomes, reporters,
             o = Outcome(v, SKIPPED, f"needs feature{'s' if len(missing) > 1 else ''} {', '.join(missing)}, "
                         "not declared by the adapter", expected_failure=xfail)
         else:
-            answer = _send_within(adapter, v, deadline)
+            answer = prefetch.get(sent) if prefetch is not None else _send_within(adapter, v, deadline)
+            sent += 1
             if answer.kind == "hang" and deadline is not None and time.monotonic() >= deadline:
                 summary.stopped = f"the run's deadline of {options.deadline:g} s passed"
                 o = Outcome(v, NOT_RUN, f"not run: {summary.stopped} while it ran", expected_failure=xfail)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def seconds(text: str) -> float:
@@ -34,3 +35,11 @@ def count(text: str) -> int:
 def jobs(text: str) -> int:
     """A number of worker processes, from 1 to 256."""
     return _whole(text, 1, 256, " of processes")
+
+
+def default_jobs() -> int:
+    """The default number of worker processes: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)

@@ -243,8 +243,8 @@ def test_a_report_to_a_character_device_is_written_in_place(capsys):
 def test_a_killed_runner_leaves_no_half_report(adapter, tmp_path):
     jl, xml = tmp_path / "r.jsonl", tmp_path / "r.xml"
     jl.write_text('{"old": "report"}\n')
-    proc = subprocess.run([PY, "-m", "rollsplit", "conformance", "run", "--only", "examples", "--report-json",
-                           str(jl), "--junit", str(xml), "--"] + adapter("sigkill"),
+    proc = subprocess.run([PY, "-m", "rollsplit", "conformance", "run", "--jobs", "1", "--only", "examples",
+                           "--report-json", str(jl), "--junit", str(xml), "--"] + adapter("sigkill"),
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == -9
     assert jl.read_text() == '{"old": "report"}\n'   # the previous report, whole
@@ -256,8 +256,8 @@ def test_a_killed_runner_leaves_no_half_report(adapter, tmp_path):
 
 def test_ctrl_c_prints_the_partial_summary_and_writes_well_formed_reports(adapter, tmp_path):
     jl, xml = tmp_path / "r.jsonl", tmp_path / "r.xml"
-    proc = subprocess.run([PY, "-m", "rollsplit", "conformance", "run", "--only", "examples", "--report-json",
-                           str(jl), "--junit", str(xml), "--"] + adapter("sigint"),
+    proc = subprocess.run([PY, "-m", "rollsplit", "conformance", "run", "--jobs", "1", "--only", "examples",
+                           "--report-json", str(jl), "--junit", str(xml), "--"] + adapter("sigint"),
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 130, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
