@@ -265,3 +265,79 @@ def badge_of_summary(summary) -> dict:
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, indent=1, ensure_ascii=False) + "\n"
+
+
+# ---- inspect: what a submitted report says, and whether it holds together -------------------------------------------
+def inspect(report: Report) -> tuple[list[str], list[str]]:
+    """(what the report says, its problems): the run's metadata in words, then every check a receiver can make
+    without the vendor's calculator: the suite is the bundled suite of this installation (manifest SHA-256), every
+    vector of it has exactly one line, the summary's counts are the lines', and the level claimed is the level the
+    lines earn. A consistent report is not a proof by itself: re-running its adapter command is."""
+    from rollsplit.conformance import metadata as meta_module
+    from rollsplit.conformance import suite as suite_module
+    from rollsplit.spec.features import FEATURES
+    meta = report.metadata
+    said = [f"implementation: {report.name()}; {report.line()}"]
+    said += meta_module.text_lines(meta) if meta else []
+    impl = report.implementation
+    said.append(f"handshake: {impl.get('name', '?')} {impl.get('version', '')} ({impl.get('language', '?')}); features: "
+                f"{', '.join(report.header.get('features') or []) or 'none'}; conformance level: "
+                f"{report.level() or 'none claimed'}")
+    problems: list[str] = []
+    if not meta:
+        problems.append("the report has no run metadata (written by a runner before rollsplit 0.3.0's report format 2)")
+    if report.summary is None:
+        problems.append("the report has no summary line: the run was cut short")
+    counts = report.counts()
+    if report.summary is not None:
+        stated = report.summary.get("summary") or {}
+        for status, n in counts.items():
+            if stated.get(status, 0) != n:
+                problems.append(f"the summary says {stated.get(status, 0)} {status}, the lines {n}")
+    seen: dict[str, int] = {}
+    for r in report.rows:
+        seen[r["id"]] = seen.get(r["id"], 0) + 1
+    twice = sorted(i for i, n in seen.items() if n > 1)
+    if twice:
+        problems.append(f"{len(twice)} vector{'s' if len(twice) != 1 else ''} with more than one line: "
+                        f"{', '.join(twice[:5])}")
+    suite_meta = meta.get("suite") if meta else None
+    if isinstance(suite_meta, dict):
+        bundled = meta_module.bundled_sha256()
+        if suite_meta.get("manifest_sha256") == bundled:
+            said.append(f"the suite is the bundled suite of the rollsplit installed here (manifest SHA-256 {bundled})")
+            ids = [v.id for v in suite_module.load()]
+            missing = [i for i in ids if i not in seen]
+            extra = sorted(set(seen) - set(ids))
+            if missing and not report.scope():
+                problems.append(f"{len(missing)} vector{'s' if len(missing) != 1 else ''} of the suite "
+                                f"{'have' if len(missing) != 1 else 'has'} no line: {', '.join(missing[:5])}")
+            if extra:
+                problems.append(f"{len(extra)} line{'s' if len(extra) != 1 else ''} for vectors not in the suite: "
+                                f"{', '.join(extra[:5])}")
+            claimed = report.level()
+            if claimed is not None and not missing and not extra:
+                features = {v.id: set(v.features) for v in suite_module.load()}
+                earned = _earned_level(report, features, set(report.header.get("features") or []), set(FEATURES))
+                if claimed != earned:
+                    problems.append(f"the report claims the level {claimed}, its lines earn {earned}")
+                else:
+                    said.append(f"the level {claimed} is the level its lines earn")
+        else:
+            problems.append(f"the suite's manifest SHA-256 {suite_meta.get('manifest_sha256')} is not that of the "
+                            f"bundled suite installed here ({bundled}, suite {suite_module.SUITE_VERSION}): compare "
+                            "it with the suite release it names")
+    if report.scope():
+        said.append(f"this run is {report.scope()}: no conformance level")
+    return [visible(s, newlines=False) for s in said], [visible(p, newlines=False) for p in problems]
+
+
+def _earned_level(report: Report, features: dict[str, set[str]], declared: set[str], every: set[str]) -> str:
+    """The level the lines earn, by `runner.Summary.level`'s rule: core when every core-only vector passed, extended
+    when moreover every feature is declared and every vector passed."""
+    core = [r for r in report.rows if features.get(r["id"], {"core"}) <= {"core"}]
+    if not core or not all(r["status"] == PASSED for r in core):
+        return "none"
+    if every <= declared and all(r["status"] == PASSED for r in report.rows):
+        return "extended"
+    return "core"

@@ -277,6 +277,15 @@ def register(sub) -> None:
     c.add_argument("--title", default="rollsplit conformance", help="the HTML report's title")
     c.set_defaults(func=compare_command)
 
+    i = sub.add_parser("inspect", help="what a JSON report says about its run, and whether it holds together",
+                       description="Print the run metadata of a JSON report (date, versions, suite and manifest "
+                                   "SHA-256, contract, adapter command and handshake, features, level) and check it "
+                                   "as its receiver would: the suite is the bundled suite installed here, every "
+                                   "vector has one line, the summary's counts and the level are those of the lines. "
+                                   "Exit 0 when it holds together, 1 otherwise, 2 when it cannot be read.")
+    i.add_argument("report", type=Path, metavar="REPORT")
+    i.set_defaults(func=inspect_command)
+
     k = sub.add_parser("check", help="judge a file of your own system's {request, answer} records offline",
                        description="Judge RECORDS.jsonl, one JSON object {\"request\": ..., \"answer\": ...} per line "
                                    "(an optional \"id\" is shown), as `run` judges vectors: against the reference's "
@@ -446,6 +455,23 @@ def compare_command(args: argparse.Namespace) -> int:
             problem |= not _write(prog, numbered(args.badge, n, len(loaded)),
                                   reports.dumps(reports.badge_of_report(r)), f"the badge of {r.name()}")
     return EXIT_USAGE if problem else EXIT_OK
+
+
+# ---- inspect ------------------------------------------------------------------------------------------------
+def inspect_command(args: argparse.Namespace) -> int:
+    from rollsplit.conformance import reports
+    prog = "rollsplit conformance inspect"
+    try:
+        report = reports.read_report(args.report)
+    except reports.ReportReadError as e:
+        _say(f"{prog}: {e}.")
+        return EXIT_USAGE
+    said, problems = reports.inspect(report)
+    lines = said + [f"problem: {p}" for p in problems]
+    lines.append("the report holds together" if not problems else
+                 f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found")
+    _say("\n".join(lines), sys.stdout)
+    return EXIT_FAILED if problems else EXIT_OK
 
 
 # ---- check --------------------------------------------------------------------------------------------------
