@@ -338,3 +338,20 @@ def test_check_says_what_it_cannot_read(tmp_path, capsys):
     assert code == 1 and "holds no records" in err
     code, _, err = cli(["conformance", "check", empty, "--features", "turbo"], capsys)
     assert code == 2 and "unknown feature turbo" in err
+
+
+# ---- inspect ----------------------------------------------------------------------------------------------------
+def test_inspect_catches_an_edited_level_or_count(tmp_path, capsys):
+    real = tmp_path / "real.jsonl"
+    cli(["conformance", "run", "--report-json", real, "--"] + MUTANT + ["ignored_pre1987"], capsys)
+    code, out, _ = cli(["conformance", "inspect", real], capsys)
+    assert code == 0 and "the level core is the level its lines earn" in out and out.endswith("holds together\n")
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text(real.read_text().replace('"conformance_level": "core"', '"conformance_level": "extended"'))
+    code, out, _ = cli(["conformance", "inspect", forged], capsys)
+    assert code == 1 and "problem: the report claims the level extended, its lines earn core" in out
+    lines = real.read_text().splitlines()
+    dropped = tmp_path / "dropped.jsonl"
+    dropped.write_text("\n".join(lines[:1] + lines[2:]) + "\n")
+    code, out, _ = cli(["conformance", "inspect", dropped], capsys)
+    assert code == 1 and "the summary says 637 passed, the lines 636" in out and "has no line: " in out
