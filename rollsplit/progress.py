@@ -18,9 +18,9 @@ class Progress:
     def update(self, text: str) -> None:
         if self.stream is None:
             return
-        self.text = text
-        if self.tty:
-            self.stream.write("\r" + text + " ")
+        shown, self.text = self.text, text
+        if self.tty:   # padded over the previous line's text, which may have been longer
+            self.stream.write("\r" + text.ljust(len(shown)) + " ")
             self.stream.flush()
         elif time.monotonic() - self.last >= self.every:
             self.last = time.monotonic()
@@ -32,3 +32,28 @@ class Progress:
             return
         self.stream.write("\n" if self.tty else (self.text + "\n" if self.text else ""))
         self.stream.flush()
+
+
+def duration(seconds: float) -> str:
+    """A span of time as a person reads it: '8 s', '2 min 05 s', '1 h 03 min'."""
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def eta(done: int, total: int, elapsed: float, fraction: float | None = None) -> str:
+    """How far along and how long still: '12/357 (3%), 41 s, about 2 min 10 s left'. `fraction`: the share of
+    the work done when the items differ in cost (estimated, e.g. by size), else done/total. The time left assumes
+    the rest goes at the pace so far, so it is an estimate ('about')."""
+    if fraction is None:
+        fraction = 1.0 if total <= 0 else done / total
+    frac = min(1.0, max(0.0, fraction))
+    head = f"{done}/{total} ({frac:.0%}), {duration(elapsed)}"
+    if done >= total:
+        return head + ", done"
+    if frac <= 0 or elapsed < 0.5:
+        return head + ", time left not known yet"
+    return head + f", about {duration(elapsed * (1 - frac) / frac)} left"

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from rollsplit.args import count, jobs, seconds
+from rollsplit.tables import fit
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FULL_TABLE_MAX = 300   # above this many obligations, a per-invariant summary (every failure is still listed)
@@ -99,13 +100,55 @@ def register(subparsers) -> None:
 
 
 def formulas_command(args: argparse.Namespace) -> int:
+    from rollsplit.progress import Progress, eta
     from rollsplit.solver.formulas import check_table, report_section
+    line = Progress(sys.stderr)
+    t0 = time.perf_counter()
+
+    def progress(done: int, total: int, what: str) -> None:
+        line.update(f"[formulas] {eta(done, total, time.perf_counter() - t0)} (steps: each shape derived, then "
+                    "checked)")
+    try:
+        if args.check is None:
+            text = report_section(progress=progress)
+        else:
+            table, ok = check_table(n=args.check, progress=progress)
+    finally:
+        line.close()
     if args.check is None:
-        print(report_section())
+        print(terminal_markdown(text))
         return EXIT_OK
-    table, ok = check_table(n=args.check)
     print(table)
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def terminal_markdown(text: str, width: int = 120) -> str:
+    """Markdown for a terminal: each pipe table as a plain table at most `width` columns wide (cells wrapped, code
+    marks dropped), each paragraph wrapped at `width`; headings and blank lines as they are."""
+    import re
+    import textwrap
+
+    def cells(row: str) -> list[str]:
+        body = row.strip().strip("|")
+        return [c.strip().replace("\\|", "|").replace("`", "") for c in re.split(r"(?<!\\)\|", body)]
+
+    out: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].lstrip().startswith("|"):
+            block = []
+            while i < len(lines) and lines[i].lstrip().startswith("|"):
+                block.append(lines[i])
+                i += 1
+            rows = [cells(r) for r in block[1:] if not re.fullmatch(r"[\s|:\-]+", r)]
+            out.append(fit(rows, cells(block[0]), width=width))
+            continue
+        line = lines[i]
+        out.append(textwrap.fill(line, width=width, break_long_words=False, break_on_hyphens=False)
+                   if len(line) > width and not line.startswith("#") else line)
+        i += 1
+    return "\n".join(out)
 
 
 def execute_command(args: argparse.Namespace) -> int:
@@ -139,8 +182,6 @@ def _failed(text: str, code: int) -> int:
 
 
 def prove_command(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
-
     from rollsplit.solver import prove as P
     from rollsplit.solver import shapes as S
 
@@ -152,8 +193,10 @@ def prove_command(args: argparse.Namespace) -> int:
         return _err("prove", f"the selection {' '.join(args.shapes)!r} holds no shapes.")
     if args.list_shapes:
         rejecting = set(S.rejecting_shapes())
-        rows = [[s.name(), S.size(s), "rejects" if s in rejecting else "proofs"] for s in shapes]
-        print(tabulate(rows, ["shape", "destinations", "obligations"]))
+        # one shape a line, its name last and whole (names are what --shapes takes; some are longer than a line)
+        print("destinations  obligations  shape")
+        for s in shapes:
+            print(f"{S.size(s):>12}  {'rejects' if s in rejecting else 'proofs':<11}  {s.name()}")
         print(f"{len(shapes)} shapes")
         return EXIT_OK
     out = None if args.no_bundle else Path(args.out)
@@ -181,8 +224,6 @@ def prove_command(args: argparse.Namespace) -> int:
 
 
 def _prove(args: argparse.Namespace, shapes, out: Path | None, claim) -> int:
-    from tabulate import tabulate
-
     from rollsplit.solver import prove as P
 
     work = claim.staging if claim is not None else None
@@ -203,23 +244,24 @@ def _prove(args: argparse.Namespace, shapes, out: Path | None, claim) -> int:
     _print_obligations(results, args.verbose)
     print()
     print("Time against the number of destinations (direct + paid + 60-day):")
-    print(tabulate(P.growth_table(results), P.GROWTH_HEADERS))
+    print(fit(P.growth_table(results), P.GROWTH_HEADERS))
     if mutants is not None:
         print()
-        print("Mutants (each must be refuted by a counterexample replayed on the concrete mutant):")
-        print(tabulate(mutant_rows(mutants), MUTANT_HEADERS))
+        print("Mutants (each must be refuted by a counterexample replayed on the concrete mutant; files in mutants/):")
+        print(fit(mutant_rows(mutants), MUTANT_HEADERS))
 
     report_wall = 0.0
     if out is not None:
-        from rollsplit.solver.report import write_report
+        from rollsplit.solver.report import compute_cores, write_report
         try:
             data = P.write_results(work, results, wall, args.jobs, shapes, mutants=mutants, timeout=args.timeout)
             t1 = time.perf_counter()
+            cores = _cores(data, args.jobs, compute_cores)
             formulas = _finish(background)
         except BaseException:
             background[0].terminate()
             raise
-        write_report(work, data, formulas=formulas)
+        write_report(work, data, formulas=formulas, cores=cores)
         report_wall = time.perf_counter() - t1
         P.publish(claim)
         _tell_kept(out, claim.kept)
@@ -231,10 +273,10 @@ def _prove(args: argparse.Namespace, shapes, out: Path | None, claim) -> int:
     if mutants is not None:
         line += f"; {len(mutants) - len(survived)}/{len(mutants)} mutants refuted in {mutant_wall:.1f} s"
     if out is not None:
-        line += f"; REPORT.md {report_wall:.1f} s"
+        line += f"; reports and unsat cores {report_wall:.1f} s"
     line += f"; total {total_wall:.1f} s."
     if out is not None:
-        line += f" Bundle: {out}/ (REPORT.md, results.json)."
+        line += f" Bundle: {out}/ (open REPORT.html; REPORT.md, results.json)."
     print(line)
     if bad:
         print(f"NOT PROVED: {len(bad)} obligation(s) (unknown and timeout count as not proved).")
@@ -288,6 +330,18 @@ def _start_formulas():
     return pool, pool.apply_async(report.formulas_section)
 
 
+def _cores(data: dict, jobs: int, compute) -> dict:
+    """The unsat cores REPORT.html shows (solver.cores), with a progress line and the time left."""
+    from rollsplit.progress import Progress, eta
+    line = Progress(sys.stderr)
+    t0 = time.perf_counter()
+    try:
+        return compute(data, jobs, progress=lambda done, total: line.update(
+            f"[prove] unsat cores for REPORT.html: {eta(done, total, time.perf_counter() - t0)} (shapes)"))
+    finally:
+        line.close()
+
+
 def _finish(background) -> str | None:
     if background is None:
         return None
@@ -300,7 +354,7 @@ def _finish(background) -> str | None:
 
 
 OBLIGATION_HEADERS = ["obligation", "invariant", "shape", "result", "seconds"]
-MUTANT_HEADERS = ["mutant", "refuted by (invariant)", "shape", "counterexample request", "how"]
+MUTANT_HEADERS = ["mutant", "refuted by (rules broken)", "refuted on", "how"]
 
 
 def _row(r) -> list:
@@ -323,16 +377,15 @@ def _why(r) -> str:
 
 
 def _print_obligations(results, verbose: bool) -> None:
-    from tabulate import tabulate
     if verbose or len(results) <= FULL_TABLE_MAX:
-        print(tabulate([_row(r) for r in results], OBLIGATION_HEADERS))
+        print(fit([_row(r) for r in results], OBLIGATION_HEADERS))
     else:
-        print(tabulate(summary_rows(results), SUMMARY_HEADERS))
+        print(fit(summary_rows(results), SUMMARY_HEADERS))
     bad = [r for r in results if not r.ok]
     if bad:
         print()
         print("Not proved:")
-        print(tabulate([[*_row(r), r.file, _why(r)] for r in bad], OBLIGATION_HEADERS + ["file", "why"]))
+        print(fit([[*_row(r), r.file, _why(r)] for r in bad], OBLIGATION_HEADERS + ["file", "why"]))
 
 
 SUMMARY_HEADERS = ["invariant", "kind", "obligations", "shapes", "proved/sat", "not proved", "solver s", "slowest s"]
@@ -352,14 +405,28 @@ def summary_rows(results) -> list[list]:
 
 def mutant_rows(mutants: list[dict]) -> list[list]:
     return [[m["mutant"], ", ".join(m["refuted_by"]) if m["refuted"] else "SURVIVED", m["shape"],
-             m.get("counterexample", ""), m.get("how", "")] for m in mutants]
+             _how(m.get("how", ""))] for m in mutants]
+
+
+def _how(how: str) -> str:
+    """The mutant's 'how', short: the parse check's sentence is in results.json and REPORT.html."""
+    if how.startswith("parse check"):
+        return "parse check, replayed"
+    if how.startswith("z3: sat"):
+        return "z3 model, replayed"
+    if how.startswith("concrete only"):
+        return "concrete only: its recorded request, replayed"
+    return how
 
 
 def recheck_command(args: argparse.Namespace) -> int:
-    from rollsplit.solver.recheck import BundleError, recheck, print_report
+    from rollsplit.solver.recheck import BundleError, recheck, print_report, save
     try:
         report = recheck(Path(args.dir), solvers=args.solver, timeout=args.timeout, jobs=args.jobs,
                          strict=args.strict, only=args.only, sample=args.sample, allow_stale=args.allow_stale)
     except BundleError as e:
         return _err("recheck", str(e))
-    return print_report(report)
+    code = print_report(report)
+    for note in save(report):
+        print(note)
+    return code

@@ -615,10 +615,13 @@ def shape_markdown(sf: ShapeFormulas, check: CheckReport | None = None) -> str:
     return "\n".join(lines)
 
 
-def report_section(shapes: list[Shape] | None = None, check_points: int = 30, seed: int = 0) -> str:
-    """Markdown for REPORT.md: the closed-form formulas of the representative shapes, region by region, each
-    shape checked against the reference on its witnesses and `check_points` random points (0: no check)."""
+def report_section(shapes: list[Shape] | None = None, check_points: int = 30, seed: int = 0, progress=None) -> str:
+    """Markdown for the bundle's FORMULAS.md: the closed-form formulas of the representative shapes, region by
+    region, each shape checked against the reference on its witnesses and `check_points` random points (0: no
+    check). `progress(done, total, what)` is called after each step (a shape derived, a shape checked)."""
     shapes = shapes if shapes is not None else representative_shapes()
+    steps = len(shapes) * (2 if check_points > 0 else 1)
+    step = _stepper(progress, steps)
     parts = ["## Closed-form formulas (sympy)", "",
              "The reference algorithm, unchanged, run on sympy symbols (`solver/sympy_backend.py`); in each "
              "behaviour region found by z3 (`solver/regions.py`) every branch has one arm, which leaves one formula "
@@ -628,27 +631,47 @@ def report_section(shapes: list[Shape] | None = None, check_points: int = 30, se
              "region (`solver.formulas.check_report`, tests/test_sympy_formulas.py).", ""]
     for shape in shapes:
         sf = derive(shape)
+        step(f"derived {shape.name()}")
         check = check_report(shape, check_points, seed, sf=sf) if check_points > 0 else None
+        if check is not None:
+            step(f"checked {shape.name()}")
         parts.append(shape_markdown(sf, check))
     return "\n".join(parts)
 
 
-def check_table(shapes: list[Shape] | None = None, n: int = 50, seed: int = 0) -> tuple[str, bool]:
-    """A table (tabulate) of the formulas checked against the reference, per shape; True when all agree."""
+def _stepper(progress, total: int):
+    """A callback that counts the steps done and tells `progress(done, total, what)`, if given."""
+    done = [0]
+
+    def step(what: str) -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total, what)
+    if progress is not None:
+        progress(0, total, "starting")
+    return step
+
+
+def check_table(shapes: list[Shape] | None = None, n: int = 50, seed: int = 0, progress=None) -> tuple[str, bool]:
+    """A table of the formulas checked against the reference, per shape, at most 120 columns wide; True when all
+    agree. `progress` as for `report_section`."""
     import time
 
-    from tabulate import tabulate
+    from rollsplit.tables import fit
     shapes = shapes if shapes is not None else representative_shapes()
+    step = _stepper(progress, 2 * len(shapes))
     rows, ok = [], True
     for shape in shapes:
         t0 = time.perf_counter()
         sf = derive(shape)
+        step(f"derived {shape.name()}")
         t1 = time.perf_counter()
         rep = check_report(shape, n, seed, sf=sf)
+        step(f"checked {shape.name()}")
         t2 = time.perf_counter()
         ok = ok and not rep.mismatches
         rows.append([shape.name(), len(sf.regions), sum(len(r.formulas) for r in sf.regions), sf.found.coverage,
                      rep.points, rep.unenumerated, rep.invalid, len(rep.mismatches), f"{t1 - t0:.1f}",
                      f"{t2 - t1:.1f}"])
-    return tabulate(rows, headers=["shape", "regions", "formulas", "z3 coverage", "points", "outside listed regions",
-                                   "invalid", "mismatches", "derive s", "check s"]), ok
+    return fit(rows, ["shape", "regions", "formulas", "z3 coverage", "points", "outside listed regions", "invalid",
+                      "mismatches", "derive s", "check s"]), ok

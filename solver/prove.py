@@ -39,7 +39,7 @@ from pathlib import Path, PurePosixPath
 import z3
 
 from rollsplit.machine import machine
-from rollsplit.progress import Progress
+from rollsplit.progress import Progress, eta
 from rollsplit.solver import obligations as O
 from rollsplit.solver import shapes as S
 from rollsplit.solver.replay import (replay_counterexample, replay_determinacy, replay_dispatch, replay_validity,
@@ -258,7 +258,9 @@ def _lemma_job(args) -> list[Outcome]:
 
 
 BUNDLE_SUBDIRS = ("obligations", "witnesses", "counterexamples", "mutants")
-OWN_NAMES = ("results.json", "REPORT.md")     # the bundle's top-level files
+# the bundle's top-level files (recheck.json is written by `rollsplit recheck`; the reports ignore one that is about
+# another run's results)
+OWN_NAMES = ("results.json", "REPORT.md", "REPORT.html", "FORMULAS.md", "cores.json", "recheck.json")
 MARKER = ".rollsplit-bundle"    # short JSON: written by rollsplit prove, when; written last, on success
 LOCK = ".rollsplit-lock"        # flock'ed for the whole run; holds the pid of the holder; never removed
 STAGING = ".rollsplit-staging-"  # + pid: the run writes here, then the files are moved into the bundle
@@ -550,16 +552,25 @@ def run_all(shapes: list[Shape], jobs: int = 2, timeout: float = 20.0, out_dir: 
     t0 = time.perf_counter()
     done = 0
     line = Progress(progress)
+    # the time left is estimated by weight: a shape's cost grows with its rows (a lemma counts as a small shape)
+    weights = [(1 + S.size(args[0])) ** 2 if f is _shape_job else 4 for f, args in work]
+    total_weight, done_weight = sum(weights), 0
     with pool(jobs) as pool_:
-        for batch in pool_.imap_unordered(_call, work):
+        for i, batch in pool_.imap_unordered(_indexed_call, list(enumerate(work))):
             results += batch
             done += 1
+            done_weight += weights[i]
             bad = sum(1 for r in results if not r.ok)
-            line.update(f"[prove] {done}/{len(work)} jobs, {len(results)} obligations, {bad} not proved, "
-                        f"{time.perf_counter() - t0:.1f} s")
+            line.update(f"[prove] {eta(done, len(work), time.perf_counter() - t0, done_weight / total_weight)}; "
+                        f"{len(results)} obligations, {bad} not proved")
     line.close()
     results.sort(key=lambda r: (r.kind != "lemma", r.size, r.shape, r.name))
     return results
+
+
+def _indexed_call(pair):
+    i, item = pair
+    return i, _call(item)
 
 
 def _call(item):
@@ -874,8 +885,8 @@ def run_mutants(jobs: int = 2, timeout: float = 20.0, out_dir: Path | None = Non
     with pool(min(jobs, len(names))) as pool_:
         for rec in pool_.imap_unordered(_call_mutant, [(n, timeout, out_dir) for n in names]):
             out.append(rec)
-            line.update(f"[mutants] {len(out)}/{len(names)}, {sum(not r['refuted'] for r in out)} survived, "
-                        f"{time.perf_counter() - t0:.1f} s")
+            line.update(f"[mutants] {eta(len(out), len(names), time.perf_counter() - t0)}; "
+                        f"{sum(not r['refuted'] for r in out)} survived")
     line.close()
     order = {n: i for i, n in enumerate(names)}
     return sorted(out, key=lambda r: order[r["mutant"]])

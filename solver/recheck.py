@@ -9,8 +9,13 @@ given to a solver in a fresh process that reads nothing but the file:
     cvc5`, the `audit` extra).
 The workers are the short script `WORKER` below: no import of rollsplit, so they cannot inherit our formulas.
 A file agrees when the solver answers what the file's header expects. `sat` where `unsat` was expected (or
-the reverse) is a mismatch. z3 proved every claim of the bundle, so a z3 `unknown` is a failure; cvc5 lacks
-some of z3's nonlinear integer reasoning, so its `unknown` is listed and fails only with --strict.
+the reverse) is a mismatch: a disagreement. `unknown` and `timeout` are no answer, never a disagreement: z3 proved
+every claim of the bundle, so a z3 `unknown` or `timeout` is a failure; cvc5 lacks some of z3's nonlinear integer
+reasoning, so its `unknown` is listed and fails only with --strict.
+
+The command (`rollsplit recheck`) writes what it found into the bundle as recheck.json (each file's answer per
+solver; a later run replaces the entries of the solvers it ran) and writes REPORT.md and REPORT.html again with
+the solver agreement, unless the bundle is stale (its proofs are about other code than the installed code).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import hashlib
 import importlib.util
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -29,9 +35,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rollsplit.progress import Progress
+from rollsplit.progress import Progress, eta
 
 EXPECTED_BY_DIR = {"obligations": "unsat", "witnesses": "sat", "mutants": "sat"}
+NO_ANSWER = ("unknown", "timeout")   # the solver gave no answer: never a disagreement
 
 WORKER = r'''
 import json, sys, time
@@ -87,12 +94,15 @@ class Check:
 
     @property
     def verdict(self) -> str:
+        """agrees | MISMATCH (the opposite answer) | unknown | timeout (no answer: not a disagreement) | error."""
         a = self.answer
         if a == self.expected:
             return "agrees"
         if a in ("sat", "unsat"):
             return "MISMATCH"
-        if a.startswith("unknown") or a == "timeout":
+        if a == "timeout":
+            return "timeout"
+        if a.startswith("unknown"):
             return "unknown"
         return "error"
 
@@ -109,11 +119,13 @@ class Report:
     seconds: float = 0.0
     stale: list[tuple[str, str]] = field(default_factory=list)       # (source or solver, how it differs)
     allow_stale: bool = False
+    timeout: float | None = None
+    selection: str = ""                                              # --only / --sample, when given
 
     def failures(self) -> list[Check]:
         return [c for c in self.checks
                 if c.verdict in ("MISMATCH", "error")
-                or (c.verdict == "unknown" and (self.strict or c.solver == "z3"))]
+                or (c.verdict in NO_ANSWER and (self.strict or c.solver == "z3"))]
 
     @property
     def ok(self) -> bool:
@@ -155,9 +167,14 @@ def z3_binary() -> str | None:
 
 def _normalize(text: str) -> str:
     first = (text.strip().splitlines() or [""])[0].strip()
-    if first.startswith("unknown") or first == "timeout":
+    if first.startswith("unknown"):
         return "unknown"
     return first or "no answer"
+
+
+def _timed(answer: str, seconds: float, timeout: float) -> str:
+    """An `unknown` given when the time was up is a timeout (cvc5 and z3's API say unknown when out of time)."""
+    return "timeout" if answer == "unknown" and seconds >= 0.95 * timeout else answer
 
 
 def _sha256(path: Path) -> str:
@@ -204,7 +221,7 @@ def _binary_check(cmd: list[str], directory: Path, f: str, timeout: float) -> tu
         p = subprocess.run([*cmd, str(directory / f)], capture_output=True, text=True, timeout=timeout + 10)
         answer = _normalize(p.stdout) if p.stdout.strip() else f"error: exit {p.returncode}: {p.stderr.strip()[:200]}"
     except subprocess.TimeoutExpired:
-        answer = "unknown"
+        answer = "timeout"
     return answer, time.perf_counter() - t
 
 
@@ -297,6 +314,7 @@ def recheck(directory: Path, solvers: str = "z3", timeout: float = 60.0, jobs: i
                                     f"--sample {sample}" if sample is not None else "") if x)
         report.notes.append(f"{how}: solved {len(chosen)} of the {len(good)} intact files (the sha256 of every "
                             "file was checked).")
+        report.selection = f"{how}: {len(chosen)} of {len(good)} files"
         good = chosen
     wanted = ["z3", "cvc5"] if solvers == "all" else [solvers]
     for solver in wanted:
@@ -320,7 +338,7 @@ def _run_solver(report: Report, solver: str, files: list[str], directory: Path, 
     line = Progress(progress)
 
     def show(done: int) -> None:
-        line.update(f"[recheck {solver}] {done}/{len(files)} files, {time.perf_counter() - t0:.1f} s")
+        line.update(f"[recheck {solver}] {eta(done, len(files), time.perf_counter() - t0)} (files)")
 
     binary = z3_binary() if solver == "z3" else shutil.which("cvc5")
     if binary:
@@ -344,42 +362,70 @@ def _run_solver(report: Report, solver: str, files: list[str], directory: Path, 
     line.close()
     for f in files:
         answer, secs = answers[f]
-        report.checks.append(Check(f, solver, expected[f], answer, round(secs, 3)))
+        report.checks.append(Check(f, solver, expected[f], _timed(answer, secs, timeout), round(secs, 3)))
+    report.timeout = timeout
+
+
+VERDICT_COLUMNS = (("agrees", "as expected"), ("unknown", "unknown"), ("timeout", "timeout"),
+                   ("MISMATCH", "mismatch"), ("error", "error"))
+LISTED = 20   # files listed per kind of odd answer (recheck.json and REPORT.html hold them all)
 
 
 def print_report(report: Report) -> int:
-    from tabulate import tabulate
+    from rollsplit.tables import fit
     rows = []
     for solver, how in report.solvers.items():
         cs = [c for c in report.checks if c.solver == solver]
-        count = {v: sum(c.verdict == v for c in cs) for v in ("agrees", "MISMATCH", "unknown", "error")}
-        rows.append([solver, how, len(cs), count["agrees"], count["MISMATCH"], count["unknown"], count["error"],
+        rows.append([solver, how, len(cs), *(sum(c.verdict == v for c in cs) for v, _ in VERDICT_COLUMNS),
                      round(sum(c.seconds for c in cs), 1)])
-    print(tabulate(rows, ["solver", "run as", "files", "agree", "mismatch", "unknown", "error", "solver s"]))
+    print(fit(rows, ["solver", "run as", "files", *(name for _, name in VERDICT_COLUMNS), "solver s"]))
     if report.integrity:
         print()
         print("Integrity (sha256 against results.json):")
-        print(tabulate(report.integrity, ["file", "problem"]))
+        for f, problem in report.integrity:
+            print(f"  {f}: {problem}")
     if report.stale:
         print()
         print("Stale (the bundle was proved against other code than the installed code; its proofs say nothing "
               "about the code installed here" + (", accepted with --allow-stale):" if report.allow_stale else "):"))
-        print(tabulate(report.stale, ["source", "difference"]))
-    odd = [c for c in report.checks if c.verdict != "agrees"]
-    if odd:
+        print(fit(report.stale, ["source", "difference"]))
+    failures = set(id(c) for c in report.failures())
+    mismatch = [c for c in report.checks if c.verdict == "MISMATCH"]
+    errors = [c for c in report.checks if c.verdict == "error"]
+    silent = [c for c in report.checks if c.verdict in NO_ANSWER]
+    if mismatch:
         print()
-        print("Disagreements (answers other than expected):")
-        failures = set(id(c) for c in report.failures())
-        print(tabulate([[c.file, c.solver, c.expected, c.answer, c.verdict, c.seconds,
-                         "FAIL" if id(c) in failures else "listed (cvc5 unknown; --strict fails it)"]
-                        for c in odd], ["file", "solver", "expected", "answer", "verdict", "seconds", "counts as"]))
+        print("MISMATCH: the solver answered the opposite of what the file expects (a disagreement):")
+        _list(mismatch, lambda c: f"{c.solver} answered {c.answer}, expected {c.expected}")
+    if errors:
+        print()
+        print("Errors (the solver could not run the file):")
+        _list(errors, lambda c: f"{c.solver}: {c.answer}")
+    for solver in report.solvers:
+        cs = [c for c in silent if c.solver == solver]
+        if not cs:
+            continue
+        counted = any(id(c) in failures for c in cs)
+        print()
+        print(f"No answer from {solver} on {len(cs)} file(s) (unknown or timeout: the solver gave no answer, which is "
+              "not a disagreement; " + ("each counts as a failure: " + ("--strict" if solver != "z3" else
+                                                                        "z3 proved every claim of this bundle")
+                                        if counted else "listed; --strict fails them") + "):")
+        _list(cs, lambda c: f"{c.answer} after {c.seconds} s")
     for n in report.notes:
         print(n)
     n_fail = len(report.failures()) + len(report.integrity) + (0 if report.allow_stale else len(report.stale))
     solved = len({c.file for c in report.checks})
     unsolved = report.files - len(report.integrity) - solved
-    done = ("every file re-checked as expected." if not unsolved else
-            f"every file solved answered as expected; {unsolved} intact files were not solved (--only/--sample).")
+    listed = [c for c in silent if id(c) not in failures]
+    if not listed:
+        done = ("every file re-checked as expected." if not unsolved else
+                f"every file solved answered as expected; {unsolved} intact files were not solved (--only/--sample).")
+    else:
+        quiet = {c.solver for c in listed}
+        done = (f"every file was answered as expected except {len(listed)} without an answer from "
+                f"{' and '.join(sorted(quiet))} (listed above; not a disagreement)"
+                + (f"; {unsolved} intact files were not solved (--only/--sample)." if unsolved else "."))
     if report.stale and report.allow_stale:
         done += f" The bundle is STALE ({len(report.stale)} differences, accepted with --allow-stale)."
     elif not report.stale:
@@ -388,3 +434,72 @@ def print_report(report: Report) -> int:
           + (done if report.ok else f"{n_fail} FAILED" + (" (the bundle is STALE)." if report.stale
                                                            and not report.allow_stale else ".")))
     return 0 if report.ok else 1
+
+
+def _list(checks: list[Check], what) -> None:
+    """Files one a line, whole (a path is what one copies), at most LISTED; the rest are counted."""
+    for c in checks[:LISTED]:
+        print(f"  {c.file}: {what(c)}")
+    if len(checks) > LISTED:
+        print(f"  ... and {len(checks) - LISTED} more (recheck.json and REPORT.html list them all)")
+
+
+RESULTS_FILE = "recheck.json"
+
+
+def save(report: Report) -> list[str]:
+    """Write what this re-check found into the bundle as recheck.json (the entries of the solvers it ran replace
+    those of an earlier re-check of the same results) and write REPORT.md and REPORT.html again with it. Returns
+    sentences for the user: what was written, or why not. Never raises."""
+    from rollsplit.solver import report as report_module
+    from rollsplit.solver.prove import BundleError as ProveBusy, lock_bundle
+    d = report.directory
+    try:
+        data = json.loads((d / "results.json").read_text())
+        digest = report_module.results_digest(data)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        return [f"recheck.json not written: results.json cannot be read again ({e})."]
+    try:
+        fd = lock_bundle(d)
+    except ProveBusy as e:
+        return [f"recheck.json not written: {e}."]
+    try:
+        previous = _previous(d / RESULTS_FILE, digest)
+        ran = set(report.solvers)
+        from datetime import datetime, timezone
+        when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        solvers = {k: v for k, v in (previous.get("solvers") or {}).items() if k not in ran}
+        for solver, how in report.solvers.items():
+            solvers[solver] = {"how": how, "written": when, "timeout_seconds": report.timeout,
+                               "strict": report.strict, **({"selection": report.selection} if report.selection else {})}
+        checks = [c for c in previous.get("checks") or [] if isinstance(c, dict) and c.get("solver") not in ran]
+        checks += [{"file": c.file, "solver": c.solver, "expected": c.expected, "answer": c.answer,
+                    "verdict": c.verdict, "seconds": c.seconds} for c in report.checks]
+        out = {"written_by": "rollsplit recheck", "written": when, "results_sha256": digest, "solvers": solvers,
+               "files": report.files, "integrity": [list(x) for x in report.integrity],
+               "stale": [list(x) for x in report.stale], "ok": report.ok, "checks": checks}
+        (d / RESULTS_FILE).write_text(json.dumps(out, indent=1))
+    except OSError as e:
+        return [f"recheck.json not written: {e.strerror or e}."]
+    finally:
+        os.close(fd)
+    notes = [f"Wrote {d / RESULTS_FILE}."]
+    if report.stale:
+        notes.append("REPORT.md and REPORT.html were not written again: the bundle is stale (its proofs are about "
+                     "other code than the installed code, whose rules the reports would quote).")
+        return notes
+    try:
+        report_module.refresh(d)
+        notes[0] = f"Wrote {d / RESULTS_FILE}; REPORT.md and REPORT.html now show the solver agreement."
+    except Exception as e:  # noqa: BLE001 - the re-check's result stands; the reports are a convenience
+        notes.append(f"REPORT.md and REPORT.html were not written again: {type(e).__name__}: {e}.")
+    return notes
+
+
+def _previous(path: Path, digest: str) -> dict:
+    """An earlier recheck.json of the same results, or an empty one."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    return old if isinstance(old, dict) and old.get("results_sha256") == digest else {}

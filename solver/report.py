@@ -6,11 +6,20 @@ citations and predicates come from `spec.invariants` itself, so the report canno
 Obligations that z3's `simplify` alone closes (results.json: `"trivial": true`, see `solver.prove.
 closes_by_simplify`) are counted apart everywhere: they are proved, but they are not evidence of anything
 beyond the code restating itself.
+
+REPORT.md is a summary (at most about 300 lines) that links into REPORT.html (`solver.report_html`), where every
+invariant has its formal statement, its shapes x status grid, its files and re-check commands, the mutants that
+break it and what its proofs rest on (cores.json, `solver.cores`), beside the assumptions, the solver agreement
+(recheck.json, written by `rollsplit recheck`) and the trace from each sentence of the law to its invariants and
+conformance vectors. The closed-form formulas are FORMULAS.md.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import inspect
+import json
 import types
 from pathlib import Path
 
@@ -27,11 +36,97 @@ from rollsplit.spec import law
 SMT_SNIPPET_MAX = 4000   # characters of an invariant's SMT-LIB statement printed inline (the files hold it all)
 
 
-def write_report(out_dir: Path, data: dict, formulas: str | None = None) -> Path:
-    """`formulas`: the sympy section if it was computed already (prove computes it beside the proofs)."""
-    path = out_dir / "REPORT.md"
-    path.write_text(render(data, formulas))
+# the files of the bundle's top level that the reports link to (REPORT.md and REPORT.html are written last)
+REPORT_MD, REPORT_HTML, FORMULAS_MD, CORES_JSON, RECHECK_JSON = ("REPORT.md", "REPORT.html", "FORMULAS.md",
+                                                                "cores.json", "recheck.json")
+MD_MAX_LINES = 300   # REPORT.md is a summary; the detail is REPORT.html's
+
+
+def write_report(out_dir: Path, data: dict, formulas: str | None = None, cores: dict | None = None) -> Path:
+    """Write REPORT.md, REPORT.html, FORMULAS.md (the sympy section, when computed: prove computes it beside the
+    proofs) and cores.json (when given) into `out_dir`; a recheck.json there that is about these very results is
+    shown in both reports."""
+    formulas = _formulas_section() if formulas is None else formulas
+    if formulas.strip():
+        (out_dir / FORMULAS_MD).write_text(formulas.rstrip() + "\n")
+    if cores is not None:
+        (out_dir / CORES_JSON).write_text(json.dumps({**cores, "results_sha256": results_digest(data)}, indent=1))
+    return _write_both(out_dir, data)
+
+
+def results_digest(data: dict) -> str:
+    """What ties cores.json and recheck.json to one run: sha256 over the files and statuses of results.json."""
+    key = [[o.get("file"), o.get("sha256"), o.get("status")] for o in data.get("obligations", [])]
+    key += [[m.get("file"), m.get("sha256"), m.get("refuted")] for m in data.get("mutants") or []]
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def read_extras(out_dir: Path, data: dict) -> dict:
+    """The bundle's cores.json and recheck.json when they are about `data` (else a note says why not shown), and
+    whether FORMULAS.md is there."""
+    digest = results_digest(data)
+    out: dict = {"cores": None, "recheck": None, "notes": [], "formulas": (out_dir / FORMULAS_MD).is_file()}
+    for key, name, what in (("cores", CORES_JSON, "the unsat cores"), ("recheck", RECHECK_JSON, "the re-check")):
+        try:
+            extra = json.loads((out_dir / name).read_text())
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, UnicodeDecodeError):
+            out["notes"].append(f"{name} could not be read: {what} are not shown.")
+            continue
+        if not isinstance(extra, dict) or extra.get("results_sha256") != digest:
+            out["notes"].append(f"{name} is about another run of rollsplit prove (its results differ from "
+                                f"results.json): {what} are not shown; run the command again.")
+            continue
+        out[key] = extra
+    return out
+
+
+def _write_both(out_dir: Path, data: dict) -> Path:
+    from rollsplit.solver import report_html
+    extras = read_extras(out_dir, data)
+    (out_dir / REPORT_HTML).write_text(report_html.render(data, cores=extras["cores"], recheck=extras["recheck"],
+                                                          notes=extras["notes"], formulas=extras["formulas"],
+                                                          formulas_md=(out_dir / FORMULAS_MD).read_text()
+                                                          if extras["formulas"] else None))
+    path = out_dir / REPORT_MD
+    path.write_text(render(data, recheck=extras["recheck"], formulas=extras["formulas"]))
     return path
+
+
+def refresh(out_dir: Path) -> Path:
+    """Write REPORT.md and REPORT.html of a bundle again from its results.json, cores.json, recheck.json and
+    FORMULAS.md (`rollsplit recheck` does this after writing recheck.json)."""
+    data = json.loads((out_dir / "results.json").read_text())
+    return _write_both(out_dir, data)
+
+
+def core_sample(data: dict, per_invariant: int = 3) -> dict[str, list[str]]:
+    """For each invariant, the shapes whose obligation's unsat core REPORT.html shows: the shape of its formal
+    statement, then the proofs that took z3 longest (the least obvious ones)."""
+    by_inv = _by([o for o in data["obligations"] if o["kind"] == "invariant" and _proved(o)], "invariant")
+    pool = _shape_pool()
+    out = {}
+    for inv in I.INVARIANTS:
+        rs = by_inv.get(inv.id, [])
+        if not rs:
+            continue
+        rep = representative(inv, rs, pool)
+        slow = sorted((o for o in rs if o is not rep and not _trivial(o)), key=lambda o: -o["seconds"])
+        out[inv.id] = [o["shape"] for o in [rep, *slow][:per_invariant]]
+    return out
+
+
+def compute_cores(data: dict, jobs: int, progress=None) -> dict:
+    """cores.json for the run `data`: the determinacy core of every shape with a proved determinacy obligation, and
+    `core_sample`'s invariant cores (solver.cores)."""
+    from rollsplit.solver import cores
+    pool = _shape_pool()
+    det = sorted({o["shape"] for o in data["obligations"] if o["kind"] == "determinacy" and _proved(o)})
+    sample = core_sample(data)
+    names = sorted(set(det) | {n for ns in sample.values() for n in ns})
+    shapes = [pool[n] for n in names if n in pool]
+    return cores.compute(shapes, sample, jobs=jobs, progress=progress)
 
 
 def _by(obs: list[dict], key: str) -> dict[str, list[dict]]:
@@ -68,7 +163,9 @@ def _with_trivial(rs: list[dict], recorded: bool) -> str:
 TRIVIAL_MARK = "†"   # an invariant every proved obligation of which closes by simplification alone
 
 
-def render(data: dict, formulas: str | None = None) -> str:
+def render(data: dict, recheck: dict | None = None, formulas: bool = False) -> str:
+    """REPORT.md: a summary of at most about `MD_MAX_LINES` lines that links into REPORT.html. `recheck`: the
+    bundle's recheck.json (about these results); `formulas`: whether FORMULAS.md is in the bundle."""
     obs = data["obligations"]
     bad = [o for o in obs if not _ok(o)]
     mutants = data.get("mutants")
@@ -103,10 +200,10 @@ def render(data: dict, formulas: str | None = None) -> str:
                   ["spec hash", f"`{data.get('spec_sha256', '')}` (sha256 over spec/*.py, see results.json)"]],
                  tablefmt="github", headers=["", ""]),
         "",
+        _reading_section(data, recheck, formulas),
         _honest_section(obs, shapes),
         _trusted_section(),
         _recheck_section(obs),
-        _proved_section(shapes),
         _not_proved_section(obs),
         _invariants_section(obs),
         _determinacy_section(obs, shapes),
@@ -116,11 +213,69 @@ def render(data: dict, formulas: str | None = None) -> str:
     ]
     if mutants is not None:
         out.append(_mutant_section(mutants))
+    out.append(_agreement_section(recheck))
     out.append(_growth_section(data))
-    out.append(_shape_section(obs))
-    out.append(_formulas_section() if formulas is None else formulas)
-    out.append(_sources_section(data))
     return "\n".join(out).rstrip() + "\n"
+
+
+def _html(anchor: str = "") -> str:
+    return f"{REPORT_HTML}#{anchor}" if anchor else REPORT_HTML
+
+
+def _reading_section(data: dict, recheck: dict | None, formulas: bool) -> str:
+    """Where the detail is: REPORT.html's pages, and the bundle's other files."""
+    lines = ["## Reading this bundle", "",
+             f"This file is a summary. [{REPORT_HTML}]({REPORT_HTML}) (one self-contained page; open it in any "
+             "browser, nothing is fetched from the network) holds the detail:", "",
+             f"- [every invariant]({_html('invariants')}) in plain English with the words of the law it rests on, its "
+             "formal statement, the grid of shapes and their status (closed by simplification alone marked), each "
+             "SMT-LIB file with its re-check command, the mutants it refutes and what its proofs rest on (unsat "
+             "cores);",
+             f"- [from the law to the proofs]({_html('law')}): each sentence quoted from the statute, the regulations "
+             "and Notice 2014-54, the invariants that encode it and the conformance vectors that pin it;",
+             f"- [assumptions, the trusted base and what is not proved]({_html('assumptions')});",
+             f"- [solver agreement]({_html('agreement')}): z3 and cvc5 on every file, per invariant ("
+             + ("from this bundle's recheck.json" if recheck else "filled in by `rollsplit recheck`") + ");",
+             f"- [determinacy]({_html('determinacy')}), [shapes]({_html('shapes')}), [lemmas]({_html('lemmas')}), "
+             + (f"[mutants]({_html('mutants')}), " if data.get("mutants") is not None else "")
+             + f"[sources]({_html('sources')}).", "",
+             "Beside it: `results.json` (every obligation's status, seconds, file and sha256), `obligations/` and "
+             "`witnesses/` (the SMT-LIB files)"
+             + (", `mutants/`" if data.get("mutants") is not None else "")
+             + (f", [{FORMULAS_MD}]({FORMULAS_MD}) (closed-form formulas of every output, region by region)"
+                if formulas else "")
+             + f", `{CORES_JSON}` (unsat cores) and, after `rollsplit recheck`, `{RECHECK_JSON}`.", ""]
+    return "\n".join(lines)
+
+
+def _agreement_section(recheck: dict | None) -> str:
+    out = ["## Solver agreement", ""]
+    if not recheck:
+        out += ["Not re-checked yet: `rollsplit recheck DIR --solver all` runs every file with z3 and cvc5 in fresh "
+                f"processes, writes `{RECHECK_JSON}` and the agreement table of [{REPORT_HTML}]({_html('agreement')}).",
+                ""]
+        return "\n".join(out)
+    rows = []
+    for solver, cs in sorted(_checks_by_solver(recheck).items()):
+        count = {v: sum(c.get("verdict") == v for c in cs) for v in VERDICTS}
+        rows.append([solver, len(cs), *(count[v] for v in VERDICTS)])
+    out += [f"Re-checked by `rollsplit recheck` ({recheck.get('written', '')}); `unknown` and `timeout` are no "
+            "answer, never a disagreement; a mismatch is the opposite answer. Per invariant: "
+            f"[{REPORT_HTML}]({_html('agreement')}).", "",
+            tabulate(rows, ["solver", "files", *VERDICT_NAMES], tablefmt="github"), ""]
+    return "\n".join(out)
+
+
+VERDICTS = ("agrees", "unknown", "timeout", "MISMATCH", "error")
+VERDICT_NAMES = ("as expected", "unknown", "timeout", "mismatch", "error")
+
+
+def _checks_by_solver(recheck: dict) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for c in recheck.get("checks", []):
+        if isinstance(c, dict):
+            out.setdefault(str(c.get("solver")), []).append(c)
+    return out
 
 
 def _honest_section(obs: list[dict], shapes: list[str]) -> str:
@@ -223,8 +378,11 @@ def _trusted_section() -> str:
 
 
 def _recheck_section(obs: list[dict]) -> str:
-    example = next((o["file"] for o in obs if o["kind"] == "invariant" and o["file"] and not _trivial(o)),
-                   next((o["file"] for o in obs if o["kind"] == "invariant" and o["file"]), "obligations/FILE.smt2"))
+    direct_first = [o for o in obs if o["kind"] == "invariant" and o["invariant"] == "DIRECT-FIRST" and o["file"]]
+    example = (representative(I.BY_ID["DIRECT-FIRST"], direct_first, _shape_pool())["file"] if direct_first else
+               next((o["file"] for o in obs if o["kind"] == "invariant" and o["file"] and not _trivial(o)),
+                    next((o["file"] for o in obs if o["kind"] == "invariant" and o["file"]),
+                         "obligations/FILE.smt2")))
     return "\n".join([
         "## How to re-check this bundle",
         "",
@@ -301,14 +459,21 @@ def _proved_section(shapes: list[str]) -> str:
     ])
 
 
+NOT_PROVED_SHOWN = 25   # failures listed in REPORT.md (REPORT.html lists them all)
+
+
 def _not_proved_section(obs: list[dict]) -> str:
     out = ["## What is NOT proved", ""]
     bad = [o for o in obs if not _ok(o)]
     if bad:
+        shown = bad[:NOT_PROVED_SHOWN]
         out += [f"These {len(bad)} obligation(s) of this run did not come out as expected. `unknown` means z3 "
                 "ran out of time or gave up: it is a failure, never a proof.", "",
-                tabulate([[o["kind"], o["invariant"], o["shape"], o["status"], o["file"]] for o in bad],
+                tabulate([[o["kind"], o["invariant"], o["shape"], o["status"], o["file"]] for o in shown],
                          ["kind", "invariant", "shape", "status", "file"], tablefmt="github"), ""]
+        if len(bad) > len(shown):
+            out += [f"... and {len(bad) - len(shown)} more: every one in [{REPORT_HTML}]({_html('not-proved')}) "
+                    "and results.json.", ""]
     else:
         out += ["Every obligation of this run is proved. What lies outside the run:", ""]
     no_det = sorted({o["shape"] for o in obs if o["kind"] == "invariant"}
@@ -348,18 +513,109 @@ def _helpers(fn, seen: set) -> list:
     return out
 
 
+@functools.lru_cache(maxsize=1)
 def _shape_pool() -> dict:
-    return {s.name(): s for s in S.select(["all"]) + S.small_shapes()}
+    """Every shape this version knows by name: the bundle's, the small ones and those the mutants are tried on."""
+    from rollsplit.solver.prove import mutant_shapes
+    return {s.name(): s for s in S.select(["all"]) + S.small_shapes() + mutant_shapes()}
 
 
-def _representative(rows: list[dict], pool: dict) -> dict:
-    """A shape that shows the rule at work: a direct row, a payment and a 60-day row where possible, about
-    three destinations (the smallest shapes make most rules trivially true)."""
-    def key(o):
-        s = pool.get(o["shape"])
-        full = s is not None and bool(s.directs) and s.paid and bool(s.sixty)
-        return (not full, abs(o["destinations"] - 3), o["shape"])
-    return min(rows, key=key)
+def describe_shape(name: str, pool: dict | None = None) -> str:
+    """A shape in words: 'a payment and 2 direct rollovers (to a traditional IRA, a Roth IRA); RMD'. The name is
+    returned as it is for a shape this version does not know."""
+    from rollsplit.reference.explain import DESTINATION_SHORT as DEST
+    shape = (pool if pool is not None else _shape_pool()).get(name)
+    if shape is None:
+        return name
+    parts = []
+    if shape.paid:
+        where = {None: "", 0: " (listed first)"}.get(shape.paid_at, " (listed between the direct rollovers)")
+        parts.append("a payment" + where)
+    n = len(shape.directs)
+    if n:
+        dests = ", ".join(DEST.get(t, t) + ("" if a else " that refuses after-tax money") for t, a in shape.directs)
+        parts.append(f"{n} direct rollover{'s' if n > 1 else ''} (to {dests})")
+    k = len(shape.sixty)
+    if k:
+        parts.append(f"{k} 60-day rollover{'s' if k > 1 else ''} (to {', '.join(DEST.get(t, t) for t in shape.sixty)})")
+    text = " and ".join(parts) if len(parts) <= 2 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    extra = []
+    if shape.contract == "designated_roth":
+        extra.append("qualified distribution from a designated Roth account" if shape.qualified_roth
+                     else "from a designated Roth account")
+    if shape.regime == law.OLD:
+        extra.append("old rule (Notice 2009-68)")
+    for flag, words in (("hardship", "hardship distribution"), ("rmd", "RMD"), ("pre1987", "pre-1987 basis")):
+        if getattr(shape, flag):
+            extra.append(words)
+    if shape.loan_offset:
+        extra.append("qualified plan loan offset" if shape.loan_offset == "qualified" else "plan loan offset")
+    for method, election in (("direct", shape.direct_election), ("60-day", shape.sixty_election)):
+        if election:
+            extra.append(f"{method} rollovers in an elected order" if election == "order"
+                         else f"elected pre-tax amounts for {method} rollovers")
+    return (text or "no disbursement") + ("; " + "; ".join(extra) if extra else "")
+
+
+def ordinariness(name: str, pool: dict | None = None) -> tuple:
+    """How ordinary a shape is, smaller first: 1 or 2 direct rollovers and a payment, no election, no hardship,
+    loan offset, RMD or pre-1987 basis, a pre-tax and after-tax account under the current rule; then few rows."""
+    shape = (pool if pool is not None else _shape_pool()).get(name)
+    if shape is None:
+        return (99, 99, name)
+    odd = sum([not 1 <= len(shape.directs) <= 2, not shape.paid, shape.paid_at is not None,
+               shape.direct_election is not None, shape.sixty_election is not None, shape.hardship,
+               shape.loan_offset is not None, shape.rmd, shape.pre1987, shape.contract != "pretax_aftertax",
+               shape.regime != law.NEW, len(shape.sixty) > 1,
+               any(not a or t not in ("traditional_ira", "roth_ira") for t, a in shape.directs)])
+    return (odd, S.size(shape), name)
+
+
+@functools.lru_cache(maxsize=None)
+def _run(shape_name: str):
+    return O.run(_shape_pool()[shape_name])
+
+
+@functools.lru_cache(maxsize=None)
+def statement(inv_id: str, shape_name: str) -> tuple[str | None, bool]:
+    """The invariant over a symbolic request of the shape and a symbolic result (fresh z3 Ints `R.*`), as SMT-LIB,
+    and whether it is structural (`true` after z3's rewriting: decided in Python from the shape)."""
+    try:
+        r = _run(shape_name)
+        res, _ = fresh_result(r.sr.request, "R")
+        expr = I.BY_ID[inv_id].holds(r.A, r.sr.request, res)
+        return expr.sexpr(), z3.is_true(z3.simplify(expr))
+    except Exception:  # noqa: BLE001 - an unknown shape or invariant: the python source is still given
+        return None, False
+
+
+def representative(inv, rows: list[dict], pool: dict, tries: int = 40) -> dict:
+    """The obligation whose statement REPORT.html shows first: the most ordinary shape (see `ordinariness`) where
+    z3 had work to do (not closed by simplification alone) and the statement is not structurally `true`."""
+    ranked = sorted(rows, key=lambda o: (not _proved(o) or _trivial(o), ordinariness(o["shape"], pool)))
+    for o in ranked[:tries]:
+        sexpr, structural = statement(inv.id, o["shape"])
+        if sexpr is not None and not structural:
+            return o
+    return ranked[0]
+
+
+def _helpers(fn, seen: set) -> list:
+    """`fn` and the spec.invariants functions it calls, in first-use order (for the formal statement)."""
+    out = []
+    if fn in seen or not isinstance(fn, types.FunctionType) or fn.__module__ != I.__name__:
+        return out
+    seen.add(fn)
+    out.append(fn)
+    for name in fn.__code__.co_names:
+        g = getattr(I, name, None)
+        if isinstance(g, types.FunctionType):
+            out += _helpers(g, seen)
+    return out
+
+
+def predicate_source(inv) -> str:
+    return "\n\n".join(inspect.getsource(f).rstrip() for f in _helpers(inv.holds, set()))
 
 
 def _structural(sexpr: str) -> bool:
@@ -371,87 +627,53 @@ def _structural(sexpr: str) -> bool:
         return False
 
 
-def _smt_statement(inv, shape_name: str, pool: dict) -> str | None:
-    """The invariant over a symbolic request of the shape and a symbolic result (fresh z3 Ints), as SMT-LIB."""
-    try:
-        shape = pool[shape_name]
-        r = O.run(shape)
-        res, _ = fresh_result(r.sr.request, "R")
-        return inv.holds(r.A, r.sr.request, res).sexpr()
-    except Exception:  # noqa: BLE001 - the python source is still given
-        return None
+def always_trivial(rs: list[dict], recorded: bool) -> bool:
+    return recorded and bool(rs) and all(_trivial(o) for o in rs)
 
 
 def _invariants_section(obs: list[dict]) -> str:
     out = ["## Invariants", "",
            "Each invariant is one predicate in `spec/invariants.py`, evaluated on ints (the conformance oracle) and "
-           "on z3 terms (these proofs). Status counts the shapes it applies to.", ""]
+           "on z3 terms (these proofs). Status counts the shapes it applies to. Its formal statement, every shape's "
+           f"file with its re-check command, the mutants that break it and what its proofs rest on are in "
+           f"[{REPORT_HTML}]({_html('invariants')}).", ""]
     by_inv = _by([o for o in obs if o["kind"] == "invariant"], "invariant")
     pool = _shape_pool()
     recorded = _recorded(obs)
-
-    def always_trivial(rs):
-        return recorded and bool(rs) and all(_trivial(o) for o in rs)
     summary = []
     for inv in I.INVARIANTS:
         rs = by_inv.get(inv.id, [])
         ok = sum(_ok(o) for o in rs)
-        mark = f" {TRIVIAL_MARK}" if always_trivial(rs) else ""
-        summary.append([f"[{inv.id}](#{inv.id.lower()}){mark}", inv.statement, inv.citation(),
+        mark = f" {TRIVIAL_MARK}" if always_trivial(rs, recorded) else ""
+        summary.append([f"[{inv.id}]({_html(anchor(inv.id))}){mark}", inv.statement, inv.citation(),
                         f"{ok}/{len(rs)} proved{_with_trivial(rs, recorded)}" if rs else "not in this run"])
     out += [tabulate(summary, ["id", "statement", "citation", "status"], tablefmt="github"), ""]
-    if any(always_trivial(by_inv.get(inv.id, [])) for inv in I.INVARIANTS):
+    if any(always_trivial(by_inv.get(inv.id, []), recorded) for inv in I.INVARIANTS):
         out += [f"{TRIVIAL_MARK} closed by simplification alone on every shape: the obligation restates the "
                 "algorithm's own expression (or the check was decided in Python), so its proof is not evidence "
                 "that the rule holds, only that the code computes what it computes.", ""]
     for inv in I.INVARIANTS:
-        rs = sorted(by_inv.get(inv.id, []), key=lambda o: (o["destinations"], o["shape"]))
-        ok = sum(_ok(o) for o in rs)
-        out += [f"### {inv.id}" + (f" {TRIVIAL_MARK}" if always_trivial(rs) else ""), "", inv.statement, ""]
-        for c in inv.citations:
-            out.append(f"- {c.source} {c.pinpoint}: \"{c.quote}\"" + ("" if c.confirmed else " *(secondary source)*"))
-        out.append("")
-        if rs:
-            failed = [o for o in rs if not _ok(o)]
-            out.append(f"**Status:** {ok} of {len(rs)} shapes proved{_with_trivial(rs, recorded)}"
-                       + ("" if not failed else f"; NOT proved on {', '.join(o['shape'] + ' (' + o['status'] + ')' for o in failed)}")
-                       + f"; z3 time {sum(o['seconds'] for o in rs):.2f} s in all.")
-            if always_trivial(rs):
-                out += ["", "Every one of these closes by simplification alone: not evidence beyond the code "
-                        "restating itself."]
-            # show the statement on a shape where z3 had work to do and the rule says something about the answer
-            rep = _representative([o for o in rs if not _trivial(o)] or rs, pool)
-            others = sorted([o for o in rs if not _trivial(o)] or rs, key=lambda o: abs(o["destinations"] - 3))
-            for o in [rep] + others[:8]:
-                sexpr = _smt_statement(inv, o["shape"], pool)
-                if sexpr is not None and not _structural(sexpr):
-                    rep = o
-                    break
-            out += ["", "**Re-check:**", "", "```sh", f"z3 {rep['file']}",
-                    f"for f in obligations/inv__{inv.id}__*.smt2; do z3 -T:60 \"$f\"; done | sort | uniq -c",
-                    "```", ""]
-        else:
-            out += ["**Status:** no shape of this run is one it applies to.", ""]
-        out += ["**Formal statement** (the predicate; `A` is the arithmetic backend, so the same code judges ints "
-                "and builds z3 terms):", "", "```python"]
-        out.append("\n\n".join(inspect.getsource(f).rstrip() for f in _helpers(inv.holds, set())))
-        out += ["```", ""]
-        if rs:
-            sexpr = _smt_statement(inv, rep["shape"], pool)
-            if sexpr is not None and _structural(sexpr):
-                out += [f"On the shape `{rep['shape']}` this invariant's check is **structural**: the "
-                        "predicate is decided in Python from the shape (which rows exist, where they go, the "
-                        f"tables of `spec/`) before z3 sees anything; the formula z3 receives is `{sexpr}`, which "
-                        "states nothing about money. The obligation is still written out "
-                        f"(`{rep['file']}`), but it is not a formula to read as the rule.", ""]
-            elif sexpr is not None:
-                out += [f"As SMT-LIB, over a symbolic request of the shape `{rep['shape']}` and a symbolic "
-                        "result `R.*` (the obligation asserts the negation of this with the reference's result terms "
-                        f"in place of `R.*`; see `{rep['file']}`):", "", "```smt2"]
-                out.append(sexpr if len(sexpr) <= SMT_SNIPPET_MAX
-                           else sexpr[:SMT_SNIPPET_MAX] + f"\n; ... {len(sexpr) - SMT_SNIPPET_MAX} more characters")
-                out += ["```", ""]
+        rs = by_inv.get(inv.id, [])
+        out += [f"### {inv.id}" + (f" {TRIVIAL_MARK}" if always_trivial(rs, recorded) else ""), ""]
+        if not rs:
+            out += [f"**Status:** no shape of this run is one it applies to. [Statement and citations]"
+                    f"({_html(anchor(inv.id))}).", ""]
+            continue
+        failed = [o for o in rs if not _ok(o)]
+        rep = representative(inv, rs, pool)
+        shown = ", ".join(f"`{o['shape']}` ({o['status']})" for o in failed[:5])
+        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+        out += [f"**Status:** {sum(_ok(o) for o in rs)} of {len(rs)} shapes proved{_with_trivial(rs, recorded)}"
+                + (f"; NOT proved on {shown}{more}" if failed else "")
+                + f"; z3 time {sum(o['seconds'] for o in rs):.2f} s in all. Formal statement on {describe_shape(rep['shape'], pool)}, "
+                f"every shape and file: [{REPORT_HTML}#{anchor(inv.id)}]({_html(anchor(inv.id))}); re-check: "
+                f"`z3 {rep['file']}`.", ""]
     return "\n".join(out)
+
+
+def anchor(inv_id: str) -> str:
+    """The id of an invariant's section in REPORT.html."""
+    return "inv-" + inv_id.lower()
 
 
 def _determinacy_section(obs: list[dict], shapes: list[str]) -> str:
@@ -460,15 +682,15 @@ def _determinacy_section(obs: list[dict], shapes: list[str]) -> str:
     uses = sorted({u for o in det for u in o.get("assumes", [])})
     return "\n".join([
         "## Determinacy", "",
-        "For each shape: two results that both satisfy every applicable invariant are equal in every money field "
-        "(`valid ∧ inv(R1) ∧ inv(R2) ∧ R1 ≠ R2` is unsat, with R1 and R2 fresh, not the reference's). So a "
-        "conformance vector's expected money is forced by the invariants, not chosen by our implementation. Only "
-        "money fields are compared: the regime, the Form 1099-R fields and the ids are not, and `valid` is the "
-        "algorithm's own list of value checks.",
+        "For each shape: two results that both satisfy every applicable invariant are equal in every field: "
+        "money, row ids, box 7 codes and the regime (`valid ∧ inv(R1) ∧ inv(R2) ∧ R1 ≠ R2` is unsat, with R1 and "
+        "R2 fresh, not the reference's). So a conformance vector's expected answer is forced by the invariants, not "
+        "chosen by our implementation.",
         "",
         f"Proved for {ok} of {len(det)} shapes that have a determinacy obligation"
         f" (of {len(shapes)} shapes in the run; rejecting shapes have no result). "
-        f"Lemma instances assumed: {', '.join(uses) or 'none'}.",
+        f"Lemma instances assumed: {', '.join(uses) or 'none'}. Which invariants each proof used (z3's unsat core, "
+        f"the assertions named by their role): [{REPORT_HTML}]({_html('determinacy')}).",
         "",
     ])
 
@@ -517,20 +739,14 @@ def _witness_section(obs: list[dict]) -> str:
 
 def _lemma_section(obs: list[dict]) -> str:
     lemmas = [o for o in obs if o["kind"] == "lemma"]
-    uses: dict[str, int] = {}
-    for o in obs:
-        for u in o.get("assumes", []):
-            uses[u] = uses.get(u, 0) + 1
-    rows = [[o["invariant"], o["status"], o["seconds"], uses.get(o["invariant"], 0), o["file"]] for o in lemmas]
     pre = [o for o in obs if o["kind"] == "lemma-use"]
-    statements = {o["invariant"]: o for o in lemmas}
+    if not lemmas:
+        return ""
     lines = ["## Lemmas", "",
-             "Proved once on free unbounded integers (no range bounds), over the code of the reference "
-             "(`basis_recovered`, `largest_remainder`) where they speak about it.", "",
-             tabulate(rows, ["lemma", "status", "seconds", "assumed by (obligations)", "file"], tablefmt="github"), ""]
-    for lid in sorted(statements):
-        lines.append(f"- `{lid}`: " + _statement_of(statements[lid]))
-    lines.append("")
+             f"{sum(_ok(o) for o in lemmas)} of {len(lemmas)} lemmas proved once on free unbounded integers (no range "
+             "bounds), over the code of the reference where they speak about it; shape obligations assume only their "
+             "instances at the code's own terms, each named in the file's header (`; assumes ...`). Statements, "
+             f"files and where each is assumed: [{REPORT_HTML}]({_html('lemmas')}).", ""]
     if pre:
         lines += [f"Where a shape replaces a call by a lemma's conclusion, a `lemma-use` obligation proves the lemma's "
                   f"precondition at the call: {sum(_ok(o) for o in pre)} of {len(pre)} proved.", ""]
@@ -543,16 +759,20 @@ def _statement_of(o: dict) -> str:
 
 
 def _mutant_section(mutants: list[dict]) -> str:
-    rows = [[m["mutant"], m.get("description", ""), ", ".join(m["refuted_by"]) if m["refuted"] else "**SURVIVED**",
-             m["shape"], m.get("counterexample", ""), m.get("how", "")] for m in mutants]
+    from rollsplit.solver.prove import unbroken_rules
+    survived = [m["mutant"] for m in mutants if not m["refuted"]]
+    unbroken = unbroken_rules(mutants)
     return "\n".join([
         "## Mutants: evidence that the proofs can fail", "",
         "Each seeded mistake of `reference/mutants.py` runs through the same obligations. A mutant is refuted when "
         "z3 finds a request where it breaks an invariant (sat) and that request, replayed on the concrete mutant, "
         "really breaks it. The float mutant does not run on z3 terms; it is refuted by its recorded request, "
         "replayed concretely.", "",
-        tabulate(rows, ["mutant", "mistake", "refuted by", "shape", "counterexample", "how"], tablefmt="github"), "",
-        _rule_matrix(mutants)])
+        f"Refuted: {len(mutants) - len(survived)} of {len(mutants)}"
+        + (f"; **SURVIVED:** {', '.join(survived)}" if survived else "")
+        + (f". Rules no mutant breaks: **{', '.join(unbroken)}**" if unbroken else
+           ". Every rule is broken by at least one of them")
+        + f". Each mistake, its counterexample and the rules it breaks: [{REPORT_HTML}]({_html('mutants')}).", ""])
 
 
 def _rule_matrix(mutants: list[dict]) -> str:
