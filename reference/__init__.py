@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from rollsplit.reference.algorithm import Outcome, allocate
-from rollsplit.reference.compiled import allocate_wire
+from rollsplit.reference import compiled
 from rollsplit.spec.arith import INT
 from rollsplit.spec.errors import VALUE_CHECK_ORDER, RequestError
 from rollsplit.spec.model import Request, Result
+from rollsplit.spec import fast
 from rollsplit.spec.parse import parse_json, parse_request
 
-__all__ = ["calculate", "calculate_text", "compute", "compute_outcome", "RequestError"]
+__all__ = ["calculate", "calculate_parsed", "calculate_text", "compute", "compute_outcome", "RequestError"]
 
 _RANK = {code: i for i, code in enumerate(VALUE_CHECK_ORDER)}
 
@@ -36,10 +37,45 @@ def compute(req: Request) -> Result:
 
 
 def calculate(obj: Any) -> dict:
-    """A parsed JSON value in, the Result JSON or the Error JSON (as a dict) out."""
+    """A parsed JSON value in, the Result JSON or the Error JSON (as a dict) out.
+
+    A request the fast reader takes (`spec.fast`: every request of contract 1.1 as JSON gives it) goes straight to
+    its shape's compiled function, when that shape is hot and its code proved (`reference.compiled`), or to the
+    generic path; everything else, and every error, goes through the parser (`spec.parse`), where the rules'
+    codes and messages are written."""
+    read = fast.read(obj)
+    if read is None:
+        return calculate_parsed(obj)
+    key, money, ids, date, regime = read
+    fn = compiled.function_of(key)
+    if fn is not None:
+        wire = fn(money, ids)
+        if wire is not None:
+            return wire
+        req = fast.request(obj, date, regime)   # a value check is violated: the generic path says which
+    else:
+        req = fast.request(obj, date, regime)
+        fn = compiled.warm(req, key)
+        if fn is not None:   # hot now, and compiled
+            if (key, money, ids) != (compiled.shape_key(req), compiled.money_of(req), compiled.ids_of(req)):
+                compiled.disown(key)   # the reader binds this shape's money otherwise than the proved dispatch
+            else:
+                wire = fn(money, ids)
+                if wire is not None:
+                    return wire
+    try:
+        return compute(req).to_wire()
+    except RequestError as e:
+        return e.to_wire()
+
+
+def calculate_parsed(obj: Any) -> dict:
+    """`calculate` through the parser alone (what answered every request before the fast reader): the answer to any
+    request the reader does not take, and every Error JSON."""
     try:
         req = parse_request(obj)
-        wire = allocate_wire(req)   # the same algorithm, compiled for the request's shape (reference.compiled)
+        fn = compiled.warm(req)   # the same algorithm, compiled for the request's shape once it is hot
+        wire = fn(compiled.money_of(req), compiled.ids_of(req)) if fn is not None else None
         return wire if wire is not None else compute(req).to_wire()
     except RequestError as e:
         return e.to_wire()

@@ -37,7 +37,6 @@ request's ids as an argument, so requests that differ only in ids and amounts sh
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -283,6 +282,11 @@ def _literal(obj: Any, id_index: dict[str, int]) -> str:
 def compile_shape(req: Request) -> Callable[[list, list], dict | None]:
     """Trace `allocate` on a request of `req`'s shape and compile it: f(money, ids) -> wire Result, or None
     when a value check is violated. Raises `_Branch` (or anything `allocate` raises) if not traceable."""
+    return compile_source(trace_shape(req))
+
+
+def trace_shape(req: Request) -> str:
+    """The source of `req`'s shape's compiled function (see `compile_shape`), not yet compiled."""
     tape = _Tape()
     n = len(money_of(req))
     names = [f"m{i}" for i in range(n)]
@@ -313,8 +317,12 @@ def compile_shape(req: Request) -> Callable[[list, list], dict | None]:
     unpack = f"    {', '.join(names)}, = M\n" if names else ""
     guard = ("    return None\n" if violated is True else "" if violated is False
              else f"    if {_c(violated)}:\n        return None\n")
-    source = ("def compiled(M, I):\n" + unpack + "".join(f"    {line}\n" for line in tape.lines) + guard
-              + f"    return {result}\n")
+    return ("def compiled(M, I):\n" + unpack + "".join(f"    {line}\n" for line in tape.lines) + guard
+            + f"    return {result}\n")
+
+
+def compile_source(source: str) -> Callable[[list, list], dict | None]:
+    """The function a traced source defines (with the source as its `source` attribute)."""
     namespace: dict[str, Any] = {}
     exec(compile(source, "<rollsplit compiled shape>", "exec"), namespace)
     fn = namespace["compiled"]
@@ -328,6 +336,7 @@ _proved: frozenset[str] | None = None
 
 
 def source_digest(source: str) -> str:
+    import hashlib   # only when a shape is compiled: `rollsplit allocate --json` answers without it
     return hashlib.sha256(source.encode()).hexdigest()
 
 
@@ -345,8 +354,69 @@ def proved_digests() -> frozenset[str]:
     return _proved
 
 
-# ---- the cache ------------------------------------------------------------------------------------
-_cache: OrderedDict[tuple, Callable | None] = OrderedDict()
+# ---- which shapes are likely proved ------------------------------------------------------------------------
+# A hint, not a proof: the structure of a key (its rows' methods and loan offsets, the number of 60-day rollovers,
+# which elections are given: not the destinations) for every shape of the proof bundle whose source is recorded as
+# proved. A key of another structure may still turn out proved (an order election over one row writes the same code
+# as none); it is only traced later (`HOT_UNLIKELY`), so that the many shapes of a mixed stream that no proof covers
+# do not each cost a trace. Which code answers is decided by the record of proved sources alone, whatever this says.
+STRUCTURES_FILE = Path(__file__).with_name("proved_structures.json")
+_structures: frozenset | None = None
+
+
+def structure(key: tuple) -> tuple:
+    contract, regime, qualified, hardship, rows, sixty, elections = key
+    return (contract, regime, qualified, hardship, tuple((r[0], r[3], r[4]) for r in rows), len(sixty),
+            tuple(e is not None for e in elections))
+
+
+def _tuples(x):
+    return tuple(_tuples(y) for y in x) if isinstance(x, list) else x
+
+
+def likely_proved(key: tuple) -> bool:
+    global _structures
+    if _structures is None:
+        try:
+            _structures = frozenset(_tuples(x) for x in json.loads(STRUCTURES_FILE.read_text())["structures"])
+        except (OSError, ValueError, KeyError, TypeError):
+            _structures = frozenset()
+    return structure(key) in _structures
+
+
+def proved_structures(requests) -> list:
+    """The structures of those of `requests` (one per shape of the bundle) whose compiled source is recorded."""
+    out = {structure(shape_key(r)) for r in requests if source_digest(trace_shape(r)) in proved_digests()}
+    return sorted(out, key=repr)
+
+
+def record_structures(requests) -> Path:
+    """Write `proved_structures` of the bundle's requests (`rollsplit prove --record-proved` does, after the record of
+    proved sources) to reference/proved_structures.json."""
+    data = {"about": "Structures (rows' methods and loan offsets, number of 60-day rollovers, elections given) of the "
+                     "bundle's shapes whose compiled source is recorded in proved_sources.json: shapes of another "
+                     "structure are compiled later (reference/compiled.py, HOT_UNLIKELY). A hint for speed; which code "
+                     "answers is decided by proved_sources.json alone.",
+            "structures": proved_structures(requests)}
+    lines = ",\n".join("  " + json.dumps(x, separators=(",", ":")) for x in data["structures"])
+    STRUCTURES_FILE.write_text(f'{{"about": {json.dumps(data["about"])},\n "structures": [\n{lines}\n]}}\n')
+    return STRUCTURES_FILE
+
+
+# ---- the cache, and when a shape is compiled --------------------------------------------------------------
+# Tiered answering: a shape is answered by the generic path until `HOT` requests of it have been seen; the next one
+# compiles it (or finds that no proof covers its code). Compiling a shape costs as much as answering hundreds of its
+# requests, and most shapes of a mixed stream (a vendor's data, a fuzz run, the suite) come a few times or once:
+# compiling each at first sight made the first pass over such a stream several times slower than the generic path
+# alone. `rollsplit bench` measures the first pass against the warm one and against the generic path. Whatever the
+# tier, only proved code answers: a compiled function is kept only when the digest of its source is recorded.
+HOT = 8                   # generic answers of a shape before it is compiled (measured: `rollsplit bench`)
+HOT_UNLIKELY = 64         # the same, for a shape whose structure no proved shape has (`likely_proved`)
+CACHE_SIZE = 1024         # compiled functions kept (least recently used dropped first)
+KEYS_LIMIT = 1 << 16      # shapes remembered as generic for good, and shapes being counted (then forgotten)
+_cache: OrderedDict[tuple, Callable] = OrderedDict()   # key -> the proved compiled function that answers it
+_generic: set[tuple] = set()     # keys no proof covers (or whose trace failed): the generic path answers them
+_seen: dict[tuple, int] = {}     # key -> requests of it answered by the generic path so far, below HOT
 _lock = threading.Lock()
 _GENERIC = None   # a shape that cannot be compiled: use the generic path
 
@@ -360,31 +430,86 @@ _ORIGINALS = {k: getattr(alg, k) for k in ("allocate", "fill", "basis_recovered"
                                          "largest_remainder", "law", "direct_fill_order", "sixty_day_fill_order")}
 
 
+def function_of(key: tuple) -> Callable | None:
+    """The compiled function answering requests of `key` now, or None; never compiles (the hot path's lookup)."""
+    fn = _cache.get(key)
+    if fn is not None:
+        try:
+            _cache.move_to_end(key)
+        except KeyError:   # dropped by another thread meanwhile
+            pass
+    return fn
+
+
+def warm(req: Request, key: tuple | None = None) -> Callable | None:
+    """The tiered lookup: the compiled function of `req`'s shape if it is compiled, or once this request makes the
+    shape hot (`HOT`); None while the generic path answers it."""
+    key = shape_key(req) if key is None else key
+    if key is None:
+        return None
+    fn = function_of(key)
+    if fn is not None or key in _generic:
+        return fn
+    with _lock:
+        n = _seen.get(key, 0) + 1
+        if n < (HOT if n < HOT or likely_proved(key) else HOT_UNLIKELY):
+            if len(_seen) >= KEYS_LIMIT:
+                _seen.clear()
+            _seen[key] = n
+            return None
+        _seen.pop(key, None)
+    return lookup(req)
+
+
 def lookup(req: Request, require_proof: bool = True) -> Callable | None:
-    """The compiled function that answers `req`, or None for the generic path. `require_proof=False` is for the
-    proof itself (solver.compiled_proof), which must see the function whether or not it is recorded as proved; it
-    is then used on a cache of its own."""
+    """The compiled function that answers `req`, compiled now if it is not yet, or None for the generic path.
+    `require_proof=False` is for the proof itself (solver.compiled_proof), which must see the function whether or
+    not it is recorded as proved; it is then used on a cache of its own."""
     key = shape_key(req)
     if key is None:
         return None
     with _lock:
-        fn = _cache.get(key, False)
-        if fn is not False:
+        fn = _cache.get(key)
+        if fn is not None:
             _cache.move_to_end(key)
             return fn
+        if require_proof and key in _generic:
+            return None
     if not _reference_unpatched():
         return None
     try:
-        fn = compile_shape(req)
-        if require_proof and source_digest(fn.source) not in proved_digests():   # no proof covers it
-            fn = _GENERIC
+        source = trace_shape(req)
+        # the digest first: code no proof covers is never even compiled
+        fn = compile_source(source) if not require_proof or source_digest(source) in proved_digests() else _GENERIC
     except Exception:  # not traceable: this shape answers through the generic path
         fn = _GENERIC
     with _lock:
-        _cache[key] = fn
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+        if fn is None:
+            if require_proof:
+                if len(_generic) >= KEYS_LIMIT:
+                    _generic.clear()
+                _generic.add(key)
+        else:
+            _cache[key] = fn
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
     return fn
+
+
+def disown(key: tuple) -> None:
+    """Answer `key` by the generic path for good (its compiled function is dropped)."""
+    with _lock:
+        _cache.pop(key, None)
+        _seen.pop(key, None)
+        _generic.add(key)
+
+
+def forget() -> None:
+    """Empty the cache and the counts (a cold start, for benchmarks and tests)."""
+    with _lock:
+        _cache.clear()
+        _generic.clear()
+        _seen.clear()
 
 
 def allocate_wire(req: Request) -> dict | None:

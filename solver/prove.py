@@ -644,6 +644,8 @@ def record_proved(shapes: list[Shape]) -> tuple[Path, int]:
             "z3": z3.get_version_string(), "shapes": len(shapes), "spec_sha256": spec_hash(hashes),
             "sources": digests}
     compiled.PROVED_FILE.write_text(json.dumps(data, indent=1) + "\n")
+    compiled._proved = None   # read again: the structures below are those of the sources just recorded
+    compiled.record_structures([symbolic_request(s).request for s in shapes])
     return compiled.PROVED_FILE, len(digests)
 
 

@@ -21,7 +21,6 @@ import re
 from typing import Any, Callable
 
 from rollsplit.spec import law
-from rollsplit.spec.hints import with_hint
 from rollsplit.spec.errors import RequestError
 from rollsplit.spec.model import Disbursement, Elections, Request, Rollover60
 
@@ -136,6 +135,7 @@ class _Shape:
         if not isinstance(v, str) or v not in allowed:
             path = _text(path)
             shown = json.dumps(v) if isinstance(v, (str, int, bool)) or v is None else _type_name(v)
+            from rollsplit.spec.hints import with_hint   # only for an error (difflib): not on the answering path
             raise self.fail(path, with_hint(f"{path} is {shown}; it must be one of {', '.join(allowed)}.", path, v))
         return v
 

@@ -9,6 +9,7 @@ never compiled, mutants of the reference never reach the cache, and the cache st
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +24,16 @@ from rollsplit.spec.errors import RequestError
 from rollsplit.spec.parse import parse_request
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture(autouse=True)
+def compile_at_first_sight(monkeypatch):
+    """Every shape is hot at its first request here, so `calculate` answers through compiled code whenever a proof
+    covers it (the tiers themselves are tested below, with their own threshold)."""
+    monkeypatch.setattr(compiled, "HOT", 1)
+    compiled.forget()   # what one test leaves (a shape it made generic with the record emptied) is not the next's
+    yield
+    compiled.forget()
 
 
 def generic(request) -> dict:
@@ -64,9 +75,12 @@ def test_the_record_of_proved_sources_is_current():
     run again (which proves them first)."""
     from rollsplit.solver import shapes as S
     from rollsplit.solver.z3_backend import symbolic_request
-    today = {compiled.source_digest(compiled.compile_shape(symbolic_request(s).request).source)
-             for s in S.select(["all"])}
+    requests = [symbolic_request(s).request for s in S.select(["all"])]
+    today = {compiled.source_digest(compiled.trace_shape(r)) for r in requests}
     assert today == set(compiled.proved_digests())
+    # and the hint of which structures are proved (reference/proved_structures.json, written with the record)
+    recorded = json.loads(compiled.STRUCTURES_FILE.read_text())["structures"]
+    assert [compiled._tuples(x) for x in recorded] == compiled.proved_structures(requests)
 
 
 @SETTINGS
@@ -222,15 +236,80 @@ def test_the_cache_is_bounded_and_keeps_the_recently_used(monkeypatch):
     monkeypatch.setattr(compiled, "_cache", type(compiled._cache)())
     monkeypatch.setattr(compiled, "CACHE_SIZE", 3)
 
-    def with_rows(n):
+    def with_rows(n):   # a payment and n direct rollovers to traditional IRAs: shapes of the bundle, proved
         rows = [{"id": f"d{i}", "method": "direct", "to": "traditional_ira", "amount": 100} for i in range(n)]
-        return {**EXAMPLE, "disbursements": rows}
+        return {**EXAMPLE, "disbursements": rows + [{"id": "me", "method": "paid", "amount": 100}]}
 
     def key(n):
         return compiled.shape_key(parse_request(with_rows(n)))
-    for n in range(1, 6):   # five shapes: 1..5 direct rollovers
+    for n in range(4):   # four shapes: 0..3 direct rollovers
         assert "error" not in calculate(with_rows(n))
-    assert list(compiled._cache) == [key(3), key(4), key(5)]   # the oldest two left
-    calculate(with_rows(3))                                     # used again: now the most recent
-    calculate(with_rows(6))
-    assert list(compiled._cache) == [key(5), key(3), key(6)]
+    assert list(compiled._cache) == [key(1), key(2), key(3)]   # the oldest left
+    calculate(with_rows(1))                                     # used again: now the most recent
+    calculate(with_rows(0))
+    assert list(compiled._cache) == [key(3), key(1), key(0)]
+
+
+def test_shapes_no_proof_covers_are_remembered_apart_and_bounded(monkeypatch):
+    monkeypatch.setattr(compiled, "_cache", type(compiled._cache)())
+    monkeypatch.setattr(compiled, "_generic", set())
+    monkeypatch.setattr(compiled, "KEYS_LIMIT", 2)
+
+    def directs(n):   # 7 or more direct rollovers: beyond every shape of the bundle
+        return {**EXAMPLE, "balance": 10**9, "disbursements": [
+            {"id": f"d{i}", "method": "direct", "to": "traditional_ira", "amount": 100} for i in range(n)]}
+    for n in (7, 8, 9):
+        assert calculate(directs(n)) == generic(directs(n))
+    assert len(compiled._cache) == 0 and 0 < len(compiled._generic) <= 2
+    assert compiled.shape_key(parse_request(directs(9))) in compiled._generic
+
+
+def test_a_shape_is_answered_by_the_generic_path_until_it_is_hot(monkeypatch):
+    monkeypatch.setattr(compiled, "HOT", 3)
+    compiled.forget()
+    key = compiled.shape_key(parse_request(EXAMPLE))
+    traced = []
+    real = compiled.trace_shape
+    monkeypatch.setattr(compiled, "trace_shape", lambda req: traced.append(1) or real(req))
+    for i in range(2):
+        assert calculate(EXAMPLE) == generic(EXAMPLE)
+        assert compiled.function_of(key) is None and not traced   # not compiled yet: the generic path answered
+    assert calculate(EXAMPLE) == generic(EXAMPLE)                 # the third makes it hot: compiled, and answers
+    assert compiled.function_of(key) is not None and traced == [1]
+    assert calculate(EXAMPLE) == generic(EXAMPLE) and traced == [1]
+    # through the parser (a request the fast reader leaves to it) the tiers are the same
+    compiled.forget()
+    monkeypatch.setattr("rollsplit.spec.fast.read", lambda obj: None)
+    for i in range(3):
+        assert calculate(EXAMPLE) == generic(EXAMPLE)
+    assert compiled.function_of(key) is not None and traced == [1, 1]
+
+
+def test_code_no_proof_covers_is_never_compiled(monkeypatch):
+    compiled.forget()
+    monkeypatch.setattr(compiled, "_proved", frozenset())
+    monkeypatch.setattr(compiled, "compile_source", lambda source: pytest.fail("unproved source compiled"))
+    assert calculate(EXAMPLE) == generic(EXAMPLE)
+    assert compiled.shape_key(parse_request(EXAMPLE)) in compiled._generic
+    compiled.forget()
+
+
+def test_a_reader_that_binds_money_otherwise_than_the_proved_dispatch_is_caught_when_the_shape_compiles(monkeypatch):
+    """The fast reader's money and ids for a shape are compared with `money_of` and `ids_of` (the dispatch under
+    proof) when the shape compiles; a reader that differs leaves the shape to the generic path for good."""
+    from rollsplit.spec import fast
+    compiled.forget()
+    real = fast.read
+
+    def swapped(obj):
+        read = real(obj)
+        if read is None:
+            return None
+        key, money, ids, date, regime = read
+        return key, money[:5] + money[5:][::-1], ids, date, regime   # the rows' amounts in reverse order
+    monkeypatch.setattr(fast, "read", swapped)
+    for _ in range(3):
+        assert calculate(EXAMPLE) == generic(EXAMPLE)
+    key = compiled.shape_key(parse_request(EXAMPLE))
+    assert compiled.function_of(key) is None and key in compiled._generic
+    compiled.forget()
