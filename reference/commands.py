@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from rollsplit.args import seconds
+from rollsplit.args import jobs, seconds
 
 EXIT_OK, EXIT_REJECTED = 0, 2
 
@@ -25,6 +25,13 @@ def register(subparsers) -> None:
     p.add_argument("--explain", action="store_true",
                    help="with --json: add the explanation's steps under \"explanation\" (rule, citation, formulas, "
                         "amounts in cents and dollars); the Result is otherwise the contract's")
+    p.add_argument("--jsonl", metavar="IN",
+                   help="answer a file of requests, one JSON per line ('-': standard input): one Result or Error "
+                        "JSON per line, in the same order; exit status 2 when any request is rejected")
+    p.add_argument("--out", metavar="OUT", help="with --jsonl: write the answers to OUT, whole or not at all "
+                                                "(default: standard output)")
+    p.add_argument("--jobs", type=jobs, default=None, metavar="N",
+                   help="with --jsonl: answer with N processes (default: the number of cores)")
     p.set_defaults(func=allocate_command)
 
     p = subparsers.add_parser(
@@ -63,11 +70,11 @@ def _read(path: str | None) -> bytes:
 
 
 def allocate_command(args: argparse.Namespace) -> int:
-    from rollsplit.reference import compute_outcome
-    from rollsplit.reference.explain import error_report, report
+    if args.jsonl is not None or args.out is not None or args.jobs is not None:
+        return _batch(args)
     from rollsplit.reference.serve import MAX_LINE
     from rollsplit.spec.errors import RequestError
-    from rollsplit.spec.parse import parse_json, parse_request
+    from rollsplit.spec.parse import parse_json
 
     try:
         data = _read(args.file)
@@ -80,6 +87,24 @@ def allocate_command(args: argparse.Namespace) -> int:
         else:
             print(f"rollsplit allocate: {e}.", file=sys.stderr)
         return EXIT_REJECTED
+    if args.json and not args.explain:
+        # the answer as `serve` and `rollsplit.allocate` give it, by the same function: proved compiled code where a
+        # proof covers a hot shape (reference.compiled), the generic path otherwise (a one-shot process answers one
+        # request: its shape is never hot, and answering does not import what compiling needs)
+        from rollsplit.reference import calculate
+        from rollsplit.reference.serve import decode
+        try:
+            if len(data) > MAX_LINE:
+                raise RequestError("invalid_json", f"The input is longer than {MAX_LINE} bytes (16 MiB), the most "
+                                   "rollsplit allocate reads as one request (the same limit as rollsplit serve).")
+            answer = calculate(decode(data))
+        except RequestError as e:
+            answer = e.to_wire()
+        print(json.dumps(answer, separators=(",", ":")), flush=True)
+        return EXIT_REJECTED if "error" in answer else EXIT_OK
+    from rollsplit.reference import compute_outcome
+    from rollsplit.reference.explain import error_report, report
+    from rollsplit.spec.parse import parse_request
     try:
         if len(data) > MAX_LINE:
             raise RequestError("invalid_json", f"The input is longer than {MAX_LINE} bytes (16 MiB), the most "
@@ -92,18 +117,38 @@ def allocate_command(args: argparse.Namespace) -> int:
         else:
             _write_text(error_report(e))
         return EXIT_REJECTED
-    if args.json and args.explain:
+    if args.json:   # --explain
         from rollsplit.reference.explain import explained_result
         print(json.dumps(explained_result(req, outcome), separators=(",", ":")), flush=True)
-    elif args.json:
-        # the answer as `serve` and `rollsplit.allocate` give it: proved compiled code where a proof covers the
-        # request's shape (reference.compiled), the generic path otherwise
-        from rollsplit.reference.compiled import allocate_wire
-        wire = allocate_wire(req)
-        print(json.dumps(wire if wire is not None else outcome.result.to_wire(), separators=(",", ":")), flush=True)
     else:
         _write_text(report(req, outcome))
     return EXIT_OK
+
+
+def _batch(args: argparse.Namespace) -> int:
+    """--jsonl IN [--out OUT] [--jobs N]."""
+    prog = "rollsplit allocate"
+    if args.jsonl is None:
+        print(f"{prog}: --out and --jobs go with --jsonl IN (a file of requests, one per line).", file=sys.stderr)
+        return EXIT_REJECTED
+    if args.file is not None or args.explain or args.json:
+        print(f"{prog}: --jsonl reads its requests from IN and answers in JSON lines; give no FILE, --json or "
+              "--explain with it.", file=sys.stderr)
+        return EXIT_REJECTED
+    from rollsplit.args import default_jobs
+    from rollsplit.reference import batch
+    try:
+        summary = batch.run(args.jsonl, args.out, jobs=args.jobs or default_jobs())
+    except batch.BatchError as e:
+        print(f"{prog}: {e}.", file=sys.stderr)
+        return EXIT_REJECTED
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; " + ("nothing was written to " + args.out if args.out and args.out != "-"
+                                          else "the answers written so far are incomplete") + ".", file=sys.stderr)
+        return 130
+    if sys.stderr.isatty():
+        print(batch.main_line(summary), file=sys.stderr)
+    return EXIT_REJECTED if summary.errors else EXIT_OK
 
 
 def _write_text(text: str) -> None:

@@ -14,7 +14,7 @@ from rollsplit.reference import calculate
 from rollsplit import __version__
 from rollsplit.spec import features as spec_features
 from rollsplit.spec.errors import RequestError
-from rollsplit.spec.parse import LONG_INT, parse_json
+from rollsplit.spec.parse import LONG_INT, _no_duplicate_keys, _reject_constant, parse_json
 
 PROTOCOL = 1
 FEATURES = tuple(spec_features.FEATURES)   # every feature of the contract
@@ -48,7 +48,7 @@ def _salvage_seq(line: bytes) -> int | None:
 def reply(line: bytes) -> dict | None:
     """The answer to one input line (without its newline); None for `stop`."""
     try:
-        msg = parse_json(line)
+        msg = decode(line)
     except RequestError as e:
         return _error(_salvage_seq(line), e.code, e.message)
     if not isinstance(msg, dict):
@@ -82,9 +82,30 @@ def reply(line: bytes) -> dict | None:
     return _error(seq, "invalid_request", f"Unknown command {shown}; expected start, allocate or stop.", "cmd")
 
 
+# Reading and writing a line, built once (json.loads and json.dumps with options build a decoder or an encoder per
+# call). The reading is the parser's own strict reading (`spec.parse`: no NaN, no duplicate key) on the text of a
+# well-formed UTF-8 line; anything else, and every fault, is read again by `parse_json` itself, so the error and its
+# message are the parser's, exactly.
+_DECODE = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys).decode
+# ensure_ascii keeps the output valid UTF-8 even when an echoed id holds a lone surrogate.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def decode(line: bytes):
+    """One line's JSON value, read strictly (`spec.parse.parse_json`); raises its RequestError."""
+    try:
+        return _DECODE(line.decode("utf-8"))
+    except (ValueError, RecursionError):   # not UTF-8, not JSON, a BOM, an integer too long: the parser says what
+        return parse_json(line)
+
+
+def encode(obj: dict) -> bytes:
+    """One answer as a line of ASCII JSON text (with its newline)."""
+    return _ENCODE(obj).encode("ascii") + b"\n"
+
+
 def _write(output: BinaryIO, obj: dict) -> None:
-    # ensure_ascii keeps the output valid UTF-8 even when an echoed id holds a lone surrogate.
-    output.write(json.dumps(obj, separators=(",", ":")).encode("ascii") + b"\n")
+    output.write(encode(obj))
     output.flush()
 
 

@@ -13,6 +13,10 @@ import sys
 import rollsplit
 
 COMMAND_MODULES = ("rollsplit.reference.commands", "rollsplit.solver.commands", "rollsplit.conformance.commands")
+# The answering commands parse with their own module's parser alone: `rollsplit allocate --json` and `rollsplit serve`
+# start as adapters, once per request for a one-shot adapter, and the other packages' commands (the prover's, the
+# runner's) import what answering never needs (tests/test_startup.py lists what may not be imported).
+ANSWERING = {"allocate": "rollsplit.reference.commands", "serve": "rollsplit.reference.commands"}
 
 
 class _VersionAction(argparse.Action):
@@ -26,14 +30,14 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rollsplit",
         description="Reference calculator for after-tax rollover allocation (IRC §72(e)(8), Notice 2014-54).")
     parser.add_argument("--version", action=_VersionAction,
                         help="print the package, wire contract and bundled suite versions and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:
@@ -55,7 +59,8 @@ def _parser_of(parser: argparse.ArgumentParser, args: argparse.Namespace) -> arg
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    first = (sys.argv[1:] if argv is None else argv)[:1]
+    parser = build_parser((ANSWERING[first[0]],) if first and first[0] in ANSWERING else COMMAND_MODULES)
     args, extra = parser.parse_known_args(argv)
     if extra:   # reported by the subcommand's own parser: its usage line, not the top level's
         _parser_of(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
