@@ -407,10 +407,9 @@ def print_report(report: Report) -> int:
             continue
         counted = any(id(c) in failures for c in cs)
         print()
-        print(f"No answer from {solver} on {len(cs)} file(s) (unknown or timeout: the solver gave no answer, which is "
-              "not a disagreement; " + ("each counts as a failure: " + ("--strict" if solver != "z3" else
-                                                                        "z3 proved every claim of this bundle")
-                                        if counted else "listed; --strict fails them") + "):")
+        print(f"No answer from {solver} on {len(cs)} file(s) (unknown or timeout, not a disagreement; "
+              + (("each a failure with --strict" if solver != "z3" else "each a failure: z3 proved them all")
+                 if counted else "listed only; --strict fails them") + "):")
         _list(cs, lambda c: f"{c.answer} after {c.seconds} s")
     for n in report.notes:
         print(n)

@@ -545,7 +545,8 @@ def describe_shape(name: str, pool: dict | None = None) -> str:
                      else "from a designated Roth account")
     if shape.regime == law.OLD:
         extra.append("old rule (Notice 2009-68)")
-    for flag, words in (("hardship", "hardship distribution"), ("rmd", "RMD"), ("pre1987", "pre-1987 basis")):
+    for flag, words in (("hardship", "hardship distribution"), ("rmd", "an RMD (may be $0)"),
+                        ("pre1987", "pre-1987 basis (may be $0)")):
         if getattr(shape, flag):
             extra.append(words)
     if shape.loan_offset:
@@ -558,17 +559,23 @@ def describe_shape(name: str, pool: dict | None = None) -> str:
 
 
 def ordinariness(name: str, pool: dict | None = None) -> tuple:
-    """How ordinary a shape is, smaller first: 1 or 2 direct rollovers and a payment, no election, no hardship,
-    loan offset, RMD or pre-1987 basis, a pre-tax and after-tax account under the current rule; then few rows."""
+    """How ordinary a shape is, smaller first: 1 or 2 direct rollovers to IRAs and a payment, no election, no
+    hardship or loan offset, a pre-tax and after-tax account under the current rule, requests that are valid; then
+    few rows. An RMD and pre-1987 basis count little: most shapes allow them (as amounts that may be $0)."""
     shape = (pool if pool is not None else _shape_pool()).get(name)
     if shape is None:
         return (99, 99, name)
     odd = sum([not 1 <= len(shape.directs) <= 2, not shape.paid, shape.paid_at is not None,
                shape.direct_election is not None, shape.sixty_election is not None, shape.hardship,
-               shape.loan_offset is not None, shape.rmd, shape.pre1987, shape.contract != "pretax_aftertax",
-               shape.regime != law.NEW, len(shape.sixty) > 1,
-               any(not a or t not in ("traditional_ira", "roth_ira") for t, a in shape.directs)])
+               shape.loan_offset is not None, shape.contract != "pretax_aftertax", shape.regime != law.NEW,
+               len(shape.sixty) > 1, any(not a or t not in ("traditional_ira", "roth_ira") for t, a in shape.directs),
+               2 * (shape in _rejecting())]) + 0.25 * (shape.rmd + shape.pre1987)
     return (odd, S.size(shape), name)
+
+
+@functools.lru_cache(maxsize=1)
+def _rejecting() -> frozenset:
+    return frozenset(S.rejecting_shapes())
 
 
 @functools.lru_cache(maxsize=None)
@@ -665,9 +672,9 @@ def _invariants_section(obs: list[dict]) -> str:
         more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
         out += [f"**Status:** {sum(_ok(o) for o in rs)} of {len(rs)} shapes proved{_with_trivial(rs, recorded)}"
                 + (f"; NOT proved on {shown}{more}" if failed else "")
-                + f"; z3 time {sum(o['seconds'] for o in rs):.2f} s in all. Formal statement on {describe_shape(rep['shape'], pool)}, "
-                f"every shape and file: [{REPORT_HTML}#{anchor(inv.id)}]({_html(anchor(inv.id))}); re-check: "
-                f"`z3 {rep['file']}`.", ""]
+                + f"; z3 time {sum(o['seconds'] for o in rs):.2f} s in all. The formal statement (shown on: "
+                f"{describe_shape(rep['shape'], pool)}), every shape and its file: "
+                f"[{REPORT_HTML}#{anchor(inv.id)}]({_html(anchor(inv.id))}); re-check: `z3 {rep['file']}`.", ""]
     return "\n".join(out)
 
 

@@ -20,12 +20,12 @@ import json
 import re
 from html import escape
 
+from rollsplit.solver import obligations as O
 from rollsplit.solver import report as R
 from rollsplit.solver.cores import PRECONDITION as R_PRE
 from rollsplit.spec import invariants as I
 
 REPORT_MD = R.REPORT_MD
-Z3_TIMEOUT_S = 60
 
 
 def _e(x) -> str:
@@ -42,8 +42,7 @@ def _file(path: str, text: str | None = None) -> str:
     """A link to a file of the bundle, its re-check command in the title (and in the grid's command line)."""
     if not path:
         return "-"
-    return (f'<a href="{_e(path)}" class="f" data-file="{_e(path)}" title="z3 -T:{Z3_TIMEOUT_S} {_e(path)}">'
-            f"{_e(text or path)}</a>")
+    return f'<a href="{_e(path)}" class="f">{_e(text or path)}</a>'
 
 
 def _id(text: str) -> str:
@@ -162,14 +161,37 @@ class _Page:
         self.shapes = sorted({o["shape"] for o in self.obs if o["shape"] != "-"},
                              key=lambda n: R.ordinariness(n, self.pool))
         self.vectors, self.vector_note = _vectors()
+        self.shape_index: dict[str, int] = {}    # the grids' shapes, rendered once in the page's data
+        self.prefixes: dict[str, int] = {}       # file paths are prefix + the shape's slug + ".smt2"
+
+    def sid(self, name: str) -> int:
+        if name not in self.shape_index:
+            self.shape_index[name] = len(self.shape_index)
+        return self.shape_index[name]
+
+    def link(self, text: str, path: str, shape: str, cls: str = "") -> dict:
+        """A cell's link to a file of the bundle, compact: its path as a prefix shared by a grid and the shape's slug."""
+        suffix = O.slug(shape) + ".smt2"
+        ref: int | str = path
+        if path and path.endswith(suffix) and len(path) > len(suffix):
+            ref = self.prefixes.setdefault(path[:-len(suffix)], len(self.prefixes))
+        out = {"t": text, "h": ref}
+        if cls:
+            out["c"] = cls
+        return out
+
+    def obligation_link(self, o: dict, text: str | None = None) -> dict | str:
+        if not o.get("file"):
+            return _status_word(o)
+        return self.link(text or _status_word(o), o["file"], o["shape"], _status_class(o))
+
+    def data_script(self) -> str:
+        shapes = [[self.describe(n), n, O.slug(n)] for n in sorted(self.shape_index, key=self.shape_index.get)]
+        prefixes = sorted(self.prefixes, key=self.prefixes.get)
+        return _json_script("report-data", {"shapes": shapes, "prefixes": prefixes})
 
     def describe(self, name: str) -> str:
         return R.describe_shape(name, self.pool)
-
-    def shape_cell(self, name: str) -> str:
-        words = self.describe(name)
-        return (f'<td class="shape">{_e(words)}' + (f'<br><small class="sn">{_e(name)}</small>' if words != name else "")
-                + "</td>")
 
     # -- overview --
     def overview(self) -> str:
@@ -303,26 +325,19 @@ class _Page:
         rows = []
         for o in sorted(rs, key=lambda o: R.ordinariness(o["shape"], self.pool)):
             ex = extra.get(o["shape"], [])
-            prem = [x for x in ex if x["kind"] == "premise"]
-            san = [x for x in ex if x["kind"] == "sanity"]
+            prem = [self.obligation_link(x) for x in ex if x["kind"] == "premise"]
+            san = [self.obligation_link(x) for x in ex if x["kind"] == "sanity"]
             status = ("proved simplify" if R._trivial(o) else "proved solver") if R._proved(o) else "failed"
-            cells = [self.shape_cell(o["shape"]), f"<td>{o['destinations']}</td>",
-                     f'<td class="{_status_class(o)}">{_e(_status_word(o))}</td>', f"<td>{o['seconds']}</td>",
-                     f"<td>{_file(o['file'], 'obligation')}</td>",
-                     "<td>" + (" ".join(f'<span class="{_status_class(x)}">{_file(x["file"], _status_word(x))}</span>'
-                                        for x in prem) or "-") + "</td>",
-                     "<td>" + (" ".join(f'<span class="{_status_class(x)}">{_file(x["file"], _status_word(x))}</span>'
-                                        for x in san) or '<span title="no answer can break it here">-</span>')
-                     + "</td>",
-                     "<td>" + (_a(f"#core-{_id(inv.id)}-{_id(o['shape'])}", "core") if o["shape"] in sample else "")
-                     + "</td>"]
-            rows.append(_row(cells, status, o["destinations"], o["shape"]))
+            core = ({"t": "core", "h": f"#core-{_id(inv.id)}-{_id(o['shape'])}"} if o["shape"] in sample else "")
+            rows.append([self.sid(o["shape"]), status, o["destinations"],
+                         {"t": _status_word(o), "c": _status_class(o)}, o["seconds"],
+                         self.obligation_link(o, "obligation"), prem or "-", san or "-", core])
         options = [("", "every status"), ("proved", "proved"), ("solver", "proved, needed the solver"),
                    ("simplify", "closed by simplification alone"), ("failed", "not proved")]
         return ("<h3>Shapes and status</h3><p>Ordinary shapes first. <em>obligation</em>: the claim (expected unsat); "
                 "<em>premise</em>: the rule's 'if' part holds for some valid request (expected sat); <em>sanity</em>: "
-                "some answer breaks the rule, so it says more than the precondition (expected sat). Click a row for "
-                "its re-check commands.</p>"
+                "some answer breaks the rule, so it says more than the precondition (expected sat; - where no answer "
+                "can break it on that shape). Click a row for its re-check commands.</p>"
                 + _grid(gid, ["shape", "rows", "proof", "z3 s", "file", "premise", "sanity", "rests on"], rows,
                         options, self.sizes(rs)))
 
@@ -516,11 +531,10 @@ class _Page:
         rows = []
         for o in sorted(det, key=lambda o: R.ordinariness(o["shape"], self.pool)):
             c = cores.get(o["shape"])
-            cells = [self.shape_cell(o["shape"]), f"<td>{o['destinations']}</td>",
-                     f'<td class="{_status_class(o)}">{_e(_status_word(o))}</td>', f"<td>{o['seconds']}</td>",
-                     f"<td>{_file(o['file'], 'obligation')}</td>",
-                     "<td>" + (_core_text(c) + _core_list(c) if c else "-") + "</td>"]
-            rows.append(_row(cells, "proved" if R._ok(o) else "failed", o["destinations"], o["shape"]))
+            rows.append([self.sid(o["shape"]), "proved" if R._ok(o) else "failed", o["destinations"],
+                         {"t": _status_word(o), "c": _status_class(o)}, o["seconds"],
+                         self.obligation_link(o, "obligation"),
+                         {"d": _core_text(c), "i": _core_items(c)} if c else "-"])
         options = [("", "every status"), ("proved", "proved"), ("failed", "not proved")]
         return (intro + table + _grid("grid-determinacy", ["shape", "rows", "proof", "z3 s", "file", "unsat core"],
                                       rows, options, self.sizes(det)) + "</section>")
@@ -533,21 +547,18 @@ class _Page:
         rows = []
         for name in self.shapes:
             rs = by_shape.get(name, [])
-            cells = [self.shape_cell(name), f"<td>{rs[0]['destinations'] if rs else ''}</td>"]
+            cells: list = []
             for k in kinds:
-                ks = [o for o in rs if o["kind"] == k]
-                cells.append("<td>" + (" ".join(f'<span class="{_status_class(o)}">{_file(o["file"], _status_word(o))}'
-                                                 "</span>" for o in ks) or "-") + "</td>")
+                cells.append([self.obligation_link(o) for o in rs if o["kind"] == k] or "-")
             inv = [o for o in rs if o["kind"] == "invariant"]
             t = sum(R._trivial(o) for o in inv)
-            cells.append(f"<td>{sum(R._ok(o) for o in inv)}/{len(inv)}" + (f" ({t} by simplification)" if t else "")
-                         + "</td>")
+            cells.append(f"{sum(R._ok(o) for o in inv)}/{len(inv)}" + (f" ({t} by simplification)" if t else ""))
             pc = parse.get(name, [])
-            cells.append(f"<td>{sum(c['status'] == 'checked' for c in pc)}/{len(pc)}</td>")
-            cells.append(f"<td>{round(sum(o['seconds'] for o in rs), 2)}</td>")
+            cells.append(f"{sum(c['status'] == 'checked' for c in pc)}/{len(pc)}")
+            cells.append(round(sum(o["seconds"] for o in rs), 2))
             bad = any(not R._ok(o) for o in rs) or any(c["status"] != "checked" for c in pc)
-            rows.append(_row(cells, "failed" if bad else "ok" + (" rejects" if any(o["kind"] == "rejects" for o in rs)
-                                                                 else ""), rs[0]["destinations"] if rs else 0, name))
+            status = "failed" if bad else "ok" + (" rejects" if any(o["kind"] == "rejects" for o in rs) else "")
+            rows.append([self.sid(name), status, rs[0]["destinations"] if rs else 0, *cells])
         options = [("", "every shape"), ("ok", "everything as expected"), ("failed", "something not proved"),
                    ("rejects", "no request valid (rejects)")]
         return ('<section id="shapes"><h2>Shapes</h2><p>A shape is everything the algorithm branches on in Python: the '
@@ -657,7 +668,8 @@ class _Page:
         body = [self.overview(), self.index(), *(self.invariant(inv) for inv in I.INVARIANTS), self.law(),
                 self.assumptions(), self.agreement(), self.determinacy(), self.shape_grid(), self.lemmas(),
                 self.mutants_section(), self.formulas(), self.vectors_section(), self.sources()]
-        return PAGE.format(css=CSS, js=JS, nav=self.nav(), body="\n".join(b for b in body if b))
+        return PAGE.format(css=CSS, js=JS, nav=self.nav(), body="\n".join(b for b in body if b),
+                           data=self.data_script())
 
 
 def render(data: dict, cores: dict | None = None, recheck: dict | None = None, notes=(), formulas: bool = False,
@@ -674,24 +686,27 @@ def _table(headers, rows, cls: str = "") -> str:
     return f"<table{c}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _row(cells: list[str], status: str, n, name: str) -> str:
-    """A grid row: its cells are HTML (shape cells come with their own <td>), its filter keys as data attributes."""
-    html = "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in cells)
-    q = re.sub(r"<[^>]+>", " ", html).lower()
-    return f'<tr data-status="{_e(status)}" data-n="{_e(n)}" data-q="{_e(" ".join(q.split()))}">{html}</tr>'
+def _json_script(sid: str, value) -> str:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
+    return f'<script type="application/json" id="{sid}">{text}</script>'
 
 
-def _grid(gid: str, headers: list[str], rows: list[str], options: list[tuple[str, str]], sizes: list[int]) -> str:
+def _grid(gid: str, headers: list[str], rows: list[list], options: list[tuple[str, str]], sizes: list[int]) -> str:
+    """A filterable grid. Its rows are data ([shape index, status keys, rows of the shape, cell, ...]; a cell is
+    text, {"t": text, "c": class, "h": link}, a list of those, or {"d": summary, "i": [items]}), rendered by the
+    page's script: a grid of every shape of every invariant is thousands of rows, and data is a tenth the size."""
     opts = "".join(f'<option value="{_e(v)}">{_e(t)}</option>' for v, t in options)
     size_opts = '<option value="">any number</option>' + "".join(f'<option value="{n}">{n}</option>' for n in sizes)
     return (f'<div class="filters" data-grid="{gid}"><label>status <select name="status">{opts}</select></label> '
             f'<label>rows <select name="n">{size_opts}</select></label> '
             '<label>find <input type="search" name="q" placeholder="words of the shape, e.g. Roth IRA"></label> '
-            f'<span class="shown">{len(rows)} of {len(rows)} shown</span></div>'
+            f'<span class="shown">{len(rows)} rows</span></div>'
             f'<p class="cmd" id="{gid}-cmd">Re-check a file: click its row.</p>'
             f'<div class="scroll"><table class="grid" id="{gid}"><thead><tr>'
-            + "".join(f"<th>{_e(h)}</th>" for h in headers) + "</tr></thead><tbody>" + "".join(rows)
-            + "</tbody></table></div>")
+            + "".join(f"<th>{_e(h)}</th>" for h in headers) + "</tr></thead><tbody></tbody></table></div>"
+            + '<noscript><p class="note">The rows of this table are drawn by the page\'s script; results.json holds '
+              "the same.</p></noscript>"
+            + _json_script(gid + "-rows", rows))
 
 
 def _num(n: int, cls: str) -> str:
@@ -704,17 +719,41 @@ def _core_text(c: dict) -> str:
     return _e(f"{len(c.get('core', []))} of {c.get('parts')} named assertions used")
 
 
-def _core_list(c: dict) -> str:
+def _core_items(c: dict | None) -> list[str]:
+    """A core in few lines: the rules it used (for both answers, or one), the precondition's parts, the lemmas and
+    the rest, then what was left out."""
     if not c or c.get("answer") != "unsat":
+        return []
+    def summary(labels: list[str]) -> list[str]:
+        rules: dict[str, set] = {}
+        pre, rest = [], []
+        for x in labels:
+            m = re.match(r"(.+) holds for answer (\d)$", x)
+            if m:
+                rules.setdefault(m.group(1), set()).add(m.group(2))
+            elif x.startswith(R_PRE + ": "):
+                pre.append(x.split(": ", 1)[1])
+            else:
+                rest.append(x)
+        out = []
+        if rules:
+            out.append("rules: " + ", ".join(r + ("" if len(a) == 2 else f" (answer {min(a)} only)")
+                                              for r, a in rules.items()))
+        if pre:
+            out.append(f"{R_PRE}: " + "; ".join(pre))
+        out += rest
+        return out
+    used = summary(c.get("core", []))
+    left = summary(c.get("left_out", []))
+    return used + (["left out: " + " | ".join(left)] if left else [])
+
+
+def _core_list(c: dict) -> str:
+    items = _core_items(c)
+    if not items:
         return ""
-    used = c.get("core", [])
-    pre = [x.split(": ", 1)[1] for x in used if x.startswith(R_PRE + ": ")]
-    rest = [x for x in used if not x.startswith(R_PRE)]
-    left = c.get("left_out", [])
-    return ("<details><summary>the assertions</summary><ul>"
-            + (f"<li>{_e(R_PRE)}: " + _e("; ".join(pre)) + "</li>" if pre else "")
-            + "".join(f"<li>{_e(x)}</li>" for x in rest)
-            + (f"<li class=\"left\">left out: {_e('; '.join(left))}</li>" if left else "") + "</ul></details>")
+    return ("<details><summary>the assertions</summary><ul>" + "".join(f"<li>{_e(x)}</li>" for x in items)
+            + "</ul></details>")
 
 
 def _citations() -> dict[str, I.Citation]:
@@ -764,6 +803,7 @@ PAGE = """<!DOCTYPE html>
 <body>{nav}<main>
 {body}
 </main>
+{data}
 <script>{js}</script>
 </body></html>
 """
@@ -817,6 +857,63 @@ div.core, div.vec, div.law { scroll-margin-top: 1rem; }
 
 JS = """
 (function () {
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function href(ref, shape) {
+    return typeof ref === 'number' ? data.prefixes[ref] + data.shapes[shape][2] + '.smt2' : ref;
+  }
+  function part(spec, shape) {
+    if (spec === null || typeof spec !== 'object') return document.createTextNode(String(spec));
+    if (spec.d !== undefined) {
+      var box = el('span', null, spec.d);
+      if (spec.i && spec.i.length) {
+        var det = el('details'), ul = el('ul');
+        det.appendChild(el('summary', null, 'the assertions'));
+        for (var k = 0; k < spec.i.length; k++) ul.appendChild(el('li', null, spec.i[k]));
+        det.appendChild(ul);
+        box.appendChild(det);
+      }
+      return box;
+    }
+    if (spec.h !== undefined) {
+      var a = el('a', spec.c ? 'f ' + spec.c : 'f', spec.t);
+      var h = href(spec.h, shape);
+      a.setAttribute('href', h);
+      if (h.charAt(0) === '#') a.className = spec.c || '';
+      return a;
+    }
+    return el('span', spec.c, spec.t);
+  }
+  function cell(spec, shape) {
+    var td = el('td');
+    var list = Array.isArray(spec) ? spec : [spec];
+    for (var k = 0; k < list.length; k++) {
+      if (k) td.appendChild(document.createTextNode(' '));
+      td.appendChild(part(list[k], shape));
+    }
+    return td;
+  }
+  function render(table) {
+    var rows = JSON.parse(document.getElementById(table.id + '-rows').textContent);
+    var body = table.tBodies[0], frag = document.createDocumentFragment();
+    for (var i = 0; i < rows.length; i++) {
+      var r = rows[i], s = data.shapes[r[0]], tr = el('tr');
+      tr.setAttribute('data-status', r[1]);
+      tr.setAttribute('data-n', String(r[2]));
+      var td = el('td', 'shape', s[0]);
+      if (s[1] !== s[0]) { td.appendChild(el('br')); td.appendChild(el('small', 'sn', s[1])); }
+      tr.appendChild(td);
+      tr.appendChild(el('td', null, r[2]));
+      for (var j = 3; j < r.length; j++) tr.appendChild(cell(r[j], r[0]));
+      frag.appendChild(tr);
+    }
+    body.appendChild(frag);
+  }
   function apply(f) {
     var table = document.getElementById(f.getAttribute('data-grid'));
     var status = f.querySelector('[name=status]').value;
@@ -827,21 +924,45 @@ JS = """
       var r = rows[i];
       var ok = (!status || r.getAttribute('data-status').split(' ').indexOf(status) >= 0)
             && (!n || r.getAttribute('data-n') === n)
-            && (!q || r.getAttribute('data-q').indexOf(q) >= 0);
+            && (!q || r.cells[0].textContent.toLowerCase().indexOf(q) >= 0);
       r.hidden = !ok;
       if (ok) shown++;
     }
     f.querySelector('.shown').textContent = shown + ' of ' + rows.length + ' shown';
   }
+  // a grid's rows are drawn when it comes near the screen (thousands of rows in all: drawing every grid at once
+  // would make the page slow to open), when its filters are used, or when a link leads into it
+  var grids = document.querySelectorAll('table.grid');
+  function filtersOf(table) { return document.querySelector('.filters[data-grid="' + table.id + '"]'); }
+  function ensure(table) {
+    if (!table || table.getAttribute('data-drawn') || !document.getElementById(table.id + '-rows')) return;
+    render(table);
+    table.setAttribute('data-drawn', '1');
+    var f = filtersOf(table);
+    if (f) apply(f);
+  }
+  window.rollsplitDrawAll = function () { for (var g = 0; g < grids.length; g++) ensure(grids[g]); };
+  if ('IntersectionObserver' in window) {
+    var io = new IntersectionObserver(function (entries) {
+      for (var e = 0; e < entries.length; e++) {
+        if (entries[e].isIntersecting) {
+          ensure(entries[e].target.querySelector('table.grid'));
+          io.unobserve(entries[e].target);
+        }
+      }
+    }, {rootMargin: '1200px 0px'});
+    for (var g = 0; g < grids.length; g++) io.observe(grids[g].parentNode);
+  } else {
+    window.rollsplitDrawAll();
+  }
   var filters = document.querySelectorAll('.filters');
   for (var i = 0; i < filters.length; i++) {
     (function (f) {
-      f.addEventListener('input', function () { apply(f); });
-      f.addEventListener('change', function () { apply(f); });
-      apply(f);
+      var table = document.getElementById(f.getAttribute('data-grid'));
+      f.addEventListener('input', function () { ensure(table); apply(f); });
+      f.addEventListener('change', function () { ensure(table); apply(f); });
     })(filters[i]);
   }
-  var grids = document.querySelectorAll('table.grid');
   for (var j = 0; j < grids.length; j++) {
     (function (table) {
       var box = document.getElementById(table.id + '-cmd');
@@ -852,9 +973,9 @@ JS = """
         var picked = table.querySelector('tr.picked');
         if (picked) picked.classList.remove('picked');
         tr.classList.add('picked');
-        var files = tr.querySelectorAll('a[data-file]'), lines = [];
+        var files = tr.querySelectorAll('a.f'), lines = [];
         for (var k = 0; k < files.length; k++) {
-          var f = files[k].getAttribute('data-file');
+          var f = files[k].getAttribute('href');
           lines.push('z3 -T:60 ' + f + '    # or: rollsplit recheck . --only ' + f);
         }
         box.textContent = lines.length ? lines.join('\\n') : 'No file on this row.';
@@ -862,5 +983,14 @@ JS = """
       });
     })(grids[j]);
   }
+  function follow() {
+    if (!location.hash) return;
+    var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (!target) return;
+    var table = target.matches('table.grid') ? target : target.closest('table.grid');
+    if (table && !table.getAttribute('data-drawn')) { ensure(table); target.scrollIntoView(); }
+  }
+  window.addEventListener('hashchange', follow);
+  follow();
 })();
 """
