@@ -576,10 +576,12 @@ class JUnitReporter(Reporter):
         body = ""
         if o.status == FAILED:
             tag = "skipped" if o.expected_failure else "failure"
-            body = f"<{tag} message={_xml_attr(v.description[:200])}>{_xml_text(o.reason)}</{tag}>"
+            body = (f"<{tag} message={_xml_attr(describe.plain_description(v)[:200])}>"
+                    f"{_xml_text(describe.request_line(v) + chr(10) + o.reason)}</{tag}>")
         elif o.status == ERRORED:
             tag = "skipped" if o.expected_failure else "error"
-            body = f"<{tag} message={_xml_attr(o.reason[:200])}>{_xml_text(o.stderr_tail)}</{tag}>"
+            body = (f"<{tag} message={_xml_attr(o.reason[:200])}>"
+                    f"{_xml_text(describe.request_line(v) + chr(10) + o.stderr_tail)}</{tag}>")
         elif o.status in (SKIPPED, NOT_RUN):
             body = f"<skipped message={_xml_attr(o.reason)}/>"
         elif o.unexpected_pass:

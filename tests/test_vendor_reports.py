@@ -355,3 +355,11 @@ def test_inspect_catches_an_edited_level_or_count(tmp_path, capsys):
     dropped.write_text("\n".join(lines[:1] + lines[2:]) + "\n")
     code, out, _ = cli(["conformance", "inspect", dropped], capsys)
     assert code == 1 and "the summary says 637 passed, the lines 636" in out and "has no line: " in out
+
+
+def test_the_junit_failure_holds_the_request_and_the_dollars(tmp_path, capsys):
+    xml = tmp_path / "r.xml"
+    cli(["conformance", "run", "--only", "examples-0002", "--junit", xml, "--"] + MUTANT + ["aftertax_first"], capsys)
+    failure = ET.parse(xml).getroot().find("testsuite/testcase/failure")
+    assert failure.get("message").startswith("Law-firm alert: $60,000")
+    assert failure.text.startswith('request: {"date":"2025-06-30"') and "($60,000.00)" in failure.text
