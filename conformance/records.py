@@ -210,8 +210,9 @@ class Bar:
 
 
 def count_records(path: Path) -> int:
-    with open(path, "rb") as f:
-        return sum(1 for line in f if line.strip())
+    """How many records `check` will judge: the non-blank lines, read as `lines_of` reads them."""
+    with open(path, encoding="utf-8", errors="backslashreplace") as f:
+        return sum(1 for _ in lines_of(f))
 
 
 def check(path: Path, declared: list[str], reporters: list, name: str, metadata: dict, jobs: int | None = None,

@@ -363,3 +363,12 @@ def test_the_junit_failure_holds_the_request_and_the_dollars(tmp_path, capsys):
     failure = ET.parse(xml).getroot().find("testsuite/testcase/failure")
     assert failure.get("message").startswith("Law-firm alert: $60,000")
     assert failure.text.startswith('request: {"date":"2025-06-30"') and "($60,000.00)" in failure.text
+
+
+def test_check_counts_the_lines_it_judges_whatever_the_bytes(tmp_path, capsys):
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_bytes(b"\xff\xfe{\r\n\x00\x85 not json\rmore\n\n" * 5)
+    code, out, _ = cli(["conformance", "check", garbage], capsys)
+    last = out.splitlines()[-1]
+    assert code == 1 and last.startswith("0 passed, 0 failed, ") and last.endswith(" errored, 0 skipped")
+    assert f"this run is {int(last.split(', ')[2].split()[0])} records" in out
