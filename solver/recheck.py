@@ -13,8 +13,8 @@ the reverse) is a mismatch: a disagreement. `unknown` and `timeout` are no answe
 every claim of the bundle, so a z3 `unknown` or `timeout` is a failure; cvc5 lacks some of z3's nonlinear integer
 reasoning, so its `unknown` is listed and fails only with --strict.
 
-The command (`rollsplit recheck`) writes what it found into the bundle as recheck.json (each file's answer per
-solver; a later run replaces the entries of the solvers it ran) and writes REPORT.md and REPORT.html again with
+The command (`rollsplit recheck`) writes what it found into the bundle as recheck.json (each file's latest answer
+per solver: a later run replaces the answers of the files it solved) and writes REPORT.md and REPORT.html again with
 the solver agreement, unless the bundle is stale (its proofs are about other code than the installed code).
 """
 
@@ -447,9 +447,9 @@ RESULTS_FILE = "recheck.json"
 
 
 def save(report: Report) -> list[str]:
-    """Write what this re-check found into the bundle as recheck.json (the entries of the solvers it ran replace
-    those of an earlier re-check of the same results) and write REPORT.md and REPORT.html again with it. Returns
-    sentences for the user: what was written, or why not. Never raises."""
+    """Write what this re-check found into the bundle as recheck.json (its answers replace those an earlier re-check
+    of the same results gave for the same files and solvers; the others stay) and write REPORT.md and REPORT.html
+    again with it. Returns sentences for the user: what was written, or why not. Never raises."""
     from rollsplit.solver import report as report_module
     from rollsplit.solver.prove import BundleError as ProveBusy, lock_bundle
     d = report.directory
@@ -471,9 +471,11 @@ def save(report: Report) -> list[str]:
         for solver, how in report.solvers.items():
             solvers[solver] = {"how": how, "written": when, "timeout_seconds": report.timeout,
                                "strict": report.strict, **({"selection": report.selection} if report.selection else {})}
-        checks = [c for c in previous.get("checks") or [] if isinstance(c, dict) and c.get("solver") not in ran]
+        redone = {(c.solver, c.file) for c in report.checks}
+        checks = [c for c in previous.get("checks") or []
+                  if isinstance(c, dict) and (c.get("solver"), c.get("file")) not in redone]
         checks += [{"file": c.file, "solver": c.solver, "expected": c.expected, "answer": c.answer,
-                    "verdict": c.verdict, "seconds": c.seconds} for c in report.checks]
+                    "verdict": c.verdict, "seconds": c.seconds, "written": when} for c in report.checks]
         out = {"written_by": "rollsplit recheck", "written": when, "results_sha256": digest, "solvers": solvers,
                "files": report.files, "integrity": [list(x) for x in report.integrity],
                "stale": [list(x) for x in report.stale], "ok": report.ok, "checks": checks}

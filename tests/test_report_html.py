@@ -62,6 +62,7 @@ def test_the_bundle_holds_the_reports(bundle):
     assert {c["solver"] for c in recheck["checks"]} == {"z3"} and len(recheck["checks"]) == 40
     html = (bundle / "REPORT.html").read_text()
     assert "http://" not in html and "https://" not in html and "<script src" not in html   # nothing fetched
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html   # and the browser enforces it
 
 
 def test_report_md_is_a_summary_that_links_into_the_page(bundle):
@@ -207,6 +208,21 @@ def test_unknown_is_no_answer_never_a_disagreement(bundle, tmp_path, capsys):
     assert "cvc5" in agreement and "not a disagreement" in agreement
     md = (b / "REPORT.md").read_text()
     assert "| cvc5 " in md and "never a disagreement" in md
+
+
+def test_a_later_recheck_replaces_only_the_answers_it_gave(bundle, tmp_path):
+    import shutil
+    b = tmp_path / "b"
+    shutil.copytree(bundle, b)
+    before = json.loads((b / "recheck.json").read_text())["checks"]
+    one = before[0]["file"]
+    rep = RC.Report(directory=b, files=1, solvers={"z3": "z3 -T:60 FILE"},
+                    checks=[RC.Check(one, "z3", before[0]["expected"], "unknown", 1.0)])
+    RC.save(rep)
+    after = json.loads((b / "recheck.json").read_text())["checks"]
+    assert len(after) == len(before)
+    assert {c["file"]: c["verdict"] for c in after}[one] == "unknown"
+    assert sum(c["verdict"] == "agrees" for c in after) == len(before) - 1
 
 
 def test_a_recheck_of_other_results_is_not_shown(bundle, tmp_path):
