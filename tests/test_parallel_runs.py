@@ -134,3 +134,45 @@ def test_ctrl_c_with_two_adapters_reports_what_ran_and_leaves_no_process(tmp_pat
     for pid in stalled:   # both adapters are gone
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+# ---- conformance fuzz --jobs N ---------------------------------------------------------------------------------
+def _without_seconds(text: str) -> str:
+    return re.sub(r"\d+(\.\d+)? s\b", "(seconds)", text)
+
+
+@pytest.mark.parametrize("command, oneshot", [(MUTANT + ["aftertax_first"], False), (ONESHOT, True)],
+                         ids=["persistent-mutant", "oneshot-reference"])
+def test_fuzz_jobs_2_finds_and_shrinks_what_jobs_1_does(tmp_path, capsys, command, oneshot):
+    outs = []
+    for jobs in ("1", "2"):
+        argv = ["conformance", "fuzz", "--seed", "3", "--examples", "120" if not oneshot else "24", "--jobs", jobs,
+                "--out", str(tmp_path / "f")] + (["--oneshot"] if oneshot else []) + ["--"] + command
+        code = main(argv)
+        out = capsys.readouterr()
+        written = sorted((tmp_path / "f").glob("*.json")) if (tmp_path / "f").exists() else []
+        outs.append((code, _without_seconds(out.out), [json.loads(p.read_text())["vectors"] for p in written]))
+        for p in written:
+            p.unlink()
+    assert outs[0] == outs[1]
+    assert outs[0][0] == (0 if oneshot else 1)
+
+
+def test_fuzz_parallel_in_process_equals_fuzz():
+    """Two calculators judging at once: the same first wrong example and the same shrunk request; a clean run draws
+    as many examples."""
+    from rollsplit.conformance.fuzzing.driver import fuzz, fuzz_parallel
+    from rollsplit.reference import calculate
+    from rollsplit.reference.mutants import calculate_with
+
+    def mutant(request):
+        return calculate_with("sixty_day_ignored", request)
+    for seed in (1, 2):
+        one = fuzz(mutant, examples=400, seed=seed, max_shrink_seconds=60)
+        two = fuzz_parallel([mutant, mutant], examples=400, seed=seed, max_shrink_seconds=60)
+        assert (one.first_failure_example, one.failure.request, one.stopped) == \
+            (two.first_failure_example, two.failure.request, two.stopped)
+        assert not two.notes
+    clean_one = fuzz(calculate, examples=150, seed=5)
+    clean_two = fuzz_parallel([calculate, calculate, calculate], examples=150, seed=5)
+    assert clean_one.ok and clean_two.ok and clean_one.examples == clean_two.examples

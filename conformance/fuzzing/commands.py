@@ -17,7 +17,7 @@ import shlex
 import sys
 from typing import Any
 
-from rollsplit.args import count, seconds
+from rollsplit.args import count, default_jobs, jobs, seconds
 from rollsplit.progress import Progress
 from rollsplit.spec.features import FEATURES
 
@@ -42,6 +42,10 @@ def register(conformance_subparsers: Any) -> None:
     p.add_argument("--oneshot", action="store_true", help="spawn COMMAND once per request (stdin/stdout)")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per request (default 10)")
     p.add_argument("--no-errors", action="store_true", help="valid requests only (no near-valid ones)")
+    p.add_argument("--jobs", type=jobs, default=default_jobs(), metavar="N",
+                   help="judge on N adapter processes at once (default: the number of cores, here "
+                        f"{default_jobs()}); the requests drawn, the failure found and its shrinking are those of "
+                        "--jobs 1")
     p.add_argument("--out", default="fuzz-failures", metavar="DIR",
                    help="where the shrunk failure is written as a vector file (default ./fuzz-failures)")
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND ARGS...",
@@ -138,10 +142,12 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
 
 def _fuzz(args: argparse.Namespace, command: list[str], seed: int) -> int:
     from rollsplit.conformance.adapter import AdapterStartError, open_adapter
-    from rollsplit.conformance.fuzzing.driver import fuzz
+    from rollsplit.conformance.fuzzing.driver import fuzz_parallel
     from rollsplit.conformance.fuzzing.vector import write_failure
 
-    adapter = open_adapter(command, oneshot=args.oneshot, timeout=args.timeout, features=args.features)
+    adapters = [open_adapter(command, oneshot=args.oneshot, timeout=args.timeout, features=args.features)
+                for _ in range(args.jobs)]
+    adapter = adapters[0]
     try:
         try:
             handshake = adapter.start()
@@ -164,16 +170,18 @@ def _fuzz(args: argparse.Namespace, command: list[str], seed: int) -> int:
             line.update(f"fuzz: {examples} examples, {failures} failing, {elapsed:.1f} s"
                         + (" (shrinking)" if phase == "shrink" else ""))
         try:
-            report = fuzz(adapter.allocate, examples=args.examples, seed=seed, max_seconds=args.max_seconds,
-                          features=features, near_valid=not args.no_errors,
-                          max_shrink_seconds=args.max_shrink_seconds, progress=progress)
+            # the other adapters start with their first request (a persistent one), in their own thread
+            report = fuzz_parallel([a.allocate for a in adapters], examples=args.examples, seed=seed,
+                                   max_seconds=args.max_seconds, features=features, near_valid=not args.no_errors,
+                                   max_shrink_seconds=args.max_shrink_seconds, progress=progress)
         finally:
             try:
                 line.close()
             except (OSError, ValueError):   # the terminal is gone (SIGHUP): no reason for a traceback
                 pass
     finally:
-        adapter.close()
+        for a in adapters:
+            a.close()
     for note in report.notes:
         _say(f"note: {_visible(note)}")
     rerun = rerun_line(args, seed, command)

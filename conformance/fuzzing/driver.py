@@ -180,10 +180,13 @@ def seed_alone():
 def fuzz(allocate: Callable[[Any], Any], *, examples: int = 1000, seed: int = 0, max_seconds: float | None = None,
          features: Iterable[str] | None = None, near_valid: bool = True,
          max_shrink_seconds: float = DEFAULT_SHRINK_SECONDS,
-         progress: Callable[[int, int, float, str], None] | None = None, progress_every: float = 0.5) -> FuzzReport:
+         progress: Callable[[int, int, float, str], None] | None = None, progress_every: float = 0.5,
+         passed: list | None = None) -> FuzzReport:
     """Fuzz `allocate` with up to `examples` requests needing only `features` (default: all).
 
     `progress(examples_done, failures_seen, elapsed_seconds, phase)` is called about every `progress_every` s.
+    `passed`: the first examples of this seed, already judged right (`fuzz_parallel`): an example drawn again equal to
+    the one at its place is not sent again.
     """
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hseed
@@ -209,6 +212,8 @@ def fuzz(allocate: Callable[[Any], Any], *, examples: int = 1000, seed: int = 0,
                 raise _Stop("time")
             st_["examples"] += 1
             tick("generate")
+            if passed is not None and st_["examples"] <= len(passed) and request == passed[st_["examples"] - 1]:
+                return
         else:
             st_["shrink_calls"] += 1
             if now - st_["first_at"] > max_shrink_seconds:
@@ -263,4 +268,131 @@ def fuzz(allocate: Callable[[Any], Any], *, examples: int = 1000, seed: int = 0,
     report.examples = st_["first"][0] if st_["first"] else st_["examples"]
     report.shrink_calls = st_["shrink_calls"]
     report.seconds = time.monotonic() - began
+    return report
+
+
+def fuzz_parallel(allocates: list[Callable[[Any], Any]], *, examples: int = 1000, seed: int = 0,
+                  max_seconds: float | None = None, features: Iterable[str] | None = None, near_valid: bool = True,
+                  max_shrink_seconds: float = DEFAULT_SHRINK_SECONDS,
+                  progress: Callable[[int, int, float, str], None] | None = None,
+                  progress_every: float = 0.5) -> FuzzReport:
+    """`fuzz` with several calculators (one adapter process each) judging at once, with the results of `fuzz` on one.
+
+    The examples are drawn as `fuzz` draws them (the same seed, settings and strategies: Hypothesis draws the same
+    sequence while every example passes), in this thread, and judged as they come by one thread per calculator.
+    Drawing stops once an example is wrong and every earlier one is judged; the first wrong example is then the one
+    `fuzz` would have stopped at. `fuzz` is then run on the first calculator with the examples before it marked as
+    already judged right (`passed`): it draws them again without sending them, finds that example wrong, and shrinks
+    it exactly as a run on one calculator does. A calculator that is not deterministic may make the two differ."""
+    import queue
+    import threading
+
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as hseed
+    from hypothesis.errors import HypothesisException
+
+    if len(allocates) == 1:
+        return fuzz(allocates[0], examples=examples, seed=seed, max_seconds=max_seconds, features=features,
+                    near_valid=near_valid, max_shrink_seconds=max_shrink_seconds, progress=progress,
+                    progress_every=progress_every)
+    feats = frozenset(features) if features is not None else ALL_FEATURES
+    forms = "form_1099r" in feats
+    began = time.monotonic()
+    drawn: list[Any] = []
+    judged: dict[int, bool] = {}             # index -> right
+    cond = threading.Condition()
+    todo: queue.Queue = queue.Queue()
+    state: dict[str, Any] = {"wrong": None, "tick": began, "stop": False}
+
+    def first_wrong() -> int | None:
+        """The smallest wrong index all of whose predecessors are judged, once known."""
+        wrong = state["wrong"]
+        if wrong is None or any(i not in judged for i in range(wrong)):
+            return None
+        return wrong
+
+    def judge(allocate) -> None:
+        while True:
+            item = todo.get()
+            if item is None:
+                return
+            i, request = item
+            with cond:
+                skip = state["stop"] or (state["wrong"] is not None and i > state["wrong"])
+            try:
+                right = True if skip else judge_once(allocate, request, forms) is None
+            except Exception:   # the oracle itself failed: `fuzz` meets it again on this example, and says so
+                right = False
+            with cond:
+                judged[i] = right
+                if not right and (state["wrong"] is None or i < state["wrong"]):
+                    state["wrong"] = i
+                cond.notify_all()
+
+    threads = [threading.Thread(target=judge, args=(a,), daemon=True, name=f"rollsplit-fuzz-{n}")
+               for n, a in enumerate(allocates)]
+    for t in threads:
+        t.start()
+
+    def one(case: tuple[Any, str | None]) -> None:
+        now = time.monotonic()
+        if max_seconds is not None and now - began > max_seconds:
+            raise _Stop("time")
+        with cond:
+            while len(drawn) - len(judged) > 4 * len(allocates) and first_wrong() is None:
+                cond.wait(0.1)
+            if first_wrong() is not None:
+                raise _Stop("failure")
+            i = len(drawn)
+            drawn.append(case[0])
+        todo.put((i, case[0]))
+        if progress is not None and now - state["tick"] >= progress_every:
+            state["tick"] = now
+            progress(len(judged), 0 if state["wrong"] is None else 1, now - began, "generate")
+
+    test = settings(max_examples=examples, database=None, deadline=None, derandomize=False,
+                    phases=(Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck),
+                    report_multiple_bugs=False, print_blob=False, verbosity=Verbosity.quiet,
+                    )(hseed(seed)(given(fuzz_cases(feats, near_valid=near_valid))(one)))   # as `fuzz` draws
+    stopped = "examples"
+    wrong: int | None = None
+    try:
+        try:
+            with seed_alone():
+                test()
+        except _Stop as e:
+            stopped = str(e)
+        except HypothesisException:   # nothing could be drawn, ...: one calculator meets the same and says so
+            with cond:
+                state["stop"] = True
+            wrong = -1
+        with cond:   # every example drawn before the first wrong one is judged
+            while wrong is None and first_wrong() is None and len(judged) < len(drawn):
+                cond.wait(0.1)
+            wrong = first_wrong() if wrong is None else wrong
+    except KeyboardInterrupt as e:
+        e.fuzz_examples = len(judged)
+        e.fuzz_failure = None
+        raise
+    finally:
+        with cond:
+            state["stop"] = True
+        for _ in threads:
+            todo.put(None)
+    if wrong is None:
+        report = FuzzReport(seed=seed, examples=len(drawn), seconds=time.monotonic() - began,
+                            stopped="time" if stopped == "time" else "examples", features=sorted(feats))
+        return report
+    found_at = time.monotonic() - began
+    report = fuzz(allocates[0], examples=examples, seed=seed, max_seconds=None if wrong >= 0 else max_seconds,
+                  features=features, near_valid=near_valid, max_shrink_seconds=max_shrink_seconds,
+                  progress=progress, progress_every=progress_every, passed=drawn[:max(wrong, 0)])
+    if wrong < 0:
+        return report
+    if report.first_failure_example is not None and report.first_failure_example != wrong + 1:
+        report.notes.append(f"example {wrong + 1} was wrong on one adapter but not when sent again (a calculator that "
+                            "is not deterministic?)")
+    report.seconds = time.monotonic() - began
+    if report.first_failure_seconds is not None:
+        report.first_failure_seconds = found_at
     return report
