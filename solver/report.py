@@ -85,10 +85,13 @@ def read_extras(out_dir: Path, data: dict) -> dict:
 def _write_both(out_dir: Path, data: dict) -> Path:
     from rollsplit.solver import report_html
     extras = read_extras(out_dir, data)
-    (out_dir / REPORT_HTML).write_text(report_html.render(data, cores=extras["cores"], recheck=extras["recheck"],
-                                                          notes=extras["notes"], formulas=extras["formulas"],
-                                                          formulas_md=(out_dir / FORMULAS_MD).read_text()
-                                                          if extras["formulas"] else None))
+    try:
+        page = report_html.render(data, cores=extras["cores"], recheck=extras["recheck"], notes=extras["notes"],
+                                  formulas=extras["formulas"],
+                                  formulas_md=(out_dir / FORMULAS_MD).read_text() if extras["formulas"] else None)
+    except Exception as e:  # noqa: BLE001 - the proofs' results stand; the page says why it is missing
+        page = report_html.failed_page(f"{type(e).__name__}: {e}")
+    (out_dir / REPORT_HTML).write_text(page)
     path = out_dir / REPORT_MD
     path.write_text(render(data, recheck=extras["recheck"], formulas=extras["formulas"]))
     return path
@@ -96,9 +99,20 @@ def _write_both(out_dir: Path, data: dict) -> Path:
 
 def refresh(out_dir: Path) -> Path:
     """Write REPORT.md and REPORT.html of a bundle again from its results.json, cores.json, recheck.json and
-    FORMULAS.md (`rollsplit recheck` does this after writing recheck.json)."""
+    FORMULAS.md (`rollsplit recheck` does this after writing recheck.json). A bundle written before FORMULAS.md
+    existed keeps its formulas: they are taken out of its REPORT.md first."""
     data = json.loads((out_dir / "results.json").read_text())
+    formulas, old = out_dir / FORMULAS_MD, out_dir / REPORT_MD
+    if not formulas.exists() and old.is_file():
+        text = old.read_text()
+        start = text.find(FORMULAS_HEADING)
+        if start >= 0:
+            end = text.find("\n## ", start + len(FORMULAS_HEADING))
+            formulas.write_text(text[start:end if end >= 0 else len(text)].rstrip() + "\n")
     return _write_both(out_dir, data)
+
+
+FORMULAS_HEADING = "## Closed-form formulas (sympy)"
 
 
 def core_sample(data: dict, per_invariant: int = 3) -> dict[str, list[str]]:

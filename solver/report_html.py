@@ -678,6 +678,14 @@ def render(data: dict, cores: dict | None = None, recheck: dict | None = None, n
     return _Page(data, cores, recheck, notes, formulas_md if formulas else None).render()
 
 
+def failed_page(why: str) -> str:
+    """The page written when the report could not be rendered: the reason, and where the results are."""
+    body = (f'<section id="overview"><h1>rollsplit audit bundle</h1><p class="note">This page could not be written '
+            f"({_e(why)}). The results are all in {_a(REPORT_MD, 'REPORT.md')} and "
+            f"{_a('results.json', 'results.json')}; every proof file is in obligations/ and witnesses/.</p></section>")
+    return PAGE.format(css=CSS, js="", nav="", body=body, data="")
+
+
 # ---- helpers --------------------------------------------------------------------------------------------------
 def _table(headers, rows, cls: str = "") -> str:
     c = f' class="{cls}"' if cls else ""

@@ -281,6 +281,8 @@ def test_the_formal_statement_is_shown_on_an_ordinary_shape():
     rep = report_module.representative(I.BY_ID["DIRECT-FIRST"], rows, pool)
     shape = pool[rep["shape"]]
     assert 1 <= len(shape.directs) <= 2 and shape.paid and not shape.direct_election and not shape.sixty_election
+    assert (shape.contract, shape.regime) == ("pretax_aftertax", "notice_2014_54") and len(shape.sixty) <= 1
+    assert not shape.hardship and not shape.loan_offset and not shape.qualified_roth
     sexpr, structural = report_module.statement("DIRECT-FIRST", rep["shape"])
     assert sexpr and not structural
     # the first row of the grid is an ordinary shape too (not, as in listing order, one without direct rollovers)
