@@ -18,15 +18,11 @@ import re
 from typing import Any, Iterator
 
 from rollsplit.spec import law
+from rollsplit.spec.money import money
 
 LONG_REQUEST = 2_000   # characters of compact request JSON shown in a failure block; the JSON report has it all
 
 
-def money(cents: int) -> str:
-    """$1,234.56 from integer cents with integer arithmetic only."""
-    sign = "-" if cents < 0 else ""
-    dollars, rest = divmod(abs(cents), 100)
-    return f"{sign}${dollars:,}.{rest:02d}"
 
 
 def is_cents(value: Any) -> bool:

@@ -15,6 +15,7 @@ from typing import Callable
 
 from rollsplit.spec import law
 from rollsplit.spec.arith import Arith, Cond, Num, total
+from rollsplit.spec.money import money
 from rollsplit.spec.model import (DisbursementResult, Form1099R, Request, Result, Rollover60Result, frozen)
 from rollsplit.spec.orders import direct_fill_order, sixty_day_fill_order
 
@@ -105,11 +106,11 @@ def allocate(A: Arith, req: Request) -> Outcome:
             for i, e in zip(directs, split):
                 if rows[i].id in elected:
                     election_checks.append((A.lt(rows[i].amount, e), f"elections.direct_pretax_amounts.{rows[i].id}",
-                                            lambda i=i, e=e: f"The election puts {e} cents of pre-tax money into "
-                                            f"{rows[i].id!r}, which is only {rows[i].amount} cents."))
+                                            lambda i=i, e=e: f"The election puts {money(e)} of pre-tax money into "
+                                            f"{rows[i].id!r}, which is only {money(rows[i].amount)}."))
             election_checks.append((A.not_(A.eq(total(A, split), direct_total)), "elections.direct_pretax_amounts",
-                                    lambda split=split: f"The elected pre-tax amounts add up to {sum(split)} cents, but "
-                                    f"the direct rollovers must carry exactly {direct_total} cents of pre-tax money."))
+                                    lambda split=split: f"The elected pre-tax amounts add up to {money(sum(split))}, but "
+                                    f"the direct rollovers must carry exactly {money(direct_total)} of pre-tax money."))
         else:
             split = fill(A, direct_total, caps, direct_fill_order(req))
         for i, x in zip(directs, split):
@@ -139,11 +140,11 @@ def allocate(A: Arith, req: Request) -> Outcome:
         for x, e in zip(sixty, sixty_pretax):
             if x.id in elected:
                 election_checks.append((A.lt(x.amount, e), f"elections.sixty_day_pretax_amounts.{x.id}",
-                                        lambda x=x, e=e: f"The election puts {e} cents of pre-tax money into "
-                                        f"{x.id!r}, which is only {x.amount} cents."))
+                                        lambda x=x, e=e: f"The election puts {money(e)} of pre-tax money into "
+                                        f"{x.id!r}, which is only {money(x.amount)}."))
         election_checks.append((A.not_(A.eq(total(A, sixty_pretax), sixty_total)), "elections.sixty_day_pretax_amounts",
-                                lambda: f"The elected 60-day pre-tax amounts add up to {sum(sixty_pretax)} cents, but "
-                                f"the 60-day rollovers must carry exactly {sixty_total} cents of pre-tax money."))
+                                lambda: f"The elected 60-day pre-tax amounts add up to {money(sum(sixty_pretax))}, but "
+                                f"the 60-day rollovers must carry exactly {money(sixty_total)} of pre-tax money."))
     else:
         sixty_pretax = fill(A, sixty_total, [x.amount for x in sixty], sixty_day_fill_order(req))
     sixty_aftertax = [x.amount - p for x, p in zip(sixty, sixty_pretax)]
@@ -190,19 +191,19 @@ def allocate(A: Arith, req: Request) -> Outcome:
 
     checks = [
         Check("basis_exceeds_balance", A.lt(req.balance, req.basis), "basis",
-              lambda: f"The basis ({req.basis} cents) cannot be larger than the balance ({req.balance} cents)."),
+              lambda: f"The basis ({money(req.basis)}) cannot be larger than the balance ({money(req.balance)})."),
         Check("basis_exceeds_balance", A.lt(req.basis, req.pre1987_basis), "pre1987_basis",
-              lambda: f"The pre-1987 basis ({req.pre1987_basis} cents) cannot be larger than the whole basis "
-              f"({req.basis} cents)."),
+              lambda: f"The pre-1987 basis ({money(req.pre1987_basis)}) cannot be larger than the whole basis "
+              f"({money(req.basis)})."),
         Check("empty_distribution", A.eq(D, 0), "disbursements",
               lambda: "The disbursements add up to zero; there is nothing to distribute."),
         Check("distribution_exceeds_balance", A.lt(req.balance, D), "disbursements",
-              lambda: f"The disbursements add up to {D} cents, more than the balance of {req.balance} cents."),
+              lambda: f"The disbursements add up to {money(D)}, more than the balance of {money(req.balance)}."),
         Check("rmd_exceeds_payment", A.lt(paid_amount, R), "rmd",
-              lambda: f"The RMD ({R} cents) must be paid to the participant, but only {paid_amount} cents are paid "
+              lambda: f"The RMD ({money(R)}) must be paid to the participant, but only {money(paid_amount)} is paid "
               "(cash and any plan loan offset)."),
         Check("sixty_day_exceeds_payment", A.lt(paid_amount - R, S), "rollovers_60_day",
-              lambda: f"The 60-day rollovers add up to {S} cents, more than the {paid_amount - R} cents paid to the "
+              lambda: f"The 60-day rollovers add up to {money(S)}, more than the {money(paid_amount - R)} paid to the "
               "participant (cash and any plan loan offset) that are not a required minimum distribution."),
     ]
     checks += [Check("invalid_election", c, f, m) for c, f, m in election_checks]
@@ -234,5 +235,5 @@ def _eligibility(A: Arith, contract: str, method: str, to: str, accepts: bool, p
             return f"{row_id!r}: money of a {contract} contract cannot go to {to} by {how}."
         kind, cents = ("pre-tax", pre) if (pre > 0 and not law.may_receive(contract, method, to, accepts, "pretax")) \
             else ("after-tax", after)
-        return f"{row_id!r} would carry {cents} cents of {kind} money to {to} by {how}, which the law does not allow."
+        return f"{row_id!r} would carry {money(cents)} of {kind} money to {to} by {how}, which the law does not allow."
     return Check("ineligible_destination", A.or_(*conds) if conds else A.false, field, message)

@@ -25,13 +25,9 @@ from rollsplit.spec.arith import INT
 from rollsplit.spec.errors import RequestError
 from rollsplit.spec.model import Request
 from rollsplit.spec.orders import direct_fill_order, sixty_day_fill_order
+from rollsplit.spec.money import money
 
 
-def money(cents: int) -> str:
-    """$1,234.56 from integer cents, no floats: 123456 -> '$1,234.56', -5 -> '-$0.05'."""
-    sign = "-" if cents < 0 else ""
-    dollars, rest = divmod(abs(cents), 100)
-    return f"{sign}${dollars:,}.{rest:02d}"
 
 
 # ---- the law's names for the contract's values -------------------------------------------------------------
