@@ -163,6 +163,11 @@ def mix_shapes() -> list[Shape]:
             out.append(Shape(contract=pta, directs=tuple(_mix(dr, n, 1)), paid=True, paid_at=at, rmd=True,
                              sixty=(live(pta, "sixty_day")[1][0],) if n < 3 else ()))
     out.append(Shape(contract=pta, regime=law.OLD, directs=tuple(_mix(dr, 2, 1)), paid=True, paid_at=0))
+    # eight destinations: five direct rollovers (as `rollsplit bench` times them, and in every rotation of the
+    # classes), the payment and a 60-day rollover to a traditional and to a Roth IRA
+    trad, qp_no, roth = dr[1], dr[0], dr[2]
+    for directs in [(trad, qp_no, trad, roth, trad)] + [tuple(_mix(dr, 5, o)) for o in range(len(dr))]:
+        out.append(Shape(contract=pta, directs=directs, paid=True, sixty=(sr[1], sr[2]), rmd=True, pre1987=True))
     for n in BEYOND:
         for o in range(len(dr)):
             out.append(Shape(contract=pta, directs=tuple(_mix(dr, n, o)), paid=True, paid_at=o % 2 or None))
