@@ -271,6 +271,22 @@ def test_progress_shows_the_total_and_the_time_left():
     assert lines and lines[-1].startswith("[prove] ") and "(100%)" in lines[-1] and "done" in lines[-1]
 
 
+def test_formulas_shows_progress_and_prints_tables_that_fit(monkeypatch, capsys):
+    import rollsplit.solver.formulas as F
+    wide = FORMULAS + "| remaining.basis | `" + " + ".join(f"round_half_up(d{i}, basis, balance)" for i in range(8)) + "` |\n"
+
+    def fake(progress=None, **kw):
+        for done in range(3):
+            progress(done, 2, "a step")
+        return wide
+    monkeypatch.setattr(F, "report_section", fake)
+    assert main(["formulas"]) == 0
+    captured = capsys.readouterr()
+    assert "[formulas] 2/2 (100%)" in captured.err and "done" in captured.err
+    assert "round_half_up(d7" in captured.out and "remaining.basis" in captured.out   # wrapped, not cut
+    assert max(len(line) for line in captured.out.splitlines()) <= 120
+
+
 def test_the_formal_statement_is_shown_on_an_ordinary_shape():
     """Among every shape of the default bundle, DIRECT-FIRST is stated on 1 or 2 direct rollovers and a payment,
     without elections, on a formula that is not structurally true."""
@@ -302,3 +318,15 @@ def test_determinacy_cores_name_the_assertions_by_their_role():
     assert any(n.startswith(C.PRECONDITION + ": ") for n in names)
     inv = rec["invariants"]["PRORATA-ROUNDING"]
     assert inv["answer"] == "unsat" and "PRORATA-ROUNDING is broken (the claim, negated)" in inv["core"]
+
+
+def test_without_a_browser_the_page_tests_skip_unless_a_browser_is_required(monkeypatch):
+    import browser as B
+    monkeypatch.setattr(B, "_which", lambda names: None)
+    assert "chromium is not installed" in B.missing() or "selenium" in B.missing()
+    monkeypatch.delenv(B.REQUIRE, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no headless browser: chromium is not installed"):
+        B.unavailable("chromium is not installed")
+    monkeypatch.setenv(B.REQUIRE, "1")
+    with pytest.raises(pytest.fail.Exception, match="ROLLSPLIT_REQUIRE_BROWSER=1"):
+        B.unavailable("chromium is not installed")
