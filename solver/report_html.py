@@ -39,10 +39,11 @@ def _a(href: str, text: str, title: str = "", cls: str = "") -> str:
 
 
 def _file(path: str, text: str | None = None) -> str:
-    """A link to a file of the bundle, its re-check command in the title (and in the grid's command line)."""
+    """A link to a file of the bundle (a grid row's click shows its re-check commands); a path shown as the text
+    may wrap anywhere."""
     if not path:
         return "-"
-    return f'<a href="{_e(path)}" class="f">{_e(text or path)}</a>'
+    return f'<a href="{_e(path)}" class="{"f" if text else "f path"}">{_e(text or path)}</a>'
 
 
 def _id(text: str) -> str:
@@ -847,6 +848,7 @@ pre { background: #f6f8fa; padding: .5rem; overflow-x: auto; font-size: 12px; wh
       word-break: break-all; }
 code { font-family: ui-monospace, monospace; font-size: 12px; overflow-wrap: anywhere; }
 th { white-space: nowrap; }
+a.path, td code { overflow-wrap: anywhere; }
 table.kv thead { display: none; }
 ul.cites { margin: 0; padding-left: 1.1rem; }
 .filters { margin: .5rem 0; display: flex; gap: 1rem; flex-wrap: wrap; align-items: center; font-size: 13px; }
