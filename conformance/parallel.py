@@ -41,9 +41,29 @@ class AdapterPool:
         return getattr(self.adapters[0], "timeout", None)
 
     def start(self) -> dict:
-        """Start the first adapter (its handshake is the run's); the others start with their first vector."""
-        if self.handshake is None:
+        """Start every adapter at once, each in a thread; the first one's handshake is the run's, and its failure to
+        start stops the run as it would with one adapter. Another that does not start is left out of the run (the
+        run is then that of fewer adapters, with the same results)."""
+        if self.handshake is not None:
+            return self.handshake
+        failed: list = []
+
+        def start_other(adapter) -> None:
+            try:
+                adapter.start()
+            except Exception:   # AdapterStartError and anything else: this adapter takes no part
+                failed.append(adapter)
+        threads = [threading.Thread(target=start_other, args=(a,), daemon=True) for a in self.adapters[1:]]
+        for t in threads:
+            t.start()
+        try:
             self.handshake = self.adapters[0].start()
+        finally:
+            for t in threads:
+                t.join()
+        for a in failed:
+            a.close()
+            self.adapters.remove(a)
         return self.handshake
 
     def prefetch(self, send: Callable[[Any, Any], Any], vectors: list) -> "Prefetch":

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from rollsplit.args import jobs, seconds
+from rollsplit.args import count, jobs, seconds
 
 EXIT_OK, EXIT_REJECTED = 0, 2
 
@@ -40,10 +40,18 @@ def register(subparsers) -> None:
     p.set_defaults(func=serve_command)
 
     p = subparsers.add_parser(
-        "bench", help="allocations per second for 1-, 3- and 8-destination requests",
-        description="Time the reference on three requests and print a table with the machine it ran on.")
+        "bench", help="how fast the reference answers: requests, mixed streams, start-up, parallel runs, batches",
+        description="Time the reference and print a table per figure, each with its ratios measured side by side in "
+                    "this run (against the answer path before issue 13, bare Python, --jobs 1, ...), its targets and "
+                    "the machine it ran on. About two minutes; --quick takes smaller samples.")
     p.add_argument("--seconds", type=seconds, default=1.0, metavar="S",
-                   help="seconds to time each cell (default 1)")
+                   help="CPU seconds to time each cell of the in-process tables (default 1)")
+    p.add_argument("--only", nargs="+", choices=("requests", "json", "stream", "startup", "parallel", "batch"),
+                   metavar="SECTION", help="only these sections: requests, json, stream, startup, parallel, batch")
+    p.add_argument("--quick", action="store_true", help="smaller samples (a try, not figures to quote)")
+    p.add_argument("--stream", type=count, default=4000, metavar="N", help="requests in the mixed stream (4000)")
+    p.add_argument("--batch", type=count, default=200_000, metavar="N",
+                   help="requests in the allocate --jsonl run (200,000)")
     p.set_defaults(func=bench_command)
 
 
@@ -164,5 +172,5 @@ def serve_command(args: argparse.Namespace) -> int:
 
 def bench_command(args: argparse.Namespace) -> int:
     from rollsplit.reference.bench import run
-    run(args.seconds)
+    run(args.seconds, only=args.only, quick=args.quick, stream=args.stream, batch=args.batch)
     return EXIT_OK

@@ -142,9 +142,10 @@ def test_bench_rejects_bad_seconds(capsys):
 
 
 def test_bench_runs_and_prints_a_table(capsys):
-    assert main(["bench", "--seconds", "0.01"]) == 0
+    assert main(["bench", "--seconds", "0.01", "--only", "requests"]) == 0
     out = capsys.readouterr().out
-    assert "3 destinations" in out and "Machine:" in out and "calculate(wire dict) /s" in out
+    assert "3 destinations" in out and "Machine:" in out and "rollsplit.allocate /s" in out and "before /s" in out
+    assert "after / before" in out and ">= 3x" in out
 
 
 # ---- serve (in-process) --------------------------------------------------------------------------------------

@@ -176,3 +176,19 @@ def test_fuzz_parallel_in_process_equals_fuzz():
     clean_one = fuzz(calculate, examples=150, seed=5)
     clean_two = fuzz_parallel([calculate, calculate, calculate], examples=150, seed=5)
     assert clean_one.ok and clean_two.ok and clean_one.examples == clean_two.examples
+
+
+def test_an_extra_adapter_that_does_not_start_is_left_out_and_the_run_is_the_same():
+    from rollsplit.conformance.adapter import AdapterStartError
+
+    class NoStart(PersistentAdapter):
+        def start(self):
+            raise AdapterStartError("this one does not start")
+    vectors = VECTORS[:20]
+    with PersistentAdapter(SERVE, timeout=20) as one:
+        alone = runner.run(one, vectors, runner.Options())
+    pool = AdapterPool([PersistentAdapter(SERVE, timeout=20), NoStart(SERVE, timeout=20)])
+    with pool:
+        assert pool.jobs == 1
+        together = runner.run(pool, vectors, runner.Options())
+    assert [(o.vector.id, o.status) for o in together.outcomes] == [(o.vector.id, o.status) for o in alone.outcomes]
