@@ -410,8 +410,8 @@ def record_structures(requests) -> Path:
 # compiling each at first sight made the first pass over such a stream several times slower than the generic path
 # alone. `rollsplit bench` measures the first pass against the warm one and against the generic path. Whatever the
 # tier, only proved code answers: a compiled function is kept only when the digest of its source is recorded.
-HOT = 8                   # generic answers of a shape before it is compiled (measured: `rollsplit bench`)
-HOT_UNLIKELY = 64         # the same, for a shape whose structure no proved shape has (`likely_proved`)
+HOT = 12                  # generic answers of a shape before it is compiled (measured: `rollsplit bench`)
+HOT_UNLIKELY = 96         # the same, for a shape whose structure no proved shape has (`likely_proved`)
 CACHE_SIZE = 1024         # compiled functions kept (least recently used dropped first)
 KEYS_LIMIT = 1 << 16      # shapes remembered as generic for good, and shapes being counted (then forgotten)
 _cache: OrderedDict[tuple, Callable] = OrderedDict()   # key -> the proved compiled function that answers it
@@ -480,7 +480,11 @@ def lookup(req: Request, require_proof: bool = True) -> Callable | None:
     try:
         source = trace_shape(req)
         # the digest first: code no proof covers is never even compiled
-        fn = compile_source(source) if not require_proof or source_digest(source) in proved_digests() else _GENERIC
+        if not require_proof:
+            fn = compile_source(source)
+        else:
+            digest = source_digest(source)
+            fn = (_by_digest.get(digest) or _compiled(digest, source)) if digest in proved_digests() else _GENERIC
     except Exception:  # not traceable: this shape answers through the generic path
         fn = _GENERIC
     with _lock:
@@ -493,6 +497,17 @@ def lookup(req: Request, require_proof: bool = True) -> Callable | None:
             _cache[key] = fn
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
+    return fn
+
+
+_by_digest: dict[str, Callable] = {}   # proved sources compiled so far: shapes of one class share their source
+
+
+def _compiled(digest: str, source: str) -> Callable:
+    fn = compile_source(source)
+    if len(_by_digest) >= CACHE_SIZE:
+        _by_digest.clear()
+    _by_digest[digest] = fn
     return fn
 
 
@@ -510,6 +525,7 @@ def forget() -> None:
         _cache.clear()
         _generic.clear()
         _seen.clear()
+        _by_digest.clear()
 
 
 def allocate_wire(req: Request) -> dict | None:

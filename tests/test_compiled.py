@@ -31,6 +31,7 @@ def compile_at_first_sight(monkeypatch):
     """Every shape is hot at its first request here, so `calculate` answers through compiled code whenever a proof
     covers it (the tiers themselves are tested below, with their own threshold)."""
     monkeypatch.setattr(compiled, "HOT", 1)
+    monkeypatch.setattr(compiled, "HOT_UNLIKELY", 1)
     compiled.forget()   # what one test leaves (a shape it made generic with the record emptied) is not the next's
     yield
     compiled.forget()
@@ -266,6 +267,7 @@ def test_shapes_no_proof_covers_are_remembered_apart_and_bounded(monkeypatch):
 
 def test_a_shape_is_answered_by_the_generic_path_until_it_is_hot(monkeypatch):
     monkeypatch.setattr(compiled, "HOT", 3)
+    monkeypatch.setattr(compiled, "HOT_UNLIKELY", 3)
     compiled.forget()
     key = compiled.shape_key(parse_request(EXAMPLE))
     traced = []
@@ -313,3 +315,15 @@ def test_a_reader_that_binds_money_otherwise_than_the_proved_dispatch_is_caught_
     key = compiled.shape_key(parse_request(EXAMPLE))
     assert compiled.function_of(key) is None and key in compiled._generic
     compiled.forget()
+
+
+def test_shapes_whose_code_is_one_source_share_one_compiled_function():
+    """A traditional IRA and a qualified plan that takes after-tax money are one class: their requests' shapes have
+    other keys but one generated source, compiled once."""
+    other = copy.deepcopy(EXAMPLE)
+    other["disbursements"][0]["to"] = "qualified_plan"
+    calculate(EXAMPLE)
+    calculate(other)
+    k1, k2 = compiled.shape_key(parse_request(EXAMPLE)), compiled.shape_key(parse_request(other))
+    assert k1 != k2
+    assert compiled.function_of(k1) is compiled.function_of(k2) is not None
