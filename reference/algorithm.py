@@ -38,12 +38,19 @@ class Outcome:
     sixty_pretax: Num    # pre-tax total of the 60-day rollovers (rule 6)
 
 
+def fill_step(A: Arith, amount: Num, before: Num, cap: Num) -> Num:
+    """One row of the fill: what a row of `cap` takes when the rows filled before it have caps adding up to `before`.
+    (Its own function so that the induction over the number of rows, solver.obligations.fill_induction, is proved on
+    this very code.)"""
+    return A.min(cap, A.max(0, amount - before))
+
+
 def fill(A: Arith, amount: Num, caps: list[Num], order: list[int]) -> list[Num]:
     """Pour `amount` into `caps` in `order`, each up to its cap: x = min(cap, max(0, amount - before))."""
     out: list[Num] = [0] * len(caps)
     before: Num = 0
     for i in order:
-        out[i] = A.min(caps[i], A.max(0, amount - before))
+        out[i] = fill_step(A, amount, before, caps[i])
         before = before + caps[i]
     return out
 

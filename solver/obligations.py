@@ -303,33 +303,33 @@ def lr_lemmas(n: int, split: Callable = None, unique: bool = True) -> list[Oblig
 def fill_induction() -> list[Obligation]:
     """The fill of `reference.algorithm.fill` for ANY number of rows, by induction over the rows in fill order.
 
-    The loop's only state is `before`, the sum of the caps of the rows already filled, so the rows filled so far act
-    as one row of cap B = before. The step runs the code itself on that prefix row and one more row (cap c):
-    `fill(A, amount, [B, c], [0, 1])` gives S (what the prefix holds: min(B, amount), the induction hypothesis) and
-    x (the new row). FILL-STEP proves, for all integers amount ≥ 0, B ≥ 0, c ≥ 0: S + x = min(amount, B + c) (the
-    hypothesis for one row more), 0 ≤ x ≤ c, x > 0 ⇒ S = B (a row holds money only if every row before it is full:
-    with each row at most its cap, S = B means each is full), and S + x < amount ⇒ x = c (money is left over only
-    when the row is full). FILL-BASE: no row holds min(amount, 0) = 0. So for every n, the fill puts
-    min(amount, Σcaps) into the rows, each within its cap, each in full before the next holds a cent: DIRECT-FIRST's
-    total and the greedy half of DEFAULT-ORDER and ELECTION-HONORED (order) hold for any number of rows, given the
-    order the code fills in (which tests check against the specification's tiers)."""
+    `fill` is a loop whose only state is `before`, the sum of the caps of the rows already filled, and whose body is
+    `fill_step(A, amount, before, cap)` (tests/test_solver_lemmas.py checks by its syntax tree that `fill` is exactly
+    that loop). With S the money the rows before hold, FILL-STEP proves on `fill_step` itself, for all integers
+    amount ≥ 0, B ≥ 0, c ≥ 0: if S = min(amount, B) (the induction hypothesis), the new row takes x with
+    S + x = min(amount, B + c) (the hypothesis for one row more), 0 ≤ x ≤ c, x > 0 ⇒ S = B (a row holds money only
+    if the rows before hold all they can, and with each row at most its cap that means each is full), and
+    S + x < amount ⇒ x = c (money is left over only when the row is full). FILL-BASE: before any row, S = 0 =
+    min(amount, 0). So for every n, the fill puts min(amount, Σcaps) into the rows, each within its cap, each in
+    full before the next holds a cent: DIRECT-FIRST's total and the greedy half of DEFAULT-ORDER and ELECTION-HONORED
+    (order) hold for any number of rows, given the order the code fills in (which tests check against the
+    specification's tiers)."""
     A = Z3Arith(record=False)
-    amount, B, c = z3.Ints("amount B c")
-    S, x = alg.fill(A, amount, [B, c], [0, 1])
-    hyps = [amount >= 0, B >= 0, c >= 0]
-    step = z3.And(S == z3.If(amount <= B, amount, B), S + x == z3.If(amount <= B + c, amount, B + c),
-                  0 <= x, x <= c, z3.Implies(x > 0, S == B), z3.Implies(S + x < amount, x == c))
-    (empty,) = alg.fill(A, amount, [0], [0])   # the fill of a row of cap 0: nothing, whatever the amount
+    amount, B, c, S = z3.Ints("amount B c S")
+    x = alg.fill_step(A, amount, B, c)
+    hyps = [amount >= 0, B >= 0, c >= 0, S == z3.If(amount <= B, amount, B)]
+    step = z3.And(S + x == z3.If(amount <= B + c, amount, B + c), 0 <= x, x <= c,
+                  z3.Implies(x > 0, S == B), z3.Implies(S + x < amount, x == c))
     cite = "rollsplit proof lemma (induction over the number of rows)"
     return [Obligation(name="lemma__FILL-BASE", kind="lemma", invariant="FILL-BASE", shape="-", expected="unsat",
-                       statement="Base of the induction: with no row filled (a prefix of cap 0), the rows hold "
+                       statement="Base of the induction: before any row is filled (before = 0), the rows hold "
                        "min(amount, 0) = 0 for amount ≥ 0.", citation=cite,
-                       assertions=[amount >= 0, z3.Not(empty == 0)]),
+                       assertions=[amount >= 0, z3.Not(z3.If(amount <= 0, amount, 0) == 0)]),
             Obligation(name="lemma__FILL-STEP", kind="lemma", invariant="FILL-STEP", shape="-", expected="unsat",
-                       statement="Step of the induction, on the code of reference.algorithm.fill: if the rows filled "
-                       "so far (caps adding up to B) hold min(amount, B), one more row of cap c takes x with "
-                       "0 ≤ x ≤ c, the rows then hold min(amount, B + c), x > 0 only if the rows before are full, and "
-                       "money is left only if the row is full. Hence the fill is right for any number of rows.",
+                       statement="Step of the induction, on the code of reference.algorithm.fill_step: if the rows "
+                       "filled so far (caps adding up to B) hold S = min(amount, B), one more row of cap c takes x "
+                       "with 0 ≤ x ≤ c, the rows then hold min(amount, B + c), x > 0 only if the rows before are full, "
+                       "and money is left only if the row is full. Hence the fill is right for any number of rows.",
                        citation=cite, assertions=[*hyps, z3.Not(step)])]
 
 

@@ -194,14 +194,43 @@ def test_the_fill_induction_is_proved_and_fails_on_a_broken_fill(monkeypatch):
     for ob in fill_induction():
         assert ob.solver().check() == z3.unsat, ob.name
 
-    def off_by_a_cent(A, amount, caps, order):   # the running total skips a cent per row
-        out, before = [0] * len(caps), 0
-        for i in order:
-            out[i] = A.min(caps[i], A.max(0, amount - before))
-            before = before + caps[i] + 1
-        return out
-    monkeypatch.setattr(alg, "fill", off_by_a_cent)
+    def off_by_a_cent(A, amount, before, cap):   # the row takes a cent less than it should
+        return A.min(cap, A.max(0, amount - before - 1))
+    monkeypatch.setattr(alg, "fill_step", off_by_a_cent)
     assert {ob.name: ob.solver().check() for ob in fill_induction()}["lemma__FILL-STEP"] == z3.sat
+
+
+def test_fill_is_exactly_the_loop_over_fill_step():
+    """The induction proves fill_step; fill must be nothing but the loop over the rows in order that adds each cap
+    to `before` after calling fill_step (so a fill that behaves otherwise for many rows cannot pass)."""
+    import ast
+    import inspect
+    import textwrap
+
+    import rollsplit.reference.algorithm as alg
+    expected = textwrap.dedent('''
+        def fill(A, amount, caps, order):
+            out = [0] * len(caps)
+            before = 0
+            for i in order:
+                out[i] = fill_step(A, amount, before, caps[i])
+                before = before + caps[i]
+            return out
+    ''')
+    tree = ast.parse(textwrap.dedent(inspect.getsource(alg.fill)))
+    fn = tree.body[0]
+    fn.returns = None
+    fn.body = [b for b in fn.body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))]
+    for a in fn.args.args:
+        a.annotation = None
+    for node in ast.walk(fn):   # drop the annotations of the assignments (out: list[Num] = ...)
+        if isinstance(node, ast.AnnAssign):
+            pass
+    body = []
+    for b in fn.body:
+        body.append(ast.Assign(targets=[b.target], value=b.value, lineno=0) if isinstance(b, ast.AnnAssign) else b)
+    fn.body = body
+    assert ast.dump(ast.parse(ast.unparse(tree))) == ast.dump(ast.parse(expected))
 
 
 def test_the_algorithm_fills_in_the_specifications_order_for_any_count():
