@@ -273,6 +273,11 @@ def _zero_rows_repair(obj: dict):
     return obj, undo
 
 
+def _regime_repair(obj: dict):
+    regime = obj.pop("regime")
+    return obj, lambda req: dataclasses.replace(req, regime=regime)
+
+
 def _hardship_repair(obj: dict):
     obj["hardship"] = False
     return obj, lambda req: dataclasses.replace(req, hardship=True)
@@ -488,6 +493,13 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
     Mutant("hardship_rollover_accepted", "A hardship distribution with a 60-day or direct rollover is answered "
            "instead of rejected (§402(c)(4)(C) missed by the parser).", False, alg.allocate,
            parse=_parse_despite("not_eligible_rollover_distribution", _hardship_repair), where="parser"),
+    Mutant("any_rule_any_date", "The earlier rule (Notice 2009-68) is applied whenever it is asked for, also after "
+           "it stopped being permitted (2015; 2016 for a designated Roth account).", False, alg.allocate,
+           parse=_parse_despite("regime_not_permitted", _regime_repair), where="parser",
+           witness={"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "regime": "notice_2009_68",
+                    "balance": 10_000_000, "basis": 2_000_000, "disbursements": [
+                        {"id": "ira", "method": "direct", "to": "traditional_ira", "amount": 6_000_000},
+                        {"id": "me", "method": "paid", "amount": 2_000_000}]}),
     Mutant("rejects_full_distribution", "Every distribution of the whole balance is rejected (an over-strict "
            "check: the whole-balance rule is then never exercised).", True, rejects_full_distribution),
     Mutant("reverse_beyond_four", "Five or more direct rollovers are filled in reverse default order.", True,

@@ -72,6 +72,16 @@ def variants(shape: Shape) -> list[tuple[str, dict]]:
             variant("a direct rollover to a Roth IRA dated 2007", lambda o: o.update(
                 date="2007-06-30", regime="notice_2014_54") or next(
                     r for r in o["disbursements"] if r["method"] == "direct").update(to="roth_ira"))
+    variant("the earlier rule asked for in 2025", lambda o: o.update(date="2025-06-30", regime="notice_2009_68"))
+    if direct and shape.regime == "notice_2014_54":
+        ids = [r["id"] for r in direct]
+        variant("an order and amounts for the same direct rollovers", lambda o: o.update(elections={
+            "direct_pretax_order": ids, "direct_pretax_amounts": {ids[0]: 0}}))
+        variant("an order naming one direct rollover twice", lambda o: o.update(elections={
+            "direct_pretax_order": [ids[0], ids[0]]}))
+        if paid:
+            variant("an order naming the payment", lambda o: o.update(elections={
+                "direct_pretax_order": [paid[0]["id"]]}))
     if shape.contract == "designated_roth" and paid:
         variant("a lifetime RMD from a designated Roth account in 2025", lambda o: o.update(
             date="2025-06-30", rmd=1, regime="notice_2014_54", qualified_roth=False))

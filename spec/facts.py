@@ -136,6 +136,19 @@ ROTH_LAST_LIFETIME_RMD = _dt.date(2024, 4, 1)    # §402A(d)(5): the 2023 RMD's 
 NOTICE_2014_54_ISSUED = _dt.date(2014, 9, 18)
 
 
+# Notice 2014-54 and the IRS FAQ on rollovers of after-tax contributions: the new rule must be used from January 1,
+# 2015 (2016 for a designated Roth account, T.D. 9769's transition); before, the earlier rule may be; a pre-tax
+# account may apply the new rule to earlier distributions too (a reasonable interpretation of §402(c)(2)), a
+# designated Roth account only from the Notice's date.
+NEW_RULE_REQUIRED = {PRETAX_AFTERTAX: _dt.date(2015, 1, 1), DESIGNATED_ROTH: _dt.date(2016, 1, 1)}
+
+
+def rule_permitted(contract: str, rule: str, date: _dt.date) -> bool:
+    if rule == OLD_RULE:
+        return date < NEW_RULE_REQUIRED[contract]
+    return contract == PRETAX_AFTERTAX or date >= NOTICE_2014_54_ISSUED
+
+
 def default_rule(contract: str, date: _dt.date) -> str:
     return OLD_RULE if contract == DESIGNATED_ROTH and date < NOTICE_2014_54_ISSUED else NEW_RULE
 

@@ -122,7 +122,8 @@ def structure_problem(obj: Any) -> str | None:
     "Ids are unique across disbursements and 60-day rollovers"; 60-day rollovers "need a paid disbursement";
     "hardship with any rollover: not_eligible_rollover_distribution"; under the old rule "no direct pre-tax
     election"; a route of the law that did not exist yet on the date; a lifetime RMD from a designated Roth account
-    after April 1, 2024."""
+    after April 1, 2024; a rule (regime) not permitted on the date; an order and amounts given for one kind of
+    rollover, or an election naming a row that is not of its kind, or one row twice."""
     rows = obj.get("disbursements") or []
     sixty = obj.get("rollovers_60_day") or []
     elections = obj.get("elections") or {}
@@ -140,9 +141,20 @@ def structure_problem(obj: Any) -> str | None:
     if obj.get("hardship") and (direct or sixty):
         return "not_eligible_rollover_distribution"
     date = _dt.date.fromisoformat(obj["date"])
+    if obj.get("regime") and not facts.rule_permitted(obj.get("contract"), obj["regime"], date):
+        return "regime_not_permitted"
     rule = obj.get("regime") or facts.default_rule(obj.get("contract"), date)
     if rule == facts.OLD_RULE and ("direct_pretax_order" in elections or "direct_pretax_amounts" in elections):
         return "invalid_election"
+    # "for each kind give an order OR amounts, not both"; an election names rollovers of its kind, each once
+    kinds = {"direct": {r.get("id") for r in direct}, "sixty_day": {x.get("id") for x in sixty}}
+    for kind, ids in kinds.items():
+        order, amounts = elections.get(f"{kind}_pretax_order"), elections.get(f"{kind}_pretax_amounts")
+        if order is not None and amounts is not None:
+            return "invalid_election"
+        named = list(order or ()) + list(amounts or {})
+        if any(x not in ids for x in named) or len(set(named)) != len(named):
+            return "invalid_election"
     routes = [(r.get("to"), r.get("accepts_aftertax", True)) for r in direct] + [(x.get("to"), False) for x in sixty]
     qplo = any(r.get("qualified_plan_loan_offset") for r in paid)
     if not facts.routes_open(obj.get("contract"), obj.get("plan"), date, routes, qplo):

@@ -114,3 +114,5 @@ def test_the_two_statements_of_effective_dates_agree():
                         assert facts.routes_open(contract, plan, date, [(to, acc)], qplo) == (closed is None)
                 assert facts.lifetime_rmd_possible(contract, date) == law.rmd_required_possible(contract, date)
                 assert facts.default_rule(contract, date) == law.default_regime(contract, date)
+                for rule in law.REGIMES:
+                    assert facts.rule_permitted(contract, rule, date) == law.regime_permitted(contract, rule, date)

@@ -80,6 +80,7 @@ CASES = {
                                     "rollovers_60_day": [{"id": "r", "to": "traditional_ira", "amount": 1_000_000}]},
                                    "PARSE"),
     "rejects_full_distribution": ({**req(SEED_004), "balance": 8_000_000}, "VALIDITY"),
+    "any_rule_any_date": (MUTANTS["any_rule_any_date"].witness, "PARSE"),
     "reverse_beyond_four": (req([direct(f"d{i}", ("traditional_ira", "roth_ira")[i % 2], 1_000_000)
                                  for i in range(5)] + [paid(1_000_000)]), "DEFAULT-ORDER"),
     "negative_remaining": (req(SEED_004), "NONNEGATIVE"),
