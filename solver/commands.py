@@ -292,7 +292,7 @@ def _prove(args: argparse.Namespace, shapes, out: Path | None, claim) -> int:
             print("rollsplit prove: --record-proved records only a run of the whole bundle with every obligation "
                   "proved; nothing recorded.", file=sys.stderr)
         else:
-            path, n = P.record_proved(shapes)
+            path, n = P.record_proved(results, shapes)
             print(f"Recorded the digests of {n} proved compiled sources in {path}.")
     silent = P.silent_rules(results)
     whole_bundle = not args.shapes or args.shapes == ["all"]

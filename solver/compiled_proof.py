@@ -241,6 +241,7 @@ class Formula:
     variables: dict             # the request's money variables (for counterexamples)
     fields: int                 # money fields compared
     problem: str = ""           # a structural difference or an unsupported construct: the claim fails as is
+    source_sha256: str = ""     # the digest of the compiled source this formula is about (what --record-proved records)
 
 
 def variant_of(req, run_ids: list[str]):
@@ -304,8 +305,9 @@ def compiled_formula(shape: Shape) -> Formula:
         return Formula([z3.BoolVal(True)], sr.variables, 0, f"not interpretable: {str(e)[:200]}")
     outcome = alg.allocate(Z3Arith(record=False), req)
     violated = z3.Or(*[_term(c.violated) for c in outcome.checks]) if outcome.checks else z3.BoolVal(False)
+    digest = compiled.source_digest(fn.source)
     if result is None:   # the compiled code always declines: right iff every request of the shape is rejected
-        return Formula([*sr.ranges, z3.Not(violated)], sr.variables, 0)
+        return Formula([*sr.ranges, z3.Not(violated)], sr.variables, 0, source_sha256=digest)
     pairs: list = []
     problems: list[str] = []
     _pairs("", result, outcome.result.to_wire(), pairs, problems, dict(zip(ids, ids)))
@@ -313,4 +315,4 @@ def compiled_formula(shape: Shape) -> Formula:
         return Formula([z3.BoolVal(True)], sr.variables, len(pairs), "; ".join(problems)[:300])
     differs = z3.Or(guard != violated,
                     z3.And(z3.Not(violated), z3.Or(*[c != r for _, c, r in pairs]) if pairs else z3.BoolVal(False)))
-    return Formula([*sr.ranges, differs], sr.variables, len(pairs))
+    return Formula([*sr.ranges, differs], sr.variables, len(pairs), source_sha256=digest)

@@ -611,10 +611,12 @@ def compiled_obligation(shape: Shape) -> Obligation:
     from rollsplit.solver import compiled_proof
     f = compiled_proof.compiled_formula(shape)
     statement = compiled_proof.STATEMENT + (f" NOT INTERPRETABLE AS IS: {f.problem}" if f.problem else "")
-    return Obligation(name=f"compiled__{slug(shape.name())}", kind="compiled", invariant="COMPILED-EQUALS-ALGORITHM",
-                      shape=shape.name(), expected="unsat", statement=statement,
-                      citation="rollsplit: what runs is what is proved", assertions=f.assertions,
-                      variables=f.variables)
+    ob = Obligation(name=f"compiled__{slug(shape.name())}", kind="compiled", invariant="COMPILED-EQUALS-ALGORITHM",
+                    shape=shape.name(), expected="unsat", statement=statement,
+                    citation="rollsplit: what runs is what is proved", assertions=f.assertions,
+                    variables=f.variables)
+    ob.source_sha256 = f.source_sha256   # the source this obligation is about: what a proof of it lets answer
+    return ob
 
 
 def mutant_obligations(shape: Shape, mutant) -> list[Obligation]:

@@ -168,6 +168,8 @@ def _process(ob: O.Obligation, shape: Shape | None, timeout: float, out_dir: Pat
     res = Outcome(ob.name, ob.kind, ob.invariant, ob.shape, S.size(shape) if shape else 0, ob.expected, status,
                   round(dt, 4), uses=tuple(sorted(set(ob.uses))),
                   statement=ob.statement if ob.kind == "lemma" else "", trivial=trivial)
+    if getattr(ob, "source_sha256", ""):
+        res.detail["source_sha256"] = ob.source_sha256
     header = ""
     if model is not None and shape is not None:
         values = model_values(model, ob.variables)
@@ -641,13 +643,13 @@ def write_results(out_dir: Path, results: list[Outcome], wall: float, jobs: int,
     return data
 
 
-def record_proved(shapes: list[Shape]) -> tuple[Path, int]:
-    """Write the digests of the compiled sources of `shapes` (each proved by its `compiled` obligation, through the
-    dispatch) to reference/proved_sources.json, the list `reference.compiled` answers from."""
+def record_proved(results: list[Outcome], shapes: list[Shape]) -> tuple[Path, int]:
+    """Write the digests of the compiled sources whose `compiled` obligation this run proved (each obligation carries
+    the digest of the source it was about, taken where it was proved) to reference/proved_sources.json, the list
+    `reference.compiled` answers from."""
     from rollsplit.reference import compiled
-    from rollsplit.solver.z3_backend import symbolic_request
-    digests = sorted({compiled.source_digest(compiled.compile_shape(symbolic_request(s).request).source)
-                      for s in shapes})
+    digests = sorted({r.detail["source_sha256"] for r in results
+                      if r.kind == "compiled" and r.status == "proved" and r.detail.get("source_sha256")})
     hashes = source_hashes()
     data = {"about": "SHA-256 of the compiled sources proved equal to the algorithm by `rollsplit prove` on the whole "
                      "bundle; only these answer requests (reference/compiled.py). Refresh with "
@@ -655,8 +657,6 @@ def record_proved(shapes: list[Shape]) -> tuple[Path, int]:
             "z3": z3.get_version_string(), "shapes": len(shapes), "spec_sha256": spec_hash(hashes),
             "sources": digests}
     compiled.PROVED_FILE.write_text(json.dumps(data, indent=1) + "\n")
-    compiled._proved = None   # read again: the structures below are those of the sources just recorded
-    compiled.record_structures([symbolic_request(s).request for s in shapes])
     return compiled.PROVED_FILE, len(digests)
 
 
