@@ -19,7 +19,8 @@ from rollsplit.spec.model import (Disbursement, DisbursementResult, Elections, F
                         Rollover60, Rollover60Result)
 
 
-NULL_TEXT = ""   # a null box 7 code as a z3 string (no code is the empty string)
+# a null box 7 code as a z3 string: no code of the instructions, and not "" (which a writer could print)
+NULL_TEXT = "<null>"
 
 
 def _is_text(x) -> bool:
@@ -58,7 +59,7 @@ class Z3Arith:
         return self._v(a) < self._v(b)
 
     def eq(self, a, b):
-        if _is_text(a) or _is_text(b):   # ids, box 7 codes, the regime: z3 strings ("" stands for null)
+        if _is_text(a) or _is_text(b):   # ids, box 7 codes, the regime: z3 strings (NULL_TEXT stands for null)
             if not (isinstance(a, z3.ExprRef) or isinstance(b, z3.ExprRef)):
                 return z3.BoolVal(a == b)
             return text(a) == text(b)
@@ -198,7 +199,7 @@ def symbolic_request(shape: Shape, prefix: str = "") -> SymbolicRequest:
 
 def fresh_result(req: Request, tag: str = "X") -> tuple[Result, list[z3.ExprRef]]:
     """A Result of `req`'s structure whose every field is a fresh z3 constant (named by position, so any row id
-    is safe): money fields are Ints, and the row ids, the box 7 codes and the regime are Strings (null is "").
+    is safe): money fields are Ints, and the row ids, the box 7 codes and the regime are Strings (null is NULL_TEXT).
     Also returns the fresh constants in creation order. Used for the determinacy obligations (two such results
     must agree in every field, the texts included) and by z3 as an independent executor."""
     names: list[z3.ExprRef] = []

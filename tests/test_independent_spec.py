@@ -29,7 +29,12 @@ def _imports(tree: ast.AST) -> list[tuple[str, str | None, str]]:
         if isinstance(node, ast.Import):
             out += [(a.name, None, a.asname or a.name) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            out += [(node.module or "", a.name, a.asname or a.name) for a in node.names]
+            # a relative import is resolved against rollsplit.spec (the package these modules live in)
+            module = node.module or ""
+            if node.level:
+                base = "rollsplit.spec".rsplit(".", node.level - 1)[0]
+                module = f"{base}.{module}" if module else base
+            out += [(module, a.name, a.asname or a.name) for a in node.names]
     return out
 
 
@@ -39,14 +44,27 @@ def test_imports_nothing_the_algorithm_runs(name):
     for module, what, local in _imports(tree):
         full = f"{module}.{what}" if what else module
         assert not any(full == f or full.startswith(f + ".") for f in FORBIDDEN), f"{name} imports {full}"
-        if full == "rollsplit.spec.law" or module == "rollsplit.spec.law":   # only for citation texts, see below
+        if full == "rollsplit.spec.law":   # the module itself, only for citation texts, see below
             assert name == "invariants.py", f"{name} imports {full}"
+        assert module != "rollsplit.spec.law", f"{name} imports {what} from the algorithm's law tables"
     # where spec.law is imported at all, only its citation records are read
     law_names = {local for module, what, local in _imports(tree)
                  if (module, what) == ("rollsplit.spec", "law") or module == "rollsplit.spec.law"}
     used = {node.attr for node in ast.walk(tree)
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in law_names}
     assert used <= CITATION_RECORDS, f"{name} reads {sorted(used - CITATION_RECORDS)} of the algorithm's law tables"
+
+
+def test_importing_the_specification_loads_nothing_the_algorithm_runs():
+    """Indirect imports too: in a fresh interpreter, importing the invariants, the facts and the validity rules loads
+    no module of the algorithm (its fill orders, the reference, the parser, the solver)."""
+    import subprocess
+    import sys
+    code = ("import sys; import rollsplit.spec.invariants, rollsplit.spec.facts, rollsplit.spec.validity; "
+            "print('\\n'.join(sorted(sys.modules)))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    bad = [m for m in loaded if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)]
+    assert not bad, bad
 
 
 def test_the_check_itself_can_fail(tmp_path):
@@ -58,6 +76,9 @@ def test_the_check_itself_can_fail(tmp_path):
     assert used - CITATION_RECORDS == {"may_receive"}
     tree = ast.parse("from rollsplit.spec.orders import direct_fill_order\n")
     assert any(f"{m}.{w}".startswith("rollsplit.spec.orders") for m, w, _ in _imports(tree))
+    tree = ast.parse("from . import orders, law\nfrom .law import regime_permitted\n")   # relative imports
+    found = {(m, w) for m, w, _ in _imports(tree)}
+    assert ("rollsplit.spec", "orders") in found and ("rollsplit.spec.law", "regime_permitted") in found
 
 
 def test_no_invariant_calls_the_fill_orders_or_box7_of_the_algorithm():
