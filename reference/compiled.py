@@ -478,11 +478,10 @@ def lookup(req: Request, require_proof: bool = True) -> Callable | None:
     if not _reference_unpatched():
         return None
     try:
-        source = trace_shape(req)
-        # the digest first: code no proof covers is never even compiled
-        if not require_proof:
-            fn = compile_source(source)
-        else:
+        if not require_proof:   # the proof's dispatch: the function as `compile_shape` makes it
+            fn = compile_shape(req)
+        else:   # the digest first: code no proof covers is never even compiled
+            source = trace_shape(req)
             digest = source_digest(source)
             fn = (_by_digest.get(digest) or _compiled(digest, source)) if digest in proved_digests() else _GENERIC
     except Exception:  # not traceable: this shape answers through the generic path

@@ -193,6 +193,7 @@ def test_the_reproduce_line_keeps_the_timeout(tmp_path, capsys, monkeypatch):
         return driver.FuzzReport(seed=kw["seed"], examples=1, seconds=0.1, stopped="failure", failure=failure,
                                  first_failure_example=1, first_failure_seconds=0.1)
     monkeypatch.setattr(driver, "fuzz", found)
+    monkeypatch.setattr(driver, "fuzz_parallel", lambda allocates, **kw: found(allocates[0], **kw))   # --jobs N
     code, out = _run(["conformance", "fuzz", "--seed", "7", "--examples", "5", "--timeout", "2.5",
                       "--out", str(tmp_path / "f"), "--"] + SERVE, capsys)
     assert code == 1
