@@ -498,8 +498,8 @@ class _Page:
                         + _table(["file", "solver", "expected", "answer", "seconds"],
                                  [[_file(c.get("file", "")), _e(c.get("solver")), _e(c.get("expected")),
                                    _e(c.get("answer")), _e(c.get("seconds"))] for c in odd[:500]]))
-        return (head + f"<ul>{how}</ul><table class=\"grid agree\">{thead}<tbody>{body}</tbody></table>{odd_html}"
-                "</section>")
+        return (head + f"<ul>{how}</ul><div class=\"wide\"><table class=\"agree\">{thead}<tbody>{body}</tbody>"
+                f"</table></div>{odd_html}</section>")
 
     # -- determinacy --
     def determinacy(self) -> str:
@@ -847,7 +847,8 @@ blockquote { margin: .5rem 0; padding: .3rem .8rem; border-left: 4px solid #8aa;
 pre { background: #f6f8fa; padding: .5rem; overflow-x: auto; font-size: 12px; white-space: pre-wrap;
       word-break: break-all; }
 code { font-family: ui-monospace, monospace; font-size: 12px; overflow-wrap: anywhere; }
-th { white-space: nowrap; }
+.grid th { white-space: nowrap; }
+.wide { overflow-x: auto; }
 a.path, td code { overflow-wrap: anywhere; }
 table.kv thead { display: none; }
 ul.cites { margin: 0; padding-left: 1.1rem; }

@@ -92,6 +92,8 @@ def test_the_page_in_a_headless_browser(bundle, browser, tmp_path):  # noqa: F81
     browser.execute_script("rollsplitDrawAll()")
     assert not console_errors(browser)
     assert not broken_links(browser, page)
+    # nothing is wider than the window (wide tables scroll in their own box)
+    assert browser.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     # the links into the bundle are relative, and there is one to every SMT-LIB file of the run
     hrefs = set(browser.execute_script(
         "return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'));"))
