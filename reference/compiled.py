@@ -399,8 +399,9 @@ def record_structures(requests) -> Path:
                      "answers is decided by proved_sources.json alone.",
             "structures": proved_structures(requests)}
     lines = ",\n".join("  " + json.dumps(x, separators=(",", ":")) for x in data["structures"])
-    STRUCTURES_FILE.write_text(f'{{"about": {json.dumps(data["about"])},\n "structures": [\n{lines}\n]}}\n')
-    return STRUCTURES_FILE
+    path = PROVED_FILE.with_name(STRUCTURES_FILE.name)   # beside the record (wherever a test puts it)
+    path.write_text(f'{{"about": {json.dumps(data["about"])},\n "structures": [\n{lines}\n]}}\n')
+    return path
 
 
 # ---- the cache, and when a shape is compiled --------------------------------------------------------------

@@ -657,6 +657,11 @@ def record_proved(results: list[Outcome], shapes: list[Shape]) -> tuple[Path, in
             "z3": z3.get_version_string(), "shapes": len(shapes), "spec_sha256": spec_hash(hashes),
             "sources": digests}
     compiled.PROVED_FILE.write_text(json.dumps(data, indent=1) + "\n")
+    # the hint of which structures are proved (reference/proved_structures.json, for the tiers of reference.compiled):
+    # read from the record just written; a hint for speed only, so tracing the shapes again here is harmless
+    from rollsplit.solver.z3_backend import symbolic_request
+    compiled._proved = None
+    compiled.record_structures([symbolic_request(s).request for s in shapes])
     return compiled.PROVED_FILE, len(digests)
 
 
