@@ -285,7 +285,7 @@ def inspect(report: Report) -> tuple[list[str], list[str]]:
                 f"{report.level() or 'none claimed'}")
     problems: list[str] = []
     if not meta:
-        problems.append("the report has no run metadata (written by a runner before rollsplit 0.3.0's report format 2)")
+        problems.append("the report has no run metadata (written by a runner before rollsplit 0.4.0's report format 2)")
     if report.summary is None:
         problems.append("the report has no summary line: the run was cut short")
     counts = report.counts()
