@@ -166,9 +166,18 @@ def _fuzz(args: argparse.Namespace, command: list[str], seed: int) -> int:
                       + f"; features: {', '.join(sorted(features))}").replace("\n", "\\n"))
         line = Progress(sys.stderr)
 
+        shrink: dict = {}   # when shrinking began, and how many wrong answers had been seen by then
+
         def progress(examples: int, failures: int, elapsed: float, phase: str) -> None:
-            line.update(f"fuzz: {examples} examples, {failures} failing, {elapsed:.1f} s"
-                        + (" (shrinking)" if phase == "shrink" else ""))
+            if phase != "shrink":
+                line.update(f"fuzz: {examples} examples, no wrong answer yet, {elapsed:.1f} s")
+                return
+            shrink.setdefault("at", elapsed)
+            shrink.setdefault("seen", failures)
+            budget = args.max_shrink_seconds
+            line.update(f"fuzz: wrong answer found after {examples} examples; looking for the smallest request that "
+                        f"is still answered wrongly: {failures - shrink['seen'] + 1} smaller ones answered wrongly so "
+                        f"far, {elapsed - shrink['at']:.1f} s of at most {budget:g} s")
         try:
             # the other adapters start with their first request (a persistent one), in their own thread
             report = fuzz_parallel([a.allocate for a in adapters], examples=args.examples, seed=seed,
