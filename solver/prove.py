@@ -826,18 +826,29 @@ def _mutant_job(args) -> dict:
         return rec
     # a quick pass with a short budget per check, then (only if nothing was refuted) the full timeout;
     # an unknown never refutes
+    also: list[str] = []   # rules broken on later shapes, when the first refutation is by validity alone
     for budget in sorted({min(MUTANT_QUICK_S, timeout), timeout}):
-        for shape in mutant_shapes():
+        shapes = mutant_shapes()
+        for k, shape in enumerate(shapes):
             found, u = _refute_on(m, shape, budget)
             unknown += u
             if found:
+                if all(o.kind == "mutant-validity" for o, _ in found):
+                    # a mistake in the split shows first as a rejected request; which rule its answers break, on the
+                    # shapes where it answers, is what the rule x mutant table needs (quick pass only)
+                    for later in shapes[k + 1:]:
+                        more, _ = _refute_on(m, later, min(MUTANT_QUICK_S, budget))
+                        also = [o.invariant for o, _ in more if o.kind != "mutant-validity"]
+                        if also:
+                            break
                 break
         if found:
             break
     if found:
         ob, rep = found[0]
-        rec.update(refuted=True, refuted_by=[o.invariant for o, _ in found], shape=ob.shape,
-                   how="z3: sat, model replayed on the concrete mutant")
+        rec.update(refuted=True, refuted_by=[o.invariant for o, _ in found] + [r for r in also if r not in
+                                                                            {o.invariant for o, _ in found}],
+                   shape=ob.shape, how="z3: sat, model replayed on the concrete mutant")
         if out_dir is not None:
             d = out_dir / "mutants"
             text = smt2(ob, "counterexample request (replayed on the concrete mutant):\n"

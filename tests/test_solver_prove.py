@@ -274,11 +274,11 @@ def test_every_mutant_is_refuted_by_a_counterexample_that_replays(tmp_path):
         if r["refuted_by"][0] == "PARSE":       # the contract rejects the request, the mutant answers it
             assert structure_problem(cex["request"]) == calculate(cex["request"])["error"]["code"]
             assert "error" not in calculate_with(name, cex["request"])
-        elif r["refuted_by"] == ["VALIDITY"]:   # the mutant's acceptance differs from the contract's
+        elif r["refuted_by"][0] == "VALIDITY":   # the mutant's acceptance differs from the contract's
             assert ("error" not in calculate_with(name, cex["request"])) != contract_accepts(cex["request"])
-        elif r["refuted_by"] == ["COMPILED-EQUALS-ALGORITHM"]:   # its compiled path differs from the algorithm
+        elif r["refuted_by"][0] == "COMPILED-EQUALS-ALGORITHM":   # its compiled path differs from the algorithm
             assert calculate_with(name, cex["request"]) != calculate(cex["request"])
-        elif r["refuted_by"] == ["DETERMINACY"]:   # two answers obey the weakened rules, only one the real ones
+        elif r["refuted_by"][0] == "DETERMINACY":   # two answers obey the weakened rules, only one the real ones
             req = parse_request(cex["request"])
             with m.active():
                 assert violated(req, result_from_wire(cex["answer"])) == []
