@@ -70,3 +70,15 @@ class RaisesAfter:
         return self.inner.allocate(request)
 
     allocate_text = allocate
+
+
+def run_cli(argv, capsys):
+    """`rollsplit ARGV` in this process: (exit code, captured output); no traceback may reach the user."""
+    from rollsplit.cli import main
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    return code, out

@@ -22,7 +22,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 
 import pytest
-from reference_helpers import RaisesAfter
+from reference_helpers import RaisesAfter, run_cli
 
 from rollsplit.cli import main
 from rollsplit.conformance import runner, suite
@@ -85,14 +85,7 @@ def adapter(tmp_path):
     return lambda mode: [PY, str(script), mode]
 
 
-def _run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    assert "Traceback" not in out.out + out.err
-    return code, out
+_run = run_cli   # tests/reference_helpers.py
 
 
 def _clean(text: str) -> bool:

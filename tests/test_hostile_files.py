@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from rollsplit.cli import main
+from reference_helpers import run_cli
 from rollsplit.conformance import export, suite
 
 PY = sys.executable
@@ -34,14 +34,7 @@ SERVE = [PY, "-m", "rollsplit", "serve"]
 DEEP = "[" * 100_000 + "]" * 100_000
 
 
-def _run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    assert "Traceback" not in out.out + out.err
-    return code, out
+_run = run_cli   # tests/reference_helpers.py
 
 
 def _small_suite(d: Path, topics=("examples",)) -> Path:

@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from rollsplit.cli import main
+from reference_helpers import run_cli
 from rollsplit.conformance import runner, suite
 from rollsplit.conformance.adapter import FEATURES, Answer, PersistentAdapter
 from rollsplit.reference.serve import MAX_LINE, serve
@@ -44,14 +44,7 @@ for line in sys.stdin:
 '''
 
 
-def _run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    assert "Traceback" not in out.out + out.err
-    return code, out
+_run = run_cli   # tests/reference_helpers.py
 
 
 class Scripted:

