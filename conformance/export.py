@@ -33,6 +33,7 @@ from rollsplit.spec import invariants as inv_module
 from rollsplit.spec import law
 from rollsplit.spec.errors import ERROR_CODES
 from rollsplit.spec.invariants import ERROR_CITATIONS
+from rollsplit.locks import try_lock
 
 T, R, Q, B, G, DR = "traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth"
 IPR = "in_plan_roth"
@@ -456,15 +457,8 @@ def _take_lock(directory: Path) -> int:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
             raise ExportError(f"cannot write to {directory}: {e.strerror or e}; nothing was changed", code=2) from None
-        try:
-            _lock(fd)
-        except OSError:
-            try:
-                holder = os.read(fd, 32).decode(errors="replace").strip()
-            except OSError:
-                holder = ""
-            os.close(fd)
-            who = f" (pid {holder})" if holder.isdigit() else ""
+        who = try_lock(fd)
+        if who is not None:
             raise ExportError(f"another rollsplit conformance export{who} is writing {directory}; nothing was "
                               "changed. Wait for it to finish, or choose another --dir", code=2) from None
         try:   # the holder before us removes the file as it finishes: lock the file that is there now
@@ -478,14 +472,6 @@ def _take_lock(directory: Path) -> int:
     raise ExportError(f"cannot lock {directory}: its lock file keeps changing", code=2)
 
 
-def _lock(fd: int) -> None:
-    try:
-        import fcntl
-    except ImportError:   # Windows: a lock on the first byte, likewise released when the process ends
-        import msvcrt
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _release(directory: Path, fd: int, staging: Path | None) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, TextIO
 
 from rollsplit.conformance import describe
-from rollsplit.conformance.runner import (ERRORED, FAILED, PASSED, SKIPPED, Outcome, ReportError, Summary,
+from rollsplit.conformance.runner import (end_reports, ERRORED, FAILED, PASSED, SKIPPED, Outcome, ReportError, Summary,
                                           visible)
 from rollsplit.conformance.suite import Vector
 
@@ -260,16 +260,7 @@ def check(path: Path, declared: list[str], reporters: list, name: str, metadata:
         if isinstance(e, KeyboardInterrupt):
             raise Interrupted(summary) from None
         raise
-    failure: ReportError | None = None
-    for r in reporters:
-        try:
-            r.end(summary)
-        except ReportError as e:
-            failure = failure or e
-    if failure is not None:
-        failure.summary = summary
-        raise failure
-    return summary
+    return end_reports(reporters, summary)
 
 
 def _light(v: Vector) -> Vector:

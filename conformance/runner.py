@@ -328,6 +328,12 @@ def run(adapter, vectors: list[Vector], options: Options, reporters: list["Repor
         if isinstance(e, KeyboardInterrupt) and not isinstance(e, Interrupted):
             raise Interrupted(summary, summary.signal) from None
         raise
+    return end_reports(reporters, summary)
+
+
+def end_reports(reporters, summary: "Summary") -> "Summary":
+    """End every report with the summary; the first that cannot be written is raised (with the summary) once all
+    were tried."""
     failure: ReportError | None = None
     for r in reporters:
         try:

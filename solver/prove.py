@@ -38,6 +38,8 @@ from pathlib import Path, PurePosixPath
 
 import z3
 
+from rollsplit.locks import try_lock
+
 from rollsplit.machine import machine
 from rollsplit.progress import Progress, eta
 from rollsplit.solver import obligations as O
@@ -417,15 +419,8 @@ def lock_bundle(out: Path) -> int:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as e:
         raise BundleError(f"cannot write to {out}: {_strerror(e)}") from None
-    try:
-        _lock(fd)
-    except OSError:
-        try:
-            holder = os.read(fd, 32).decode(errors="replace").strip()
-        except OSError:
-            holder = ""
-        os.close(fd)
-        who = f" (pid {holder})" if holder.isdigit() else ""
+    who = try_lock(fd)
+    if who is not None:
         raise BundleError(f"another rollsplit prove{who} is writing {out}; nothing was changed. Wait for it to "
                           f"finish, or choose another --out") from None
     try:
@@ -437,14 +432,6 @@ def lock_bundle(out: Path) -> int:
     return fd
 
 
-def _lock(fd: int) -> None:
-    try:
-        import fcntl
-    except ImportError:   # Windows: a lock on the first byte, likewise released when the process ends
-        import msvcrt
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def claim_bundle(out: Path, force: bool = False) -> Claim:
