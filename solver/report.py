@@ -307,11 +307,8 @@ def _honest_section(obs: list[dict], shapes: list[str]) -> str:
     inv = _by([o for o in obs if o["kind"] == "invariant"], "invariant")
     always = sorted(k for k, rs in inv.items() if recorded and rs and all(_trivial(o) for o in rs))
     out = ["## What is proved, what is tested, what is neither", "",
-           f"**Proved by z3**, for every money value in range of each of the {len(shapes)} shapes of this run (up "
-           f"to {S.MAX_DIRECTS} direct + 1 paid + {S.MAX_SIXTY} sixty-day rows in rotations of the destination "
-           "classes; every sequence of classes up to 3 direct rollovers (2 under the old rule, 2 of a designated Roth "
-           f"account) and 2 sixty-day rollovers; the payment first and in the middle; {' and '.join(map(str, S.BEYOND))} "
-           "direct rollovers in rotations; see *Shapes*). An obligation *closed by simplification alone* is one that "
+           f"**Proved by z3**, for every money value in range of each of the {len(shapes)} shapes of this run ("
+           + _coverage(shapes) + "; see *Shapes*). An obligation *closed by simplification alone* is one that "
            "z3's rewriter (`simplify`) reduces to `false` before any search: the claim is the algorithm's own "
            "expression restated, or was decided in Python while the formula was built. It is proved, but it is "
            "not evidence of anything beyond the code restating itself, and it is counted apart here and in every "
@@ -367,6 +364,20 @@ def _honest_section(obs: list[dict], shapes: list[str]) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _coverage(shapes: list[str]) -> str:
+    """What the shapes of this run cover, in words: the default bundle's description only for a run of it."""
+    if sorted(shapes) == sorted(s.name() for s in S.select(["all"])):
+        return (f"the default bundle: up to {S.MAX_DIRECTS} direct + 1 paid + {S.MAX_SIXTY} sixty-day rows in "
+                "rotations of the destination classes; every sequence of classes up to 3 direct rollovers (2 under "
+                "the old rule, 2 of a designated Roth account) and 2 sixty-day rollovers; the payment first and in "
+                f"the middle; {' and '.join(map(str, S.BEYOND))} direct rollovers in rotations")
+    pool = {s.name(): s for s in S.default_shapes() + S.rejecting_shapes() + S.small_shapes()}
+    known = [pool[n] for n in shapes if n in pool]
+    most = max((len(s.directs) for s in known), default=0)
+    return (f"a selection, not the default bundle: at most {most} direct rollovers; only these shapes are proved by "
+            "this run")
 
 
 def _trusted_section() -> str:
@@ -454,9 +465,8 @@ def _proved_section(shapes: list[str]) -> str:
         "**Shapes.** A shape is everything the algorithm branches on in Python: the number of direct rollovers "
         "and their destination classes, a payment or not, the number of 60-day rollovers and their classes, the "
         "contract kind, the regime, qualified Roth, hardship, RMD and pre-1987 basis present, and the kind of "
-        "election. Money stays symbolic. The default bundle covers every count up to "
-        f"{S.MAX_DIRECTS} direct + 1 paid + {S.MAX_SIXTY} sixty-day rollovers, with the destination classes in "
-        f"the rotations listed under *Shapes*, not every mix ({len(shapes)} shapes in this run). Why one "
+        "election. Money stays symbolic. This run covers " + _coverage(shapes)
+        + f" ({len(shapes)} shapes, listed under *Shapes*). Why one "
         "representative stands for its class (from `solver/shapes.py`):",
         "",
         "> " + doc.replace("\n", "\n> "),
@@ -496,9 +506,8 @@ def _not_proved_section(obs: list[dict]) -> str:
         out.append(f"- Determinacy is not proved for {len(no_det)} shape(s) of this run: "
                    + ", ".join(f"`{s}`" for s in no_det[:10]) + (" ..." if len(no_det) > 10 else "") + ".")
     out += [
-        f"- Requests larger than {S.MAX_DIRECTS} direct + 1 paid + {S.MAX_SIXTY} sixty-day rollovers, and "
-        "destination mixes other than the listed ones at those counts (classes make many mixes equal; the "
-        "offsets rotate every class through every position, not every combination).",
+        "- Requests of any shape this run does not hold: more rows than its shapes have, and destination mixes "
+        "it lacks (classes make many mixes equal); they are answered by the generic path, tested, not proved.",
         "- The step from JSON text to a `Request` (`spec/parse.py`: structure, types, dates, ids, the structural "
         "error codes) is tested (conformance vectors, hypothesis), not proved; the proofs start from a parsed "
         "request and cover the value checks.",
