@@ -128,9 +128,12 @@ def test_ctrl_c_with_two_adapters_reports_what_ran_and_leaves_no_process(tmp_pat
             proc.wait()
     assert proc.returncode == 130, out + err
     assert "Traceback" not in out + err
-    assert "interrupted after 2 of" in err, err
+    # each adapter answered one request; which vectors those were depends on which adapter asked first, and the
+    # report judges in vector order: the first one or two vectors were judged, never a later one before them
+    judged = re.search(r"interrupted after (\d+) of", err)
+    assert judged and int(judged.group(1)) in (1, 2), err
     rows = [json.loads(line) for line in jl.read_text().splitlines()]
-    assert [r["id"] for r in rows[1:]] == [v.id for v in VECTORS if "examples" in v.tag_set()][:2]
+    assert [r["id"] for r in rows[1:]] == [v.id for v in VECTORS if "examples" in v.tag_set()][:int(judged.group(1))]
     for pid in stalled:   # both adapters are gone
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
