@@ -6,7 +6,7 @@ structure (which rows exist, where they go, which elections are given), the "sha
 
 It returns the result terms together with the value checks (rule, condition under which the
 request must be rejected); the request is valid iff no check is violated. Numbers in comments are
-the rules of the contract (issue 2) and DOMAIN.md.
+the rules of the wire contract.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "bench", help="how fast the reference answers: requests, mixed streams, start-up, parallel runs, batches",
         description="Time the reference and print a table per figure, each with its ratios measured side by side in "
-                    "this run (against the answer path before issue 13, bare Python, --jobs 1, ...), its targets and "
+                    "this run (against the answer path of release 0.3.0, bare Python, --jobs 1, ...), its targets and "
                     "the machine it ran on. About two minutes; --quick takes smaller samples.")
     p.add_argument("--seconds", type=seconds, default=1.0, metavar="S",
                    help="CPU seconds to time each cell of the in-process tables (default 1)")
