@@ -215,15 +215,9 @@ def _run_one(args: argparse.Namespace) -> int:
     options = runner.Options(only=_tags(args.only) or None, skip=_tags(args.skip), features=features,
                              expected_failures=expected_failures, max_hangs=args.max_hangs, deadline=args.deadline,
                              scope=scope, metadata=meta)
-    reporters = []
     try:
-        if args.report_json:
-            reporters.append(runner.JsonLinesReporter(args.report_json))
-        if args.junit:
-            reporters.append(runner.JUnitReporter(args.junit))
+        reporters = runner.open_reporters(args.report_json, args.junit)
     except runner.ReportError as e:
-        for r in reporters:
-            r.close()
         print(f"{prog}: {runner.visible(e)}.", file=sys.stderr)
         return EXIT_USAGE
     reporters += getattr(args, "collectors", None) or []   # what --html, --badge, --write-expectations need

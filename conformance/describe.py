@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 from rollsplit.spec import law
 from rollsplit.spec.money import money
+from rollsplit.spec.words import DESTINATION_NAMES, DESTINATION_SHORT, PLAN_NAMES, REGIME_NAMES, long_date
 
 LONG_REQUEST = 2_000   # characters of compact request JSON shown in a failure block; the JSON report has it all
 
@@ -53,22 +54,8 @@ def compact(vector) -> str:
 
 
 # ---- the law's names ------------------------------------------------------------------------------------------
-DESTINATIONS = {"traditional_ira": "a traditional IRA", "roth_ira": "a Roth IRA", "qualified_plan": "a qualified plan",
-                "403b": "a 403(b) plan", "457b_gov": "a governmental 457(b) plan",
-                "designated_roth": "another designated Roth account",
-                "in_plan_roth": "the plan's own designated Roth account"}
-SHORT = {"traditional_ira": "traditional IRA", "roth_ira": "Roth IRA", "qualified_plan": "qualified plan",
-         "403b": "403(b) plan", "457b_gov": "governmental 457(b) plan", "designated_roth": "designated Roth account",
-         "in_plan_roth": "in-plan Roth rollover"}
-PLANS = {"401a": "a qualified plan (a 401(k) plan, for example)", "403b": "a 403(b) plan",
-         "457b_gov": "a governmental 457(b) plan"}
-REGIMES = {law.NEW: "IRS Notice 2014-54", law.OLD: "the earlier rule of IRS Notice 2009-68"}
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
-
-
-def _date(d) -> str:
-    return f"{_MONTHS[d.month - 1]} {d.day}, {d.year}"
+DESTINATIONS, SHORT, PLANS, REGIMES = DESTINATION_NAMES, DESTINATION_SHORT, PLAN_NAMES, REGIME_NAMES
+_date = long_date
 
 
 def _row(d) -> str:

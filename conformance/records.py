@@ -17,13 +17,11 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import sys
-import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator, TextIO
 
-from rollsplit.conformance import describe
-from rollsplit.conformance.runner import (end_reports, ERRORED, FAILED, PASSED, SKIPPED, Outcome, ReportError, Summary,
+from rollsplit.conformance import describe, runner
+from rollsplit.conformance.runner import (end_reports, ERRORED, FAILED, PASSED, SKIPPED, Outcome, Summary,
                                           visible)
 from rollsplit.conformance.suite import Vector
 
@@ -167,46 +165,22 @@ def _worker_signals() -> None:
             signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
-class Bar:
+class Bar(runner.ProgressLine):
     """A progress bar on a terminal (`[#######.............] 35%  3,500/10,000 records, 12 failed`), redrawn at most
     five times a second; elsewhere a line at each tenth. A stream that can no longer be written stops the bar."""
 
     WIDTH = 30
 
     def __init__(self, total: int, stream: TextIO | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = self.stream.isatty()
-        self.total, self.last, self.decile, self.broken, self.open = total, 0.0, -1, False, False
-
-    def _write(self, text: str) -> None:
-        if self.broken:
-            return
-        try:
-            self.stream.write(text)
-            self.stream.flush()
-        except (OSError, ValueError):
-            self.broken = True
+        super().__init__(stream)
+        self.total = total
 
     def __call__(self, n: int, counts: dict[str, int]) -> None:
         total = max(self.total, 1)
         done = self.WIDTH * n // total
-        percent = 100 * n // total
-        text = (f"[{'#' * done}{'.' * (self.WIDTH - done)}] {percent:3d}%  {n:,}/{self.total:,} records, "
+        text = (f"[{'#' * done}{'.' * (self.WIDTH - done)}] {100 * n // total:3d}%  {n:,}/{self.total:,} records, "
                 f"{counts.get(FAILED, 0):,} failed, {counts.get(ERRORED, 0):,} errored")
-        if self.tty:
-            now = time.monotonic()
-            if now - self.last > 0.2 or n == self.total:
-                self._write("\r\033[K" + text + ("\n" if n == self.total else ""))
-                self.open = n != self.total
-                self.last = now
-        elif n * 10 // total != self.decile:
-            self.decile = n * 10 // total
-            self._write(text + "\n")
-
-    def finish(self) -> None:
-        if self.open:
-            self._write("\n")
-            self.open = False
+        self.show(n, self.total, text)
 
 
 def count_records(path: Path) -> int:

@@ -331,6 +331,22 @@ def run(adapter, vectors: list[Vector], options: Options, reporters: list["Repor
     return end_reports(reporters, summary)
 
 
+def open_reporters(report_json: str | None, junit: str | None) -> list:
+    """The reports a run writes (JSON lines, JUnit), each checked writable before any work; a ReportError closes
+    the ones already opened."""
+    reporters: list = []
+    try:
+        if report_json:
+            reporters.append(JsonLinesReporter(report_json))
+        if junit:
+            reporters.append(JUnitReporter(junit))
+    except ReportError:
+        for r in reporters:
+            r.close()
+        raise
+    return reporters
+
+
 def end_reports(reporters, summary: "Summary") -> "Summary":
     """End every report with the summary; the first that cannot be written is raised (with the summary) once all
     were tried."""
@@ -668,9 +684,13 @@ class ProgressLine:
             self.open_line = False
 
     def __call__(self, n: int, total: int, counts: dict) -> None:
-        now = time.monotonic()
         text = (f"[{n}/{total}] " + ", ".join(f"{counts[k]} {k}" for k in (PASSED, FAILED, ERRORED, SKIPPED))
                 + (f", {counts[NOT_RUN]} not run" if counts.get(NOT_RUN) else ""))
+        self.show(n, total, text)
+
+    def show(self, n: int, total: int, text: str) -> None:
+        """Draw `text` for item n of total: redrawn in place on a terminal, else a line at each tenth."""
+        now = time.monotonic()
         if self.tty:
             if now - self.last > 0.2 or n == total:
                 self._write("\r\033[K" + text + ("\n" if n == total else ""))

@@ -508,16 +508,10 @@ def check_command(args: argparse.Namespace) -> int:
                                  suite_count=0, scope=None)
     meta["records"] = {"file": str(path), "sha256": digest.hexdigest(), "count": total}
     meta["suite"] = None   # records are judged by the oracle, not against the suite's vectors
-    reporters: list = []
     collector = Collector() if (args.html or args.badge) else None
     try:
-        if args.report_json:
-            reporters.append(runner.JsonLinesReporter(args.report_json))
-        if args.junit:
-            reporters.append(runner.JUnitReporter(args.junit))
+        reporters = runner.open_reporters(args.report_json, args.junit)
     except runner.ReportError as e:
-        for r in reporters:
-            r.close()
         _say(f"{prog}: {runner.visible(e)}.")
         return EXIT_USAGE
     if collector is not None:

@@ -26,36 +26,10 @@ from rollsplit.spec.errors import RequestError
 from rollsplit.spec.model import Request
 from rollsplit.spec.orders import direct_fill_order, sixty_day_fill_order
 from rollsplit.spec.money import money
+from rollsplit.spec.words import (ACCOUNT_NAMES, DESTINATION_NAMES, DESTINATION_SHORT, PLAN_NAMES, REGIME_NAMES,
+                                  long_date)
 
-
-
-
-# ---- the law's names for the contract's values -------------------------------------------------------------
-REGIME_NAMES = {law.NEW: "IRS Notice 2014-54",
-                law.OLD: "the earlier rule (IRS Notice 2009-68)"}
-PLAN_NAMES = {"401a": "a qualified plan under IRC §401(a) (a 401(k) plan, for example)",
-              "403b": "a 403(b) plan",
-              "457b_gov": "a governmental 457(b) plan"}
-ACCOUNT_NAMES = {"pretax_aftertax": "an account of pre-tax money and after-tax contributions",
-                 "designated_roth": "a designated Roth account"}
-# where a rollover goes, as the object of "to"
-DESTINATION_NAMES = {"traditional_ira": "a traditional IRA",
-                     "roth_ira": "a Roth IRA",
-                     "qualified_plan": "a qualified plan",
-                     "403b": "a 403(b) plan",
-                     "457b_gov": "a governmental 457(b) plan",
-                     "designated_roth": "another designated Roth account",
-                     "in_plan_roth": "the plan's own designated Roth account (an in-plan Roth rollover)"}
-# the same, short, for the tables
-DESTINATION_SHORT = {"traditional_ira": "traditional IRA", "roth_ira": "Roth IRA", "qualified_plan": "qualified plan",
-                     "403b": "403(b) plan", "457b_gov": "governmental 457(b) plan",
-                     "designated_roth": "another designated Roth account", "in_plan_roth": "in-plan Roth rollover"}
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
-
-
-def _date(d: datetime.date) -> str:
-    return f"{_MONTHS[d.month - 1]} {d.day}, {d.year}"
+_date = long_date
 
 
 def _row(d) -> str:

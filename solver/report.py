@@ -630,20 +630,6 @@ def representative(inv, rows: list[dict], pool: dict, tries: int = 40) -> dict:
     return ranked[0]
 
 
-def _helpers(fn, seen: set) -> list:
-    """`fn` and the spec.invariants functions it calls, in first-use order (for the formal statement)."""
-    out = []
-    if fn in seen or not isinstance(fn, types.FunctionType) or fn.__module__ != I.__name__:
-        return out
-    seen.add(fn)
-    out.append(fn)
-    for name in fn.__code__.co_names:
-        g = getattr(I, name, None)
-        if isinstance(g, types.FunctionType):
-            out += _helpers(g, seen)
-    return out
-
-
 def predicate_source(inv) -> str:
     return "\n\n".join(inspect.getsource(f).rstrip() for f in _helpers(inv.holds, set()))
 

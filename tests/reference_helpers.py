@@ -82,3 +82,46 @@ def run_cli(argv, capsys):
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err
     return code, out
+
+
+def signal_when_ready(argv: list[str], ready, signum: int, env: dict, count: int = 1) -> tuple[int, str, str]:
+    """Start `argv`, wait (at most 60 s) until `count` files matching the path `ready` (a glob) exist, that is until
+    the adapters under test say they are busy, send `signum`, and return (exit code, stdout, stderr). The process is
+    killed if it outlives the test."""
+    import subprocess
+    import time
+    from pathlib import Path
+    ready = Path(ready)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        end = time.monotonic() + 60
+        while len(list(ready.parent.glob(ready.name))) < count and proc.poll() is None and time.monotonic() < end:
+            time.sleep(0.05)
+        assert len(list(ready.parent.glob(ready.name))) >= count, proc.communicate(timeout=10)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, out, err
+
+
+def guide_workspace(root, links: tuple[str, ...] = ()) -> dict:
+    """A directory in which a guide's console commands run as a reader would type them: `rollsplit` and `python` on
+    PATH as this interpreter, COLUMNS=80, the checkout's folders `links` linked in. Returns {root, env, ran}."""
+    import os
+    import sys
+    from pathlib import Path
+    checkout = Path(__file__).resolve().parent.parent
+    for name in links:
+        (root / name).symlink_to(checkout / name, target_is_directory=True)
+    bin_dir = root / "bin"
+    bin_dir.mkdir()
+    for name, line in (("python", f'exec "{sys.executable}" "$@"'),
+                       ("rollsplit", f'exec "{sys.executable}" -m rollsplit "$@"')):
+        (bin_dir / name).write_text(f"#!/bin/sh\n{line}\n")
+        (bin_dir / name).chmod(0o755)
+    env = dict(os.environ, COLUMNS="80", PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("PYTEST_ADDOPTS", None)
+    return {"root": root, "env": env, "ran": set()}

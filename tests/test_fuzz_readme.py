@@ -10,18 +10,17 @@ cent off (it fails with Mismatch).
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import hypothesis
 import pytest
 
 import rollsplit
+from reference_helpers import guide_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "conformance" / "fuzzing" / "README.md"
@@ -87,18 +86,7 @@ def workspace(tmp_path_factory):
     """One directory for the guide's commands, in order (a later block may read what an earlier one wrote, as
     `conformance run --vectors fuzz-failures` does): the checkout's `examples` and `conformance` linked in, and
     `rollsplit` and `python` on PATH as this interpreter (the commands print their own command lines)."""
-    root = tmp_path_factory.mktemp("guide")
-    for name in ("examples", "conformance"):
-        (root / name).symlink_to(ROOT / name, target_is_directory=True)
-    bin_dir = root / "bin"
-    bin_dir.mkdir()
-    for name, line in (("python", f'exec "{sys.executable}" "$@"'),
-                       ("rollsplit", f'exec "{sys.executable}" -m rollsplit "$@"')):
-        (bin_dir / name).write_text(f"#!/bin/sh\n{line}\n")
-        (bin_dir / name).chmod(0o755)
-    env = dict(os.environ, COLUMNS="80", PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("PYTEST_ADDOPTS", None)
-    return {"root": root, "env": env, "ran": set()}
+    return guide_workspace(tmp_path_factory.mktemp("guide"), links=("examples", "conformance"))
 
 
 def _run(workspace, command: str) -> subprocess.CompletedProcess:

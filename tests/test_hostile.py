@@ -17,14 +17,12 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 import unicodedata
 import xml.etree.ElementTree as ET
 
 import pytest
 from reference_helpers import RaisesAfter, run_cli
 
-from rollsplit.cli import main
 from rollsplit.conformance import runner, suite
 from rollsplit.conformance.adapter import PersistentAdapter
 

@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from reference_helpers import run_cli
+from reference_helpers import run_cli, signal_when_ready
 
 PY = sys.executable
 LAST_LINE = re.compile(r"^\d+ passed, \d+ failed, \d+ errored, \d+ skipped")
@@ -217,20 +217,8 @@ def test_a_signal_to_the_runner_ends_every_adapter_process_and_reports_what_ran(
             str(tmp_path / "r.xml"), "--jobs", "1", "--"] + zoo("fork,setsid,daemon,ignore_term,stall2", protocol)
     if protocol == "oneshot":
         argv[5:5] = ["--oneshot"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "ZOO_READY": str(ready)})
-    try:
-        end = time.monotonic() + 60
-        while not ready.exists() and proc.poll() is None and time.monotonic() < end:
-            time.sleep(0.05)
-        assert ready.exists(), proc.communicate(timeout=10)
-        proc.send_signal(signum)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 128 + signum, out + err
+    code, out, err = signal_when_ready(argv, ready, signum, {**os.environ, "ZOO_READY": str(ready)})
+    assert code == 128 + signum, out + err
     assert "Traceback" not in out + err
     assert LAST_LINE.match(out.splitlines()[-1]) and out.splitlines()[-1].startswith("1 passed"), out
     assert f"stopped by {signal.Signals(signum).name}" in err or signum == signal.SIGINT, err
@@ -258,23 +246,11 @@ def test_a_hung_fuzzed_adapter_is_killed_with_all_it_started(zoo, tmp_path, caps
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_to_the_fuzzer_ends_every_adapter_process(zoo, tmp_path, signum):
     ready = tmp_path / "ready"
-    proc = subprocess.Popen([PY, "-m", "rollsplit", "conformance", "fuzz", "--examples", "50", "--seed", "1",
-                             "--timeout", "120", "--out", str(tmp_path / "f"), "--"]
-                            + zoo("fork,setsid,daemon,ignore_term,stall2"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "ZOO_READY": str(ready)})
-    try:
-        end = time.monotonic() + 60
-        while not ready.exists() and proc.poll() is None and time.monotonic() < end:
-            time.sleep(0.05)
-        assert ready.exists(), proc.communicate(timeout=10)
-        proc.send_signal(signum)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 128 + signum, out + err
+    code, out, err = signal_when_ready([PY, "-m", "rollsplit", "conformance", "fuzz", "--examples", "50", "--seed",
+                                        "1", "--timeout", "120", "--out", str(tmp_path / "f"), "--"]
+                                       + zoo("fork,setsid,daemon,ignore_term,stall2"), ready, signum,
+                                       {**os.environ, "ZOO_READY": str(ready)})
+    assert code == 128 + signum, out + err
     assert "Traceback" not in out + err
     assert f"stopped by {signal.Signals(signum).name}" in err and "seed 1" in err, err
 

@@ -8,9 +8,7 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
-import time
 
 import pytest
 
@@ -19,6 +17,7 @@ from rollsplit.conformance import runner, suite
 from rollsplit.conformance.adapter import PersistentAdapter
 from rollsplit.conformance.parallel import AdapterPool
 from rollsplit.spec.features import FEATURES
+from reference_helpers import signal_when_ready
 
 PY = sys.executable
 SERVE = [PY, "-m", "rollsplit", "serve"]
@@ -110,23 +109,13 @@ def test_ctrl_c_with_two_adapters_reports_what_ran_and_leaves_no_process(tmp_pat
         "    print(json.dumps({'seq': msg['seq'], 'error': {'code': 'invalid_request', 'message': 'm', "
         "'field': None}}), flush=True)\n")
     jl = tmp_path / "r.jsonl"
-    proc = subprocess.Popen([PY, "-m", "rollsplit", "conformance", "run", "--jobs", "2", "--timeout", "120", "--only",
-                             "examples", "--report-json", str(jl), "--", PY, str(script)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "READY": str(ready)})
-    try:
-        end = time.monotonic() + 60
-        while len(list(tmp_path.glob("ready*"))) < 2 and proc.poll() is None and time.monotonic() < end:
-            time.sleep(0.05)
-        stalled = [int(p.name[len("ready"):]) for p in tmp_path.glob("ready*")]
-        assert len(stalled) == 2, proc.communicate(timeout=10)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, out + err
+    code, out, err = signal_when_ready([PY, "-m", "rollsplit", "conformance", "run", "--jobs", "2", "--timeout", "120",
+                                        "--only", "examples", "--report-json", str(jl), "--", PY, str(script)],
+                                       tmp_path / "ready*", signal.SIGINT, {**os.environ, "READY": str(ready)},
+                                       count=2)
+    stalled = [int(p.name[len("ready"):]) for p in tmp_path.glob("ready*")]
+    assert len(stalled) == 2
+    assert code == 130, out + err
     assert "Traceback" not in out + err
     # each adapter answered one request; which vectors those were depends on which adapter asked first, and the
     # report judges in vector order: the first one or two vectors were judged, never a later one before them

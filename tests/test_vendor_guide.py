@@ -9,17 +9,16 @@ guide states about the suite in its prose are checked against the bundled suite.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from rollsplit.conformance import suite
+from reference_helpers import guide_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "conformance" / "README.md"
@@ -93,16 +92,7 @@ def test_the_prose_states_the_suite_as_it_is():
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    root = tmp_path_factory.mktemp("vendor-guide")
-    bin_dir = root / "bin"
-    bin_dir.mkdir()
-    for name, line in (("python", f'exec "{sys.executable}" "$@"'),
-                       ("rollsplit", f'exec "{sys.executable}" -m rollsplit "$@"')):
-        (bin_dir / name).write_text(f"#!/bin/sh\n{line}\n")
-        (bin_dir / name).chmod(0o755)
-    env = dict(os.environ, COLUMNS="80", PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("PYTEST_ADDOPTS", None)
-    return {"root": root, "env": env, "ran": set()}
+    return guide_workspace(tmp_path_factory.mktemp("vendor-guide"))
 
 
 def _run(workspace, command: str) -> subprocess.CompletedProcess:

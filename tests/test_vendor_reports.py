@@ -372,3 +372,18 @@ def test_check_counts_the_lines_it_judges_whatever_the_bytes(tmp_path, capsys):
     last = out.splitlines()[-1]
     assert code == 1 and last.startswith("0 passed, 0 failed, ") and last.endswith(" errored, 0 skipped")
     assert f"this run is {int(last.split(', ')[2].split()[0])} records" in out
+
+
+def test_the_records_bar_draws_a_line_at_each_tenth_off_a_terminal():
+    import io
+
+    from rollsplit.conformance import records
+    out = io.StringIO()
+    bar = records.Bar(20, out)
+    for n in range(1, 21):
+        bar(n, {"failed": n // 10, "errored": 0})
+    lines = out.getvalue().splitlines()
+    # the first record, then one line as each tenth is reached
+    assert len(lines) == 11 and lines[-1].startswith("[" + "#" * 30 + "] 100%  20/20 records, 2 failed")
+    assert lines[0].startswith("[#" + "." * 29 + "]   5%  1/20 records, 0 failed")
+    assert " 50%  10/20 records, 1 failed" in lines[5]

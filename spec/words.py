@@ -1,0 +1,35 @@
+"""The law's names for the contract's values, and dates as people write them: one table for every text a person
+reads (the explanation of `rollsplit allocate`, the vendors' reports)."""
+
+from __future__ import annotations
+
+import datetime
+
+from rollsplit.spec import law
+
+REGIME_NAMES = {law.NEW: "IRS Notice 2014-54",
+                law.OLD: "the earlier rule (IRS Notice 2009-68)"}
+PLAN_NAMES = {"401a": "a qualified plan under IRC §401(a) (a 401(k) plan, for example)",
+              "403b": "a 403(b) plan",
+              "457b_gov": "a governmental 457(b) plan"}
+ACCOUNT_NAMES = {"pretax_aftertax": "an account of pre-tax money and after-tax contributions",
+                 "designated_roth": "a designated Roth account"}
+# where a rollover goes, as the object of "to"
+DESTINATION_NAMES = {"traditional_ira": "a traditional IRA",
+                     "roth_ira": "a Roth IRA",
+                     "qualified_plan": "a qualified plan",
+                     "403b": "a 403(b) plan",
+                     "457b_gov": "a governmental 457(b) plan",
+                     "designated_roth": "another designated Roth account",
+                     "in_plan_roth": "the plan's own designated Roth account (an in-plan Roth rollover)"}
+# the same, short, for tables
+DESTINATION_SHORT = {"traditional_ira": "traditional IRA", "roth_ira": "Roth IRA", "qualified_plan": "qualified plan",
+                     "403b": "403(b) plan", "457b_gov": "governmental 457(b) plan",
+                     "designated_roth": "another designated Roth account", "in_plan_roth": "in-plan Roth rollover"}
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def long_date(d: datetime.date) -> str:
+    """June 30, 2025."""
+    return f"{_MONTHS[d.month - 1]} {d.day}, {d.year}"
