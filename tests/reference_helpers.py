@@ -122,6 +122,24 @@ def guide_workspace(root, links: tuple[str, ...] = ()) -> dict:
                        ("rollsplit", f'exec "{sys.executable}" -m rollsplit "$@"')):
         (bin_dir / name).write_text(f"#!/bin/sh\n{line}\n")
         (bin_dir / name).chmod(0o755)
-    env = dict(os.environ, COLUMNS="80", PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = outside_ci(dict(os.environ, COLUMNS="80", PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"))
     env.pop("PYTEST_ADDOPTS", None)
     return {"root": root, "env": env, "ran": set()}
+
+
+# The variables by which pytest (CI, BUILD_NUMBER) and Hypothesis (its "ci" settings profile: derandomized runs, so
+# other shrunk examples) tell that they run in a CI service. Under them pytest prints each failure's whole message a
+# second time in its short summary. The guides show what a developer sees at a terminal.
+CI_VARIABLES = ("CI", "BUILD_NUMBER", "__TOX_ENVIRONMENT_VARIABLE_ORIGINAL_CI", "TF_BUILD", "bamboo.buildKey",
+                "BUILDKITE", "CIRCLECI", "CIRRUS_CI", "CODEBUILD_BUILD_ID", "GITHUB_ACTIONS", "GITLAB_CI",
+                "HEROKU_TEST_RUN_ID", "TEAMCITY_VERSION")
+
+
+def outside_ci(env: dict | None = None) -> dict:
+    """A copy of `env` (default: this process's) without the variables that tell pytest and Hypothesis they run in
+    CI, for a child pytest whose printed output a test compares with a guide."""
+    import os
+    env = dict(os.environ if env is None else env)
+    for name in CI_VARIABLES:
+        env.pop(name, None)
+    return env

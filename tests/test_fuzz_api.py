@@ -9,6 +9,8 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from reference_helpers import outside_ci
+
 from rollsplit.conformance.adapter import Answer
 from rollsplit.conformance.fuzzing.api import Mismatch, check
 from rollsplit.conformance.fuzzing.strategies import boundary_requests
@@ -127,7 +129,7 @@ def test_pytest_shows_the_mismatch_not_the_source_of_check(tmp_path):
         "def test_given(req):\n"
         "    rollsplit.check(req, wrong(req))\n")
     proc = subprocess.run([sys.executable, "-m", "pytest", str(test), "-q", "-p", "no:cacheprovider"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, env=outside_ci())
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1 and "3 failed" in out, out
     assert out.count("breaks TAXABLE-SUM") == 3 and out.count("taxable_income: expected 400000, got 400001") == 3

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from reference_helpers import outside_ci
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "fuzz_with_pytest"
 
@@ -13,7 +15,7 @@ EXAMPLE = ROOT / "examples" / "fuzz_with_pytest"
 def test_the_example_finds_the_deliberate_bug(tmp_path):
     # run from a scratch directory so Hypothesis' example database stays out of the checkout
     proc = subprocess.run([sys.executable, "-m", "pytest", str(EXAMPLE), "-q", "-p", "no:cacheprovider"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, env=outside_ci())
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     assert "1 failed, 1 passed" in out
