@@ -8,7 +8,7 @@ from rollsplit.reference.algorithm import Outcome, allocate
 from rollsplit.reference import compiled
 from rollsplit.spec.arith import INT
 from rollsplit.spec.errors import VALUE_CHECK_ORDER, RequestError
-from rollsplit.spec.model import Request, Result
+from rollsplit.spec.model import Request, Result, result_from_wire
 from rollsplit.spec import fast
 from rollsplit.spec.parse import parse_json, parse_request
 
@@ -63,10 +63,53 @@ def calculate(obj: Any) -> dict:
                 wire = fn(money, ids)
                 if wire is not None:
                     return wire
+    return generic_answer(req, key)
+
+
+def generic_answer(req: Request, key: tuple | None) -> dict:
+    """The generic path's Result JSON or Error JSON. For a shape the proofs cover (`compiled.covered`) that is the
+    algorithm they prove, run on ints; beyond them, the answer as written is checked against every rule of the law
+    (`spec.invariants`) before it is given, and withheld (`reference_fault`) should one be broken."""
     try:
-        return compute(req).to_wire()
+        wire = compute(req).to_wire()
     except RequestError as e:
         return e.to_wire()
+    if not compiled.covered(key):
+        from rollsplit.spec.invariants import violated
+        broken = violated(req, result_from_wire(wire))
+        if broken:
+            return fault(broken)
+    return wire
+
+
+def assurance(req: Request, result: Result) -> tuple[bool, list]:
+    """(proved, broken): whether the proofs cover the request's shape; if not, the rules the written answer breaks
+    when it is checked (empty for a right answer)."""
+    if compiled.covered(compiled.shape_key(req)):
+        return True, []
+    from rollsplit.spec.invariants import violated
+    return False, violated(req, result_from_wire(result.to_wire()))
+
+
+def assurance_text(proved: bool) -> str:
+    """The closing paragraph of `rollsplit allocate`'s report: how sure the answer is."""
+    if proved:
+        return ("How sure this is\nRequests of this shape (these kinds of destinations, in this order, with these "
+                "elections and facts), whatever their amounts, are proved by the z3 solver to get an answer that obeys "
+                "every rule above.")
+    return ("How sure this is\nThis request has more rows, or another mix or order of them, than the requests proved by "
+            "the z3 solver, so its answer was checked against every rule above before it was printed: checked, not "
+            "proved.")
+
+
+def fault(broken: list) -> dict:
+    """The Error JSON that withholds an answer which broke `broken` (invariants) when it was checked."""
+    rules = " ".join(f"{inv.statement} [{inv.citation()}]" for inv in broken)
+    return {"error": {"code": "reference_fault",
+                      "message": "rollsplit's answer to this request was withheld: when it was checked it broke "
+                                 + ("this rule of the law: " if len(broken) == 1 else "these rules of the law: ")
+                                 + f"{rules} This is a fault in rollsplit, not in the request: please "
+                                 "report it with the request.", "field": None}}
 
 
 def calculate_parsed(obj: Any) -> dict:
@@ -76,7 +119,7 @@ def calculate_parsed(obj: Any) -> dict:
         req = parse_request(obj)
         fn = compiled.warm(req)   # the same algorithm, compiled for the request's shape once it is hot
         wire = fn(compiled.money_of(req), compiled.ids_of(req)) if fn is not None else None
-        return wire if wire is not None else compute(req).to_wire()
+        return wire if wire is not None else generic_answer(req, compiled.shape_key(req))
     except RequestError as e:
         return e.to_wire()
 

@@ -125,11 +125,20 @@ def allocate_command(args: argparse.Namespace) -> int:
         else:
             _write_text(error_report(e))
         return EXIT_REJECTED
+    from rollsplit.reference import assurance, assurance_text, fault
+    proved, broken = assurance(req, outcome.result)
+    if broken:   # beyond the proofs, and the check of the answer failed: it is withheld
+        wire = fault(broken)
+        if args.json:
+            print(json.dumps(wire, separators=(",", ":")), flush=True)
+        else:
+            _write_text(f"{wire['error']['message']}\n  error code: {wire['error']['code']}\n")
+        return EXIT_REJECTED
     if args.json:   # --explain
         from rollsplit.reference.explain import explained_result
         print(json.dumps(explained_result(req, outcome), separators=(",", ":")), flush=True)
     else:
-        _write_text(report(req, outcome))
+        _write_text(report(req, outcome) + "\n\n" + assurance_text(proved) + "\n")
     return EXIT_OK
 
 

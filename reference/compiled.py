@@ -354,6 +354,66 @@ def proved_digests() -> frozenset[str]:
     return _proved
 
 
+# ---- which shapes the proofs cover ---------------------------------------------------------------------------
+# The proofs cover a shape of the bundle and, with it, every shape whose destinations are of the same classes (two
+# destinations of one class give the same formulas: solver/shapes.py, tests/test_solver_shapes.py). `rollsplit prove
+# --record-proved` records, beside the proved sources, each destination's class representative and the key of every
+# shape of the bundle written with representatives. A request whose key, so written, is not among them (more rows than
+# the bundle holds, a mix or an election order it lacks) is beyond the proofs: the generic path answers it and its
+# answer is checked against every rule of the law before it is given (`reference.calculate`).
+_covered: tuple[dict, frozenset] | None = None
+
+
+def _record() -> dict:
+    try:
+        data = json.loads(PROVED_FILE.read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _coverage() -> tuple[dict, frozenset]:
+    global _covered
+    if _covered is None:
+        data = _record()
+        try:
+            classes = {(c["contract"], c["method"], c["to"], c["accepts"]): tuple(c["as"]) for c in data["classes"]}
+            keys = frozenset(_tuples(k) for k in data["keys"])
+        except (KeyError, TypeError):
+            classes, keys = {}, frozenset()
+        _covered = classes, keys
+    return _covered
+
+
+def class_key(key: tuple, classes: dict) -> tuple | None:
+    """`key` with each destination replaced by its class representative; None if a destination has no recorded
+    class."""
+    contract, regime, qualified, hardship, rows, sixty, elections = key
+    try:
+        rows = tuple(r if r[0] == "paid" else (r[0], *classes[(contract, "direct", r[1], r[2])], *r[3:]) for r in rows)
+        sixty = tuple(classes[(contract, "sixty_day", to, True)][0] for to in sixty)
+    except KeyError:
+        return None
+    return (contract, regime, qualified, hardship, rows, sixty, elections)
+
+
+def covered(key: tuple | None) -> bool:
+    """Do the recorded proofs cover requests of this shape key (the generic path's answer included)?"""
+    if key is None:
+        return False
+    classes, keys = _coverage()
+    return class_key(key, classes) in keys
+
+
+def coverage_record(requests, classes: dict) -> dict:
+    """The fields `rollsplit prove --record-proved` adds to the record: `classes` maps (contract, method, to,
+    accepts) to its representative, `keys` the bundle's shape keys (its requests use representatives)."""
+    rows = [{"contract": c, "method": m, "to": to, "accepts": acc, "as": list(rep)}
+            for (c, m, to, acc), rep in sorted(classes.items(), key=repr)]
+    keys = sorted({shape_key(r) for r in requests} - {None}, key=repr)
+    return {"classes": rows, "keys": [json.loads(json.dumps(k)) for k in keys]}
+
+
 # ---- which shapes are likely proved ------------------------------------------------------------------------
 # A hint, not a proof: the structure of a key (its rows' methods and loan offsets, the number of 60-day rollovers,
 # which elections are given: not the destinations) for every shape of the proof bundle whose source is recorded as

@@ -643,12 +643,26 @@ def record_proved(results: list[Outcome], shapes: list[Shape]) -> tuple[Path, in
                      "`rollsplit prove --record-proved` after any change to the algorithm.",
             "z3": z3.get_version_string(), "shapes": len(shapes), "spec_sha256": spec_hash(hashes),
             "sources": digests}
-    compiled.PROVED_FILE.write_text(json.dumps(data, indent=1) + "\n")
+    # which shapes the proofs cover: the bundle's keys, and the class of every destination (reference.compiled.covered)
+    from rollsplit.solver.shapes import classes
+    from rollsplit.solver.z3_backend import symbolic_request
+    from rollsplit.spec import law as spec_law
+    members = {}
+    for contract in spec_law.CONTRACTS:
+        for method in ("direct", "sixty_day"):
+            for group in classes(contract, method).values():
+                for to, acc in group:
+                    members[(contract, method, to, acc)] = group[0]
+    requests = [symbolic_request(s).request for s in shapes]
+    data.update(compiled.coverage_record(requests, members))
+    head = json.dumps({k: v for k, v in data.items() if k not in ("classes", "keys")}, indent=1)[:-2]
+    lists = ",\n".join(f' "{name}": [\n' + ",\n".join("  " + json.dumps(x, separators=(",", ":")) for x in data[name])
+                       + "\n ]" for name in ("classes", "keys"))
+    compiled.PROVED_FILE.write_text(f"{head},\n{lists}\n}}\n")
     # the hint of which structures are proved (reference/proved_structures.json, for the tiers of reference.compiled):
     # read from the record just written; a hint for speed only, so tracing the shapes again here is harmless
-    from rollsplit.solver.z3_backend import symbolic_request
-    compiled._proved = None
-    compiled.record_structures([symbolic_request(s).request for s in shapes])
+    compiled._proved = compiled._covered = None
+    compiled.record_structures(requests)
     return compiled.PROVED_FILE, len(digests)
 
 

@@ -18,9 +18,9 @@ Python on a money value.
 
 from __future__ import annotations
 
-from itertools import product
+from itertools import permutations, product
 
-from rollsplit.solver.z3_backend import Shape
+from rollsplit.solver.z3_backend import Shape, partial_reversed
 from rollsplit.spec import law
 from rollsplit.spec import facts
 
@@ -63,9 +63,7 @@ def _mix(reps: list, n: int, offset: int) -> list:
     return [reps[(offset + i) % len(reps)] for i in range(n)]
 
 
-def _partial_reversed(n: int) -> tuple[int, ...]:
-    """An order election listing all but the first row, last first: exercises 'listed, then the rest'."""
-    return tuple(range(n - 1, 0, -1)) or tuple(range(n))
+_partial_reversed = partial_reversed
 
 
 def _counts():
@@ -124,6 +122,7 @@ def default_shapes() -> list[Shape]:
     shapes.append(Shape(contract=roth, directs=(), paid=True, hardship=True, rmd=True, qualified_roth=True))
     shapes += loan_offset_shapes()
     shapes += mix_shapes()
+    shapes += flag_shapes()
     return _unique(shapes)
 
 
@@ -173,6 +172,53 @@ def mix_shapes() -> list[Shape]:
             out.append(Shape(contract=pta, directs=tuple(_mix(dr, n, o)), paid=True, paid_at=o % 2 or None))
         out.append(Shape(contract=pta, directs=tuple(_mix(dr, n, 2)), paid=True, direct_election="order",
                          direct_order=_partial_reversed(n)))
+    return out
+
+
+def flag_shapes() -> list[Shape]:
+    """Every combination of the request's flags that a valid request can have (contract kind, rule, qualified Roth,
+    hardship, an ordinary or qualified plan loan offset) with the few rows most requests have: the payment alone,
+    each direct rollover class alone and with the payment, two direct rollovers without a payment, and each 60-day
+    class after the payment; and every sequence of 4 direct rollovers before the payment (3 under the old rule and
+    for a designated Roth account)."""
+    out = []
+    for contract in law.CONTRACTS:
+        pta = contract == "pretax_aftertax"
+        dr, sr = live(contract, "direct"), [to for to, _ in live(contract, "sixty_day")]
+        for regime in (law.NEW, law.OLD):
+            for qualified in ((False,) if pta else (False, True)):
+                base = dict(contract=contract, regime=regime, qualified_roth=qualified, rmd=True, pre1987=pta)
+                # a qualified distribution is all after-tax: no 60-day rollover into a designated Roth account
+                sixty = [to for to in sr if not (qualified and to == "designated_roth")]
+                out.append(Shape(directs=(), paid=True, hardship=True, **base))
+                # a qualified plan loan offset exists only from 2018 (§402(c)(3)(C)), long after the old rule
+                for kind in ("offset", "qualified") if regime == law.NEW else ("offset",):
+                    out.append(Shape(directs=(), paid=True, loan_offset=kind, **base))
+                for c in dr:
+                    out.append(Shape(directs=(c,), paid=True, **base))
+                    out.append(Shape(directs=(c,), paid=False, **base))
+                    out.append(Shape(directs=(c,), paid=True, loan_offset="offset", **base))
+                for seq in product(dr, repeat=2):
+                    out.append(Shape(directs=seq, paid=False, **base))
+                for to in sixty:
+                    out.append(Shape(directs=(), paid=True, sixty=(to,), **base))
+                n = 4 if pta and regime == law.NEW else 3
+                for seq in product(dr, repeat=n):
+                    out.append(Shape(directs=seq, paid=True, **dict(base, pre1987=False)))
+                for seq in product(dr, repeat=2):   # the payment between two direct rollovers
+                    out.append(Shape(directs=seq, paid=True, paid_at=1, **base))
+    # an order election in every order, over 2 and 3 rows of each kind
+    pta = "pretax_aftertax"
+    dr, sr = live(pta, "direct"), [to for to, _ in live(pta, "sixty_day")]
+    for n in (2, 3):
+        for order in permutations(range(n)):
+            out.append(Shape(contract=pta, directs=tuple(_mix(dr, n, 1)), paid=True, rmd=True,
+                             direct_election="order", direct_order=order))
+            out.append(Shape(contract=pta, directs=(), paid=True, sixty=tuple(_mix(sr, n, 1)), rmd=True,
+                             sixty_election="order", sixty_order=order))
+    # a plan loan offset with a direct and a 60-day rollover
+    for kind in ("offset", "qualified"):
+        out.append(Shape(contract=pta, directs=(dr[1],), paid=True, sixty=(sr[1],), rmd=True, loan_offset=kind))
     return out
 
 

@@ -101,6 +101,11 @@ class Z3Arith:
         return self.floordiv(2 * self._v(x) * y + z, 2 * self._v(z) if not isinstance(z, int) else 2 * z)
 
 
+def partial_reversed(n: int) -> tuple[int, ...]:
+    """An order election listing all but the first row, last first: exercises 'listed, then the rest'."""
+    return tuple(range(n - 1, 0, -1)) or tuple(range(n))
+
+
 @dataclass(frozen=True)
 class Shape:
     """The structure of a request: what the algorithm branches on in Python. Money is left symbolic."""
@@ -129,10 +134,11 @@ class Shape:
                 parts.append(flag)
         if self.loan_offset:
             parts.append("qplo" if self.loan_offset == "qualified" else "loan-offset")
-        if self.direct_election:
-            parts.append(f"direct-{self.direct_election}")
-        if self.sixty_election:
-            parts.append(f"sixty-{self.sixty_election}")
+        for kind, election, order, n in (("direct", self.direct_election, self.direct_order, len(self.directs)),
+                                         ("sixty", self.sixty_election, self.sixty_order, len(self.sixty))):
+            if election:   # an order other than the usual one ("listed, then the rest") is named
+                usual = election != "order" or order == partial_reversed(n)
+                parts.append(f"{kind}-{election}" + ("" if usual else "=" + "-".join(map(str, order))))
         parts.append("to=" + ",".join(t if a else t + "(no-at)" for t, a in self.directs))
         if self.sixty:
             parts.append("60=" + ",".join(self.sixty))

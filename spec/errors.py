@@ -45,6 +45,15 @@ INPUT_ERROR_CODES: dict[str, str] = {
     "unreadable_input": "the request file cannot be read (it does not exist, is a directory, or may not be read)",
 }
 
+# A code of the reference itself, outside the wire contract: a request of a shape beyond the proofs is answered by the
+# generic path and its answer checked against every rule before it is given (`reference.calculate`). Should that
+# check ever fail, the answer is withheld and this error is given instead. It speaks of rollsplit, never of the
+# request, so no calculator gives it and no vector expects it.
+FAULT_CODES: dict[str, str] = {
+    "reference_fault": "the reference's answer to a request beyond the proved shapes broke a rule of the law when it "
+                       "was checked, so it was withheld: a fault in rollsplit, not in the request",
+}
+
 # The order in which checks run, so every implementation reports the same code for a request with
 # several faults: structural checks while parsing, then value checks in this order.
 VALUE_CHECK_ORDER: tuple[str, ...] = (

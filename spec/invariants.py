@@ -460,12 +460,16 @@ def _withholding(A, req, res):
     conds = []
     for d, r in zip(req.disbursements, res.disbursements):
         if d.method == "paid" and not req.hardship:
-            due = A.round_half_up(r.pretax - _rmd_pretax(A, req, res), facts.WITHHOLDING_PERCENT, 100)
+            # 20% of the taxable, non-RMD part rounded half up to the cent, stated as bounds and not computed:
+            # w is that amount when 200*w <= 2*20*t + 100 < 200*(w + 1)
+            w, twice = r.withholding, 2 * facts.WITHHOLDING_PERCENT * (r.pretax - _rmd_pretax(A, req, res)) + 100
+            rounded = A.and_(A.le(200 * w, twice), A.lt(twice, 200 * w + 200))
             if d.distributed is not d.amount:
                 # Reg. §31.3405(c)-1 Q&A-11: the offset counts in the 20% but the withholding "is limited to the
                 # sum of the cash and the fair market value of property received", the offset excluded
-                due = A.ite(A.le(due, d.amount), due, d.amount)
-            conds.append(A.implies(A.le(facts.WITHHOLDING_FLOOR_CENTS, _year_total(A, req, d)), A.eq(r.withholding, due)))
+                rounded = A.or_(A.and_(rounded, A.le(w, d.amount)),
+                                A.and_(A.eq(w, d.amount), A.le(200 * d.amount + 200, twice)))
+            conds.append(A.implies(A.le(facts.WITHHOLDING_FLOOR_CENTS, _year_total(A, req, d)), rounded))
         else:
             conds.append(A.eq(r.withholding, 0))
     conds.append(A.eq(res.withholding, total(A, (r.withholding for r in res.disbursements))))

@@ -82,6 +82,13 @@ def test_the_record_of_proved_sources_is_current():
     # and the hint of which structures are proved (reference/proved_structures.json, written with the record)
     recorded = json.loads(compiled.STRUCTURES_FILE.read_text())["structures"]
     assert [compiled._tuples(x) for x in recorded] == compiled.proved_structures(requests)
+    # and which shapes the proofs cover: every shape of the bundle, and each destination's class
+    classes, keys = compiled._coverage()
+    assert keys == {compiled.shape_key(r) for r in requests}
+    for contract in ("pretax_aftertax", "designated_roth"):
+        for method in ("direct", "sixty_day"):
+            for group in S.classes(contract, method).values():
+                assert {classes[(contract, method, to, acc)] for to, acc in group} == {tuple(group[0])}
 
 
 @SETTINGS
