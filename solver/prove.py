@@ -648,11 +648,12 @@ def record_proved(results: list[Outcome], shapes: list[Shape]) -> tuple[Path, in
     from rollsplit.solver.z3_backend import symbolic_request
     from rollsplit.spec import law as spec_law
     members = {}
-    for contract in spec_law.CONTRACTS:
-        for method in ("direct", "sixty_day"):
-            for group in classes(contract, method).values():
-                for to, acc in group:
-                    members[(contract, method, to, acc)] = group[0]
+    for recipient in spec_law.RECIPIENTS:
+        for contract in spec_law.CONTRACTS:
+            for method in ("direct", "sixty_day"):
+                for group in classes(contract, method, recipient).values():
+                    for to, acc in group:
+                        members[(recipient, contract, method, to, acc)] = group[0]
     requests = [symbolic_request(s).request for s in shapes]
     data.update(compiled.coverage_record(requests, members))
     head = json.dumps({k: v for k, v in data.items() if k not in ("classes", "keys")}, indent=1)[:-2]

@@ -232,7 +232,7 @@ def _read(r: dict):
     else:
         regime = day.default[contract]
     if "elections" not in r:
-        return ((contract, regime, qualified, hardship, tuple(row_keys), tuple(sixty_to), _NO_ELECTIONS),
+        return ((contract, regime, qualified, hardship, tuple(row_keys), tuple(sixty_to), _NO_ELECTIONS, _WHO),
                 money, ids, day.date, regime)
     e = r["elections"]
     if type(e) is not dict or not e.keys() <= _ELECTIONS_KNOWN:
@@ -246,11 +246,14 @@ def _read(r: dict):
                       len(ids), ids, money)
     if sixty is None:
         return None
-    return ((contract, regime, qualified, hardship, tuple(row_keys), tuple(sixty_to), direct + sixty),
+    return ((contract, regime, qualified, hardship, tuple(row_keys), tuple(sixty_to), direct + sixty, _WHO),
             money, ids, day.date, regime)
 
 
 _NO_ELECTIONS = (None, None, None, None)
+# the participant as recipient, no box 7 age code, no box 11 (`reference.compiled.who`): a request with contract 1.2's
+# `recipient` or `participant` fields goes to the parser (they are not in _REQUEST_KNOWN)
+_WHO = ("participant", None, False)
 
 
 def _election(e: dict, order_key: str, amounts_key: str, allowed: set, position: dict, first: int, end: int,

@@ -105,7 +105,7 @@ def _no_money_where_none_may_go(A: Arith, req: Request, res: Result) -> list:
             if d.method == "direct"]
     rows += [("sixty_day", x.to, True, r) for x, r in zip(req.rollovers_60_day, res.rollovers_60_day)]
     for how, to, accepts, r in rows:
-        kinds = facts.receives(req.contract, how, to, accepts)
+        kinds = facts.receives(req.contract, how, to, accepts, req.recipient)
         if not kinds:
             out.append(A.false)
         if facts.P not in kinds:
@@ -140,6 +140,9 @@ def structure_problem(obj: Any) -> str | None:
         return "invalid_request"     # contract 1.1: a plan loan offset is not part of a hardship distribution here
     if obj.get("hardship") and (direct or sixty):
         return "not_eligible_rollover_distribution"
+    # §402(c)(11): "a direct trustee-to-trustee transfer" is a nonspouse beneficiary's only rollover
+    if obj.get("recipient") == "nonspouse_beneficiary" and sixty:
+        return "nonspouse_sixty_day_rollover"
     date = _dt.date.fromisoformat(obj["date"])
     if obj.get("regime") and not facts.rule_permitted(obj.get("contract"), obj["regime"], date):
         return "regime_not_permitted"
@@ -157,8 +160,9 @@ def structure_problem(obj: Any) -> str | None:
             return "invalid_election"
     routes = [(r.get("to"), r.get("accepts_aftertax", True)) for r in direct] + [(x.get("to"), False) for x in sixty]
     qplo = any(r.get("qualified_plan_loan_offset") for r in paid)
-    if not facts.routes_open(obj.get("contract"), obj.get("plan"), date, routes, qplo):
+    recipient = obj.get("recipient", "participant")
+    if not facts.routes_open(obj.get("contract"), obj.get("plan"), date, routes, qplo, recipient):
         return "before_effective_date"
-    if obj.get("rmd") and not facts.lifetime_rmd_possible(obj.get("contract"), date):
+    if obj.get("rmd") and not facts.lifetime_rmd_possible(obj.get("contract"), date, recipient):
         return "rmd_not_required"
     return None
