@@ -568,7 +568,11 @@ def lookup(req: Request, require_proof: bool = True) -> Callable | None:
         else:   # the digest first: code no proof covers is never even compiled
             source = trace_shape(req)
             digest = source_digest(source)
-            fn = (_by_digest.get(digest) or _compiled(digest, source)) if digest in proved_digests() else _GENERIC
+            # proved code, and for a shape the proofs cover: code proved for another shape that the trace of an
+            # uncovered one happens to reproduce computes the algorithm's answer, but no invariant is proved of it
+            # there, so such a shape stays with the generic path and its check (`reference.generic_answer`)
+            fn = ((_by_digest.get(digest) or _compiled(digest, source))
+                  if digest in proved_digests() and covered(key) else _GENERIC)
     except Exception:  # not traceable: this shape answers through the generic path
         fn = _GENERIC
     with _lock:

@@ -78,3 +78,20 @@ def test_rollsplit_allocate_withholds_an_answer_that_fails_its_check(tmp_path, c
                  ["allocate", "--json", "--explain", str(path)]):
         code, out = run_cli(argv, capsys)
         assert code == 2 and "reference_fault" in out.out and "fault in rollsplit" in out.out, (argv, out)
+
+
+def test_code_proved_for_another_shape_does_not_answer_an_uncovered_one():
+    """An order election naming only the traditional IRA, before a Roth IRA: the default order anyway, so its trace
+    is the source proved for another shape; but no shape of the bundle has this election, so no invariant is proved
+    of this one, and the generic path answers it, checked."""
+    req = {**SEED, "disbursements": [{"id": "a", "method": "direct", "to": "traditional_ira", "amount": 3_000_000},
+                                     {"id": "b", "method": "direct", "to": "roth_ira", "amount": 3_000_000},
+                                     {"id": "me", "method": "paid", "amount": 2_000_000}],
+           "elections": {"direct_pretax_order": ["a"]}}
+    parsed = parse_request(req)
+    assert compiled.source_digest(compiled.trace_shape(parsed)) in compiled.proved_digests()
+    assert not compiled.covered(compiled.shape_key(parsed))
+    assert compiled.lookup(parsed) is None
+    for _ in range(compiled.HOT_UNLIKELY + 1):   # however hot the shape gets
+        assert "error" not in calculate(req)
+    assert compiled.function_of(compiled.shape_key(parsed)) is None

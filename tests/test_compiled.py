@@ -47,13 +47,14 @@ def generic(request) -> dict:
 
 def answered_by_compiled_code(request) -> None:
     """calculate(request) equals the generic run; a valid request went through compiled code exactly when a proof
-    covers its compiled source (reference/proved_sources.json), and through the generic path otherwise."""
+    covers its compiled source (reference/proved_sources.json) and its shape, and through the generic path
+    otherwise."""
     want = generic(request)
     assert calculate(request) == want
     if "error" not in want:
         req = parse_request(request)
         proved = compiled.source_digest(compiled.compile_shape(req).source) in compiled.proved_digests()
-        assert (compiled.lookup(req) is not None) == proved
+        assert (compiled.lookup(req) is not None) == (proved and compiled.covered(compiled.shape_key(req)))
 
 
 def test_only_proved_code_answers(monkeypatch):
