@@ -245,7 +245,7 @@ def _eligibility(A: Arith, contract: str, method: str, to: str, accepts: bool, p
             if recipient == "nonspouse_beneficiary":
                 return (f"{row_id!r}: a beneficiary who is not the surviving spouse may roll over only by a direct "
                         "rollover into an inherited IRA (IRC §402(c)(11)), not to " + to + ".")
-            if to in law.INHERITED:
+            if to in law.INHERITED and recipient != "spouse_beneficiary":
                 return (f"{row_id!r}: an inherited IRA is kept for a beneficiary of a participant who has died; the "
                         f"{recipient.replace('_', ' ')} cannot roll over into one.")
             return f"{row_id!r}: money of a {contract} contract cannot go to {to} by {how}."

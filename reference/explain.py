@@ -12,7 +12,9 @@ cannot disagree. Money is formatted from integer cents with integer arithmetic o
 
 from __future__ import annotations
 
+import contextvars
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -26,16 +28,31 @@ from rollsplit.spec.errors import RequestError
 from rollsplit.spec.model import Request
 from rollsplit.spec.orders import direct_fill_order, sixty_day_fill_order
 from rollsplit.spec.money import money
-from rollsplit.spec.words import (ACCOUNT_NAMES, DESTINATION_NAMES, DESTINATION_SHORT, PLAN_NAMES, REGIME_NAMES,
+from rollsplit.spec.words import (ACCOUNT_NAMES, DESTINATION_NAMES, DESTINATION_SHORT, PLAN_NAMES, RECIPIENT_NAMES,
+                                  REGIME_NAMES,
                                   long_date)
 
 _date = long_date
+# who receives the money, for the words of one explanation or table (`explanation` and `tables` set it)
+_WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="the participant")
+
+
+def _receiving(fn):
+    """Run `fn(req, ...)` with `_WHO` naming the request's recipient."""
+    @functools.wraps(fn)
+    def wrapper(req: Request, *args, **kw):
+        token = _WHO.set(RECIPIENT_NAMES.get(req.recipient, "the participant"))
+        try:
+            return fn(req, *args, **kw)
+        finally:
+            _WHO.reset(token)
+    return wrapper
 
 
 def _row(d) -> str:
     """A disbursement by its id and what it is: "direct rollover 'ira' to a traditional IRA"."""
     if d.method == "paid":
-        return f"payment {d.id!r} to the participant"
+        return f"payment {d.id!r} to {_WHO.get()}"
     closed = (" that does not take after-tax money" if d.to in ("qualified_plan", "403b") and not d.accepts_aftertax
               else "")
     return f"direct rollover {d.id!r} to {DESTINATION_NAMES[d.to]}{closed}"
@@ -162,6 +179,7 @@ def _event(req: Request) -> tuple[str | None, str, str]:
                   "no birth date"), ""
 
 
+@_receiving
 def explanation(req: Request, out: Outcome) -> list[Step]:
     """The steps of the allocation, in order, each with the rule, the law's citation and the numbers."""
     res = out.result
@@ -409,7 +427,7 @@ def explanation(req: Request, out: Outcome) -> list[Step]:
                                   req.other_eligible_this_year)]
             year_calc = [calc("eligible rollover distributions received this year", year, *parts)] if len(parts) > 1 \
                 else []
-            year_text = "the eligible rollover distributions the participant receives from the plan this year"
+            year_text = f"the eligible rollover distributions {_WHO.get()} receives from the plan this year"
             if not year_calc:
                 year_text += f", {say('eligible rollover distributions received this year', year)},"
             if year < law.WITHHOLDING_DE_MINIMIS:
@@ -443,14 +461,14 @@ def explanation(req: Request, out: Outcome) -> list[Step]:
                 s.add("WITHHOLDING", cite, text, say, *year_calc, w)
     elif directs:
         s.add("WITHHOLDING", "IRC §3405(c); Treas. Reg. §31.3405(c)-1 Q&A-6",
-              "Nothing is paid to the participant, and direct rollovers are not subject to withholding: nothing is "
+              f"Nothing is paid to {_WHO.get()}, and direct rollovers are not subject to withholding: nothing is "
               "withheld.")
 
     # -- what is taxable
     conversions = {"roth_ira": [], "in_plan_roth": []}
     for row, q, how in [(d, r, "directly") for d, r in directs] + [(x, q, "within 60 days") for x, q in sixty]:
-        if law.is_conversion(req.contract, row.to) and q.pretax:
-            conversions[row.to].append((row, q, how))
+        if law.is_conversion(req.contract, row.to) and q.pretax:   # an inherited Roth IRA is a Roth IRA
+            conversions["roth_ira" if row.to == "inherited_roth_ira" else row.to].append((row, q, how))
     for to, found in conversions.items():
         if not found:
             continue
@@ -458,8 +476,10 @@ def explanation(req: Request, out: Outcome) -> list[Step]:
         listed = "; ".join(f"{row.id!r}, rolled over {how}, "
                            f"{say(f'pre-tax money rolled over by {row.id!r}', q.pretax)}" for row, q, how in found)
         if to == "roth_ira":
-            s.add("TAXABLE-ROW", "IRC §408A(d)(3)(A)",
-                  "Pre-tax money rolled over to a Roth IRA is a conversion and is included in gross income; after-tax "
+            inherited = any(row.to == "inherited_roth_ira" for row, _, _ in found)
+            s.add("TAXABLE-ROW", "IRC §408A(d)(3)(A)" + ("; IRC §402(c)(11)" if inherited else ""),
+                  "Pre-tax money rolled over to a Roth IRA" + (" (an inherited one too)" if inherited else "")
+                  + " is a conversion and is included in gross income; after-tax "
                   f"money is not: {listed}.", say)
         else:
             s.add("TAXABLE-ROW", "IRC §402A(c)(4)(A)",
@@ -472,7 +492,7 @@ def explanation(req: Request, out: Outcome) -> list[Step]:
         if rolled:
             converted = any(law.is_conversion(req.contract, x.to) and q.pretax for x, q in sixty)
             s.add("TAXABLE-ROW", "IRC §402(a); IRC §402(c)(1)",
-                  "Pre-tax money the participant keeps is included in gross income; pre-tax money rolled over within "
+                  f"Pre-tax money {_WHO.get()} keeps is included in gross income; pre-tax money rolled over within "
                   "60 days is not" + (" (unless it is converted, as above)." if converted else "."), None,
                   calc(f"taxable part of the payment {d.id!r}", r.taxable,
                        (f"pre-tax money in the payment {d.id!r}", r.pretax), " − ",
@@ -517,7 +537,17 @@ def explanation(req: Request, out: Outcome) -> list[Step]:
                     "governmental 457(b) plan; pre-tax money may go to any eligible retirement plan, and to a Roth "
                     "IRA as a conversion")
             cite = "IRC §402(c)(2), §402(c)(8)(B), §402A(c)(4), §408A(d)(3); IRS model §402(f) notice"
-        s.add("ELIGIBILITY", cite, f"{who} only money its destination may take: {rule}.")
+        routes = {
+            "nonspouse_beneficiary": ("; and a beneficiary who is not the surviving spouse may roll over only by a direct "
+                                      "rollover into an inherited IRA, which takes what an IRA of its kind takes",
+                                      "; IRC §402(c)(11)"),
+            "spouse_beneficiary": ("; the surviving spouse rolls over as the participant would, and may also keep the "
+                                   "money in an inherited IRA", "; IRC §402(c)(9)"),
+            "alternate_payee_spouse": ("; an alternate payee who is the participant's spouse or former spouse rolls "
+                                       "over as the participant would", "; IRC §402(e)(1)(B)"),
+        }
+        more, more_cite = routes.get(req.recipient, ("", ""))
+        s.add("ELIGIBILITY", cite + more_cite, f"{who} only money its destination may take: {rule}{more}.")
 
     # -- Form 1099-R, box 7
     codes = []
@@ -697,9 +727,10 @@ TRACE_SCHEMA: dict = {
 
 # ---- tables --------------------------------------------------------------------------------------------------
 def _where(method: str, to: str | None) -> str:
-    return "paid to the participant" if method == "paid" else f"direct rollover to {DESTINATION_NAMES[to]}"
+    return f"paid to {_WHO.get()}" if method == "paid" else f"direct rollover to {DESTINATION_NAMES[to]}"
 
 
+@_receiving
 def tables(req: Request, out: Outcome) -> str:
     res = out.result
     parts = []

@@ -740,7 +740,13 @@ def mutant_shapes() -> list[Shape]:
              Shape(directs=(("in_plan_roth", True),), paid=True),   # in the Roth IRA's class, like 457(b) above
              Shape(directs=(), paid=True, loan_offset="offset"),
              # the old rule with rows that all take after-tax money (the small shapes' old-rule plan refuses it)
-             Shape(regime=law.OLD, directs=(("traditional_ira", True), ("roth_ira", True)), paid=True)]
+             Shape(regime=law.OLD, directs=(("traditional_ira", True), ("roth_ira", True)), paid=True),
+             # contract 1.2: who receives the money, box 7's code for the age or event, box 11
+             Shape(recipient="nonspouse_beneficiary", event="4", directs=(("traditional_ira", True),), paid=True),
+             Shape(directs=(("inherited_traditional_ira", True),), paid=True),
+             Shape(recipient="spouse_beneficiary", event="4", directs=(("traditional_ira", True),), paid=True),
+             Shape(event="7", directs=(("traditional_ira", True),), paid=True),
+             Shape(contract="designated_roth", box11=True, directs=(("roth_ira", True),), paid=True)]
     return sorted(S.small_shapes() + extra, key=lambda s: (s.regime == law.OLD, S.size(s)))
 
 

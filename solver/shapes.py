@@ -208,7 +208,8 @@ def flag_shapes() -> list[Shape]:
                 n = 4 if pta and regime == law.NEW else 3
                 for seq in product(dr, repeat=n):
                     out.append(Shape(directs=seq, paid=True, **dict(base, pre1987=False)))
-                for seq in product(dr, repeat=2):   # the payment between two direct rollovers
+                for seq in product(dr, repeat=2):   # two direct rollovers before the payment, and around it
+                    out.append(Shape(directs=seq, paid=True, **base))
                     out.append(Shape(directs=seq, paid=True, paid_at=1, **base))
     # an order election in every order, over 2 and 3 rows of each kind
     pta = "pretax_aftertax"

@@ -31,7 +31,8 @@ from rollsplit.spec.model import Disbursement, Elections, Request, Rollover60
 # ---- the fields, from the parser's tables ----------------------------------------------------------------------
 # what this reader knows how to read; the parser's tables say which of them exist and which are required
 _READS_REQUEST = ("date", "plan", "contract", "balance", "basis", "disbursements", "pre1987_basis", "qualified_roth",
-                  "rmd", "hardship", "regime", "rollovers_60_day", "elections", "other_eligible_this_year")
+                  "rmd", "hardship", "regime", "rollovers_60_day", "elections", "other_eligible_this_year",
+                  "recipient")   # contract 1.2: read only when it names the participant, the default
 _READS_DIRECT = ("id", "method", "amount", "to", "accepts_aftertax")
 _READS_PAID = ("id", "method", "amount", "loan_offset", "qualified_plan_loan_offset")
 _READS_SIXTY = ("id", "to", "amount")
@@ -124,6 +125,8 @@ def _read(r: dict):
     pre1987 = rmd = other = 0
     qualified = hardship = False
     if len(keys) > _N_REQUIRED:   # optional fields given
+        if "recipient" in r and r["recipient"] != "participant":   # another recipient: the parser's to read
+            return None
         pre1987 = r.get("pre1987_basis", 0)
         rmd = r.get("rmd", 0)
         other = r.get("other_eligible_this_year", 0)

@@ -146,6 +146,11 @@ FORM_1099R_CODES = Citation("IRS", "Instructions for Forms 1099-R and 5498, Tabl
                             "the year the participant has reached age 55 ... 3—Disability ... 4—Death: Use Code 4 "
                             "regardless of the age of the participant ... 7—Normal distribution ... if the "
                             "employee/taxpayer is at least age 59½ [and the codes each is used with]", confirmed=False)
+CONTRACT_FACTS = Citation("rollsplit", "wire contract 1.2, participant",
+                          "a birth date before the distribution's date; a separation from service after birth; a "
+                          "first year of designated Roth contributions, for a designated Roth account only, from 2006 "
+                          "to the distribution's year; qualified_roth as the facts make the distribution, else "
+                          "inconsistent_facts")
 PUB_1220_BOX11 = Citation("IRS", "Publication 1220 (tax year 2019), Form 1099-R, box 11",
                           "Enter the first year a designated Roth contribution was made in YYYY format.", confirmed=True)
 IRC_402A_C4 = Citation("IRC", "§402A(c)(4)(A)-(B)",
@@ -266,8 +271,11 @@ ERROR_CITATIONS: dict[str, tuple[str, ...]] = {
     "regime_not_permitted": ("CONTRACT_RULE10", "N2009_68"),
     "zero_amount": ("CONTRACT_ZERO", "FORM_1099R_10"),
     "before_effective_date": ("EFF_MODELLED_FROM", "EFF_DESIGNATED_ROTH", "EFF_AFTERTAX_403B", "EFF_ROTH_IRA",
-                              "EFF_DESIGNATED_ROTH_457B", "EFF_IN_PLAN_ROTH", "EFF_IN_PLAN_ROTH_457B", "EFF_QPLO"),
+                              "EFF_DESIGNATED_ROTH_457B", "EFF_IN_PLAN_ROTH", "EFF_IN_PLAN_ROTH_457B", "EFF_QPLO",
+                              "EFF_NONSPOUSE"),
     "rmd_not_required": ("IRC_402A_D5",),
+    "nonspouse_sixty_day_rollover": ("IRC_402C11",),
+    "inconsistent_facts": ("CONTRACT_FACTS", "IRC_402A_D4"),
 }
 
 

@@ -218,7 +218,7 @@ NONSPOUSE_FROM = EffectiveDate(
     "nonspouse_beneficiary", _dt.date(2011, 1, 1),
     "a nonspouse beneficiary's distribution as an eligible rollover distribution subject to 20% withholding "
     "(the first plan years beginning after December 31, 2009 had all begun by January 1, 2011)",
-    "Worker, Retiree, and Employer Recovery Act of 2008 (Pub. L. 110-458) §108(f), amending IRC §402(f)(2)(A)",
+    "Worker, Retiree, and Employer Recovery Act of 2008 (Pub. L. 110-458), amending IRC §402(f)(2)(A)",
     "§108(f)", "Such term shall include any distribution to a designated beneficiary which would be treated as an "
     "eligible rollover distribution by reason of subsection (c)(11) ... if the requirements of subsection (c)(11) "
     "were satisfied.")

@@ -7,8 +7,9 @@ Checks run in a fixed order so that every implementation names the same fault fi
      zero_amount             a disbursement or 60-day rollover of 0 cents (a payment of no cash that carries a plan
                              loan offset is not one), or a qualified plan loan offset of 0 cents (contract 1.1)
   4. duplicate_id, more_than_one_payment, not_eligible_rollover_distribution,
-     sixty_day_without_payment, before_effective_date, rmd_not_required (contract 1.1),
-     regime_not_permitted, invalid_election (structure of elections)
+     nonspouse_sixty_day_rollover (contract 1.2), sixty_day_without_payment, before_effective_date,
+     rmd_not_required (contract 1.1), inconsistent_facts (contract 1.2), regime_not_permitted,
+     invalid_election (structure of elections)
 The checks on money values (basis vs balance, sums, elections adding up, eligibility after allocation)
 follow in `reference.algorithm`, in the order `spec.errors.VALUE_CHECK_ORDER`.
 """
