@@ -207,7 +207,7 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
         req["pre1987_basis"] = draw(st.integers(0, basis))
     if roth and draw(st.booleans()):
         req["qualified_roth"] = draw(st.booleans())
-    if _feature_ok(features, "form_1099r_box7") and draw(_ONE_IN_THREE) == 0:
+    if _feature_ok(features, "form_1099r_box7") and draw(_ONE_IN_THREE) == 2:   # shrinks to 0: no facts
         req["participant"] = draw(participant_facts(date, roth))
         decided = ages.qualified_roth(recipient, _facts(req["participant"]), datetime.date.fromisoformat(date))
         if decided is not None:   # qualified_roth as the facts decide it (else inconsistent_facts)
@@ -330,7 +330,7 @@ def _recipient(draw, features: set[str] | None, date: str, with_sixty_day: bool)
     """The `recipient` field, or None to leave it out (two draws in three). A beneficiary who is not the surviving
     spouse is modelled from 2011 (spec.law.NONSPOUSE_FROM) and has no 60-day rollover: before 2011, or when a
     60-day rollover is wanted, the surviving spouse takes that draw (a beneficiary all the same)."""
-    if not _feature_ok(features, "recipients") or draw(_ONE_IN_THREE) != 0:
+    if not _feature_ok(features, "recipients") or draw(_ONE_IN_THREE) != 2:   # shrinks to 0: the field left out
         return None
     who = draw(_RECIPIENTS)
     if who == ages.NONSPOUSE and (with_sixty_day or date < law.NONSPOUSE_FROM.first.isoformat()):
@@ -395,11 +395,11 @@ def participant_facts(draw, date: str, roth: bool) -> dict[str, Any]:
         if draw(st.booleans()):
             sep = born + datetime.timedelta(days=draw(st.integers(16 * 365, max(16 * 365, (on - born).days + 400))))
             facts["separation_date"] = sep.isoformat()
-    if draw(_ONE_IN_THREE) == 0:
+    if draw(_ONE_IN_THREE) == 2:   # shrinks to 0: disability not stated
         facts["disabled"] = draw(st.booleans())
     if roth and draw(st.booleans()):
         first = ages.FIRST_ROTH_YEAR
-        year = draw(st.sampled_from([on.year - 5, on.year - 4, on.year - 6]) | _ints(first, on.year))
+        year = draw(st.sampled_from([on.year - 5, on.year - 4, on.year - 6]) | _ints(first, max(first, on.year)))
         facts["first_roth_contribution_year"] = min(max(year, first), on.year)
     return facts
 
