@@ -99,6 +99,9 @@ TOPICS: dict[str, str] = {
     "effective_dates": "The first day each route of the law was open: rollovers after 2001, after-tax money into "
                        "a 403(b) from 2007, plan-to-Roth-IRA rollovers after 2007, designated Roth accounts from "
                        "2006 (governmental 457(b) from 2011), the last lifetime RMD of a designated Roth account.",
+    "recipients": "Contract 1.2: who receives the money (the participant, the surviving spouse, a beneficiary who is "
+                  "not the surviving spouse, an alternate payee spouse under a QDRO), the inherited IRAs, and Form "
+                  "1099-R box 7's code for the recipient's age or event (1, 2, 3, 4, 7) beside the route's codes.",
 }
 
 TOPIC_CITATIONS: dict[str, list[str]] = {
@@ -304,8 +307,21 @@ def assign_ids(topic: str, fresh: list[dict], old: dict[str, dict], retired: set
     used = [_number(v["id"]) for v in old.values()] + [_number(i) for i in retired if i.startswith(topic + "-")]
     nxt = max(used, default=0) + 1
     out = []
+    # a vector whose origin was renamed (a shape's name now says more) but whose request is the same keeps its id:
+    # the same request under the same id, never a retired id and a new one for one vector
+    origins = {v["origin"] for v in fresh}
+
+    def _request_key(x: dict) -> str:
+        return json.dumps([x.get("request"), x.get("request_text")], sort_keys=True)
+    renamed: dict[str, list[dict]] = {}
+    for o, p in sorted(old.items(), key=lambda item: _number(item[1]["id"])):
+        if o not in origins:
+            renamed.setdefault(_request_key(p), []).append(p)
     for v in fresh:
         prior = old.get(v["origin"])
+        if prior is None and renamed.get(_request_key(v)):
+            prior = renamed[_request_key(v)].pop(0)
+            prior = {**prior, "origin": v["origin"], "description": v["description"]}
         if prior is not None:
             now = expected_for(Candidate(topic, prior["origin"], "", [], prior.get("request"),
                                          prior.get("request_text")))

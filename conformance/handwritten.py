@@ -1,5 +1,6 @@
 """Vectors written by hand: the worked examples of the law, one invalid request per error code, and the
-values that break 64-bit integers, floating point and banker's rounding.
+values that break 64-bit integers, floating point and banker's rounding; for contract 1.2, who receives the money,
+box 7's code for the recipient's age or event and box 11 (section (g), each form worked by hand).
 
 Each is a `Candidate`; `conformance.export` computes its expected answer with the reference, checks it
 against the invariants, and (for the worked examples) against the figures the sources state.
@@ -213,6 +214,76 @@ INVALID: list[tuple[str, str, dict | None, str | None]] = [
      _with(disbursements=[paid(MAX + 1), paid(1, "me")]), None),
     ("rmd_exceeds_payment", "Check order: an RMD above the payment is reported before an invalid election.",
      _with(rmd=2_000_001, elections={"direct_pretax_amounts": {"ira": 1}}), None),
+]
+
+# ---- contract 1.2: who receives the money and the participant's facts, one fault each ----------------------------
+# The DOMAIN seed ($100,000, $20,000 after-tax; $60,000 rolled over directly, $20,000 paid) paid to a beneficiary who
+# is not the surviving spouse, into an inherited traditional IRA: valid (recipients.json); each request below changes
+# one thing of it, or of the designated Roth request of 2025-12-31 (first Roth year 2021, born 1960-01-01).
+NONSPOUSE = "nonspouse_beneficiary"
+_HEIR = _with(recipient=NONSPOUSE, disbursements=[direct("ira", "inherited_traditional_ira", 6_000_000),
+                                                  paid(2_000_000)])
+_ROTH_2021 = _with(contract="designated_roth", date="2025-12-31",
+                   disbursements=[direct("roth", "roth_ira", 6_000_000), paid(2_000_000)],
+                   participant={"birth_date": "1960-01-01", "first_roth_contribution_year": 2021})
+
+
+def _heir(**changes: Any) -> dict:
+    return {**_HEIR, **changes}
+
+
+def _roth_2021(**changes: Any) -> dict:
+    return {**_ROTH_2021, **changes}
+
+
+INVALID += [
+    ("nonspouse_sixty_day_rollover", "IRC §402(c)(11): a beneficiary who is not the surviving spouse may roll over "
+     "only by \"a direct trustee-to-trustee transfer\" into an inherited IRA; the $20,000 payment is rolled over "
+     "within 60 days instead.",
+     _heir(rollovers_60_day=[{"id": "r", "to": "inherited_traditional_ira", "amount": 1_000_000}]), None),
+    ("nonspouse_sixty_day_rollover", "A beneficiary who is not the surviving spouse rolls $10,000 of the payment into "
+     "a traditional IRA within 60 days: no 60-day rollover at all, whatever the destination.",
+     _heir(rollovers_60_day=[{"id": "r", "to": "traditional_ira", "amount": 1_000_000}]), None),
+    ("ineligible_destination", "A beneficiary who is not the surviving spouse rolls over directly into a traditional "
+     "IRA of her own: §402(c)(11) allows only an IRA \"treated as an inherited individual retirement account\".",
+     _heir(disbursements=[direct("ira", "traditional_ira", 6_000_000), paid(2_000_000)]), None),
+    ("ineligible_destination", "The participant, alive, rolls over directly into an inherited traditional IRA, which "
+     "is kept only for a beneficiary of a participant who has died.",
+     _with(disbursements=[direct("ira", "inherited_traditional_ira", 6_000_000), paid(2_000_000)]), None),
+    ("ineligible_destination", "An alternate payee spouse under a QDRO rolls over directly into an inherited Roth "
+     "IRA: §402(e)(1)(B) treats her \"as if such alternate payee were the employee\", who has no inherited IRA.",
+     _with(recipient="alternate_payee_spouse",
+           disbursements=[direct("roth", "inherited_roth_ira", 6_000_000), paid(2_000_000)]), None),
+    ("ineligible_destination", "The surviving spouse rolls designated Roth money directly into an inherited "
+     "traditional IRA: §402A(c)(3) lets it go only to a Roth IRA (an inherited one too) or a designated Roth account.",
+     _with(contract="designated_roth", recipient="spouse_beneficiary",
+           disbursements=[direct("ira", "inherited_traditional_ira", 6_000_000), paid(2_000_000)]), None),
+    ("before_effective_date", "A beneficiary who is not the surviving spouse on December 31, 2010: rollsplit models "
+     "such distributions (eligible rollover distributions with 20% withholding, WRERA 2008 §108(f)) from 2011.",
+     _heir(date="2010-12-31"), None),
+    ("inconsistent_facts", "The participant's birth date is the distribution's date.",
+     _with(participant={"birth_date": "2025-06-30"}), None),
+    ("inconsistent_facts", "The participant separated from service on 1969-12-31, before being born on 1970-03-01.",
+     _with(participant={"birth_date": "1970-03-01", "separation_date": "1969-12-31"}), None),
+    ("inconsistent_facts", "A first year of designated Roth contributions is given for a pre-tax/after-tax "
+     "contract.", _with(participant={"first_roth_contribution_year": 2021}), None),
+    ("inconsistent_facts", "The first year of designated Roth contributions is 2005, before designated Roth "
+     "contributions existed (taxable years beginning after December 31, 2005).",
+     _roth_2021(participant={"birth_date": "1960-01-01", "first_roth_contribution_year": 2005}), None),
+    ("inconsistent_facts", "The first year of designated Roth contributions, 2026, is after the distribution's year.",
+     _roth_2021(participant={"birth_date": "1960-01-01", "first_roth_contribution_year": 2026}), None),
+    ("inconsistent_facts", "qualified_roth is true, but the distribution of December 31, 2025 is made within the "
+     "5-taxable-year period that began in 2021 (§402A(d)(2)(B)): not a qualified distribution.",
+     _roth_2021(qualified_roth=True), None),
+    ("inconsistent_facts", "qualified_roth is left false, but on January 2, 2026 the 5-taxable-year period that began "
+     "in 2021 has ended and the participant, born 1960-01-01, is past 59½: a qualified distribution "
+     "(§402A(d)(2)(A)(i)).", _roth_2021(date="2026-01-02"), None),
+    ("invalid_request", "The recipient is not one of participant, spouse_beneficiary, nonspouse_beneficiary, "
+     "alternate_payee_spouse.", _with(recipient="estate"), None),
+    ("invalid_request", "The participant's birth date is not a day of the calendar.",
+     _with(participant={"birth_date": "1970-02-30"}), None),
+    ("invalid_request", "The first year of designated Roth contributions is a string, not an integer.",
+     _roth_2021(participant={"first_roth_contribution_year": "2021"}), None),
 ]
 assert {code for code, *_ in INVALID} == set(ERROR_CODES), "every error code needs an invalid vector"
 
@@ -662,4 +733,188 @@ def contract_1_1_candidates() -> list[Candidate]:
 
 
 def candidates() -> list[Candidate]:
-    return EXAMPLES + invalid_candidates() + large_candidates() + targeted_candidates() + contract_1_1_candidates()
+    return (EXAMPLES + invalid_candidates() + large_candidates() + targeted_candidates() + contract_1_1_candidates()
+            + contract_1_2_candidates())
+
+
+# ---- (g) contract 1.2: who receives the money, box 7's code for the age or event, box 11 -----------------------
+# Every figure below was worked by hand before the reference was asked (the export checks the reference against
+# them). The DOMAIN seed: a $100,000 account with $20,000 after-tax; a $20,000 payment alone carries
+# $20,000 x $20,000 / $100,000 = $4,000 after-tax and $16,000 pre-tax, taxable, withheld at 20% ($3,200); $60,000
+# rolled over directly with $20,000 paid distributes $80,000 = $16,000 after-tax + $64,000 pre-tax, the direct
+# rollover takes $60,000 pre-tax first (Notice 2014-54), the payment $4,000 pre-tax (withheld at 20%: $800) and
+# $16,000 after-tax.
+def _forms(taxable: int | None = None, withholding: int | None = None, **forms: dict) -> Callable[[dict], None]:
+    """Asserts each named disbursement's whole Form 1099-R (box 11 absent unless named), and the totals."""
+    def check(res: dict) -> None:
+        for id, form in forms.items():
+            assert next(r for r in res["disbursements"] if r["id"] == id)["form_1099r"] == form, (id, form)
+        if taxable is not None:
+            assert res["taxable_income"] == taxable
+        if withholding is not None:
+            assert res["withholding"] == withholding
+    return check
+
+
+def _form(box1: int, box2a: int, box4: int, box5: int, box7: str | None, box11: int | None = None) -> dict:
+    f = {"box1": box1, "box2a": box2a, "box4": box4, "box5": box5, "box7": box7}
+    if box11 is not None:
+        f["box11"] = box11
+    return f
+
+
+def _both(*checks: Callable[[dict], None]) -> Callable[[dict], None]:
+    def check(res: dict) -> None:
+        for c in checks:
+            c(res)
+    return check
+
+
+SEED_CASH = _form(20 * M, 16 * M, 3_200 * 100, 4 * M, None)       # the $20,000 payment alone, box 7 to be set
+CASH_BESIDE_DIRECT = _form(20 * M, 4 * M, 800 * 100, 16 * M, None)  # the $20,000 paid beside the $60,000 rollover
+
+
+def _cash(box7: str | None, beside_direct: bool = False, box11: int | None = None) -> dict:
+    f = dict(CASH_BESIDE_DIRECT if beside_direct else SEED_CASH, box7=box7)
+    if box11 is not None:
+        f["box11"] = box11
+    return f
+
+
+def _paid_by(birth: str, date: str, plan: str = "401a", **facts: Any) -> dict:
+    """The seed's $20,000 payment alone, to the participant born `birth`."""
+    return req(100 * M, 20 * M, [paid(20 * M)], date=date, plan=plan, participant={"birth_date": birth, **facts})
+
+
+def _seed_to(to: str, recipient: str, **extra: Any) -> dict:
+    """The seed's $60,000 direct rollover to `to` and $20,000 payment, paid to `recipient`."""
+    return req(100 * M, 20 * M, [direct("ira", to, 60 * M), paid(20 * M)], recipient=recipient, **extra)
+
+
+SEP_55 = {"separation_date": "2025-05-01"}
+# (topic, stable key, flags, description, citations, request, check)
+WHO: list[tuple[str, str, list[str], str, list[str], dict, Callable[[dict], None]]] = [
+    # -- box 7 for the participant's age or event --------------------------------------------------------------
+    ("recipients", "box7:separation-in-year-of-55", ["Targeted"],
+     "IRC §72(t)(2)(A)(v), \"made to an employee after separation from service after attainment of age 55\", in or "
+     "after the calendar year of age 55 (Notice 87-13 Q&A-20): the participant, born March 1, 1970, separated on May "
+     "1, 2025 and is paid $20,000 from a 401(a) plan on June 30, 2025, under 59½ (September 1, 2029): an early "
+     "distribution with an exception, box 7 code 2. $4,000 after-tax, $16,000 pre-tax, taxable, $3,200 withheld.",
+     ["FORM_1099R_CODES", "IRC_72E8", "IRC_3405"], _paid_by("1970-03-01", "2025-06-30", **SEP_55),
+     _forms(16 * M, 3_200 * 100, me=_cash("2"))),
+    ("recipients", "box7:separation-year-before-55", ["Targeted"],
+     "The same participant separated on December 31, 2024, the calendar year before the one of age 55 (2025): no "
+     "exception is known, box 7 code 1 (\"Use Code 1 only if the participant has not reached age 59½, and you do "
+     "not know if any of the exceptions ... apply\").", ["FORM_1099R_CODES"],
+     _paid_by("1970-03-01", "2025-06-30", separation_date="2024-12-31"), _forms(me=_cash("1"))),
+    ("recipients", "box7:separation-year-of-55-403b", ["Targeted"],
+     "A 403(b) contract is a qualified plan for the age-55 exception (Instructions for Forms 1099-R, code 2): the "
+     "participant born March 1, 1970, separated May 1, 2025, paid $20,000 on June 30, 2025: code 2.",
+     ["FORM_1099R_CODES"], _paid_by("1970-03-01", "2025-06-30", plan="403b", **SEP_55), _forms(me=_cash("2"))),
+    ("recipients", "box7:separation-year-of-55-457b", ["Targeted"],
+     "A governmental 457(b) plan under 59½: the §72(t) tax applies only to money rolled into it from another kind of "
+     "plan (§72(t)(9)), which the request does not tell apart, so the answer gives no code for the age and leaves it "
+     "to the payor: box 7 null, whatever the separation.", ["FORM_1099R_CODES"],
+     _paid_by("1970-03-01", "2025-06-30", plan="457b_gov", **SEP_55), _forms(me=_cash(None))),
+    ("recipients", "box7:59-half-day-before", ["Boundary"],
+     "Age 59½ is reached six calendar months after the 59th birthday, the day clamped to the month's end: born "
+     "August 31, 1966, the participant turns 59 on August 31, 2025 and 59½ on February 28, 2026. Paid $20,000 on "
+     "February 27, 2026, the day before: code 1.", ["FORM_1099R_CODES"],
+     _paid_by("1966-08-31", "2026-02-27"), _forms(me=_cash("1"))),
+    ("recipients", "box7:59-half-day", ["Boundary"],
+     "Born August 31, 1966, paid $20,000 on February 28, 2026, the day the participant attains 59½ (August 31 plus "
+     "six months, clamped to February 28): a normal distribution, code 7 (\"if the employee/taxpayer is at least "
+     "age 59½\").", ["FORM_1099R_CODES"], _paid_by("1966-08-31", "2026-02-28"), _forms(me=_cash("7"))),
+    ("recipients", "box7:59-half-leap-day", ["Boundary"],
+     "Born August 31, 1968: 59 on August 31, 2027, 59½ on February 29, 2028 (a leap year: the clamp stops at the "
+     "29th). Paid on February 28, 2028: code 1.", ["FORM_1099R_CODES"],
+     _paid_by("1968-08-31", "2028-02-28"), _forms(me=_cash("1"))),
+    ("recipients", "box7:disabled-under-59-half", ["Targeted"],
+     "The participant, born January 1, 1980, is disabled (§72(t)(2)(A)(iii), §72(m)(7)) and is paid $20,000 on June "
+     "30, 2025: code 3.", ["FORM_1099R_CODES"], _paid_by("1980-01-01", "2025-06-30", disabled=True),
+     _forms(me=_cash("3"))),
+    ("recipients", "box7:qdro-alternate-payee", ["Targeted"],
+     "An alternate payee spouse under a qualified domestic relations order, the participant born January 1, 1980 "
+     "(under 59½): §72(t)(2)(C) exempts \"any distribution to an alternate payee pursuant to a qualified domestic "
+     "relations order\": the $20,000 paid takes code 2; the $60,000 direct rollover to her traditional IRA code G "
+     "alone (G stands with no code 2). The figures are the seed's: $60,000 pre-tax rolled over, $4,000 pre-tax "
+     "(taxable, $800 withheld) and $16,000 after-tax paid.", ["IRC_402E1", "FORM_1099R_CODES", "FORM_1099R"],
+     _seed_to("traditional_ira", "alternate_payee_spouse", participant={"birth_date": "1980-01-01"}),
+     _forms(4 * M, 800 * 100, ira=_form(60 * M, 0, 0, 0, "G"), me=_cash("2", beside_direct=True))),
+    # -- beneficiaries -------------------------------------------------------------------------------------------
+    ("recipients", "nonspouse:inherited-traditional-ira", ["Targeted"],
+     "A beneficiary who is not the surviving spouse rolls $60,000 of the seed account directly into an inherited "
+     "traditional IRA (§402(c)(11)) and is paid $20,000: the direct rollover takes $60,000 pre-tax, box 2a $0, box 7 "
+     "4,G (\"If the direct rollover is made on behalf of a nonspouse designated beneficiary, also enter Code 4\"); "
+     "the payment carries $4,000 pre-tax (taxable) and $16,000 after-tax, 20% of $4,000 ($800) withheld, code 4.",
+     ["IRC_402C11", "FORM_1099R_4G", "N2014_DIRECT", "IRC_3405"],
+     _seed_to("inherited_traditional_ira", "nonspouse_beneficiary"),
+     _forms(4 * M, 800 * 100, ira=_form(60 * M, 0, 0, 0, "4,G"), me=_cash("4", beside_direct=True))),
+    ("recipients", "nonspouse:inherited-roth-ira", ["Targeted"],
+     "The same into an inherited Roth IRA: its $60,000 pre-tax is includible as a conversion (§408A(d)(3)(A)), box "
+     "2a $60,000, box 7 4,G; the payment as before (code 4, $800 withheld): $64,000 taxable.",
+     ["IRC_402C11", "IRC_408A", "FORM_1099R_4G"], _seed_to("inherited_roth_ira", "nonspouse_beneficiary"),
+     _forms(64 * M, 800 * 100, ira=_form(60 * M, 60 * M, 0, 0, "4,G"), me=_cash("4", beside_direct=True))),
+    ("recipients", "spouse:own-traditional-ira", ["Targeted"],
+     "The surviving spouse rolls over \"in the same manner as if the spouse were the employee\" (§402(c)(9)): $60,000 "
+     "directly into her own traditional IRA (box 7 4,G, code 4 for a payment to a beneficiary whatever the age) and "
+     "$20,000 paid (code 4; $800 withheld).", ["IRC_402C9", "FORM_1099R_CODES"],
+     _seed_to("traditional_ira", "spouse_beneficiary"),
+     _forms(4 * M, 800 * 100, ira=_form(60 * M, 0, 0, 0, "4,G"), me=_cash("4", beside_direct=True))),
+    ("recipients", "spouse:sixty-day-rollover", ["Targeted"],
+     "The surviving spouse may roll over within 60 days, as the employee may (§402(c)(9)): the seed's $20,000 paid "
+     "($16,000 pre-tax, $4,000 after-tax, 20% of $16,000 = $3,200 withheld at payment, code 4) and $16,000 rolled "
+     "into a traditional IRA within 60 days, all pre-tax (§402(c)(2)): nothing is taxable.",
+     ["IRC_402C9", "IRC_402C2", "IRC_3405"],
+     req(100 * M, 20 * M, [paid(20 * M)], recipient="spouse_beneficiary",
+         rollovers_60_day=[sixty("s0", "traditional_ira", 16 * M)]),
+     _both(_forms(0, 3_200 * 100, me=_cash("4")), _expect({"s0": (16 * M, 0, 0), "me": (16 * M, 4 * M, 0)}))),
+    ("recipients", "nonspouse:designated-roth-inherited-roth-ira", ["Targeted"],
+     "A designated Roth account ($100,000, $20,000 of contributions; first Roth contributions in 2022, so not "
+     "qualified in 2025) to a beneficiary who is not the surviving spouse: $60,000 directly into an inherited Roth "
+     "IRA takes $60,000 of earnings, not taxed (box 7 4,H: H \"for a direct rollover to a Roth IRA\", with 4); the "
+     "$20,000 paid carries $4,000 of earnings, taxable ($800 withheld), and $16,000 of contributions (box 7 4,B). "
+     "Box 11, \"the first year a designated Roth contribution was made\", 2022 on both forms.",
+     ["IRC_402C11", "FORM_1099R", "FORM_1099R_CODES", "PUB_1220_BOX11"],
+     _seed_to("inherited_roth_ira", "nonspouse_beneficiary", contract="designated_roth",
+              participant={"first_roth_contribution_year": 2022}),
+     _forms(4 * M, 800 * 100, ira=_form(60 * M, 0, 0, 0, "4,H", 2022),
+            me=_cash("4,B", beside_direct=True, box11=2022))),
+    ("recipients", "nonspouse:designated-roth-rmd", ["Targeted"],
+     "§402A(d)(5) switches off the lifetime required minimum distributions of a designated Roth account only "
+     "\"before death\": a beneficiary's $5,000 RMD inside a $20,000 payment in 2025 is valid. The RMD takes the "
+     "$4,000 of contributions first and $1,000 of earnings; the other $15,000 of earnings is eligible, 20% ($3,000) "
+     "withheld; $16,000 taxable; box 7 4,B.", ["IRC_402A_D5", "REG_RMD_2025", "IRC_3405"],
+     req(100 * M, 20 * M, [paid(20 * M)], contract="designated_roth", recipient="nonspouse_beneficiary", rmd=5 * M),
+     _forms(16 * M, 3_000 * 100, me=_form(20 * M, 16 * M, 3_000 * 100, 4 * M, "4,B"))),
+    # -- designated Roth: box 11 and the qualified distribution the facts decide ---------------------------------
+    ("designated_roth", "box11:not-qualified-within-five-years", ["Targeted"],
+     "§402A(d)(2)(B): a distribution \"within the 5-taxable-year period beginning with ... the first taxable year "
+     "for which the individual made a designated Roth contribution\" is not qualified: first contributions in 2021, "
+     "paid $20,000 on December 31, 2025 to the participant born January 1, 1960 (past 59½): $16,000 of earnings "
+     "taxable, $3,200 withheld; box 7 7,B; box 11 2021.", ["IRC_402A_D4", "FORM_1099R_CODES", "PUB_1220_BOX11"],
+     req(100 * M, 20 * M, [paid(20 * M)], contract="designated_roth", date="2025-12-31",
+         participant={"birth_date": "1960-01-01", "first_roth_contribution_year": 2021}),
+     _forms(16 * M, 3_200 * 100, me=_cash("7,B", box11=2021))),
+    ("designated_roth", "box11:qualified-after-five-years", ["Targeted"],
+     "The same paid on January 2, 2026: the 5-taxable-year period (2021-2025) has ended and the participant is past "
+     "59½, a qualified distribution (qualified_roth true), not includible (§402A(d)(1)): nothing taxable or "
+     "withheld, the whole $20,000 reported in box 5 as the contract reads a qualified distribution; box 7 7,B; box "
+     "11 2021.", ["IRC_402A_D4", "FORM_1099R_CODES", "PUB_1220_BOX11"],
+     req(100 * M, 20 * M, [paid(20 * M)], contract="designated_roth", date="2026-01-02", qualified_roth=True,
+         participant={"birth_date": "1960-01-01", "first_roth_contribution_year": 2021}),
+     _forms(0, 0, me=_form(20 * M, 0, 0, 20 * M, "7,B", 2021))),
+    # -- the first day a nonspouse beneficiary's rollover is modelled ----------------------------------------------
+    ("effective_dates", "effective:nonspouse-2011-01-01", ["Boundary"],
+     "A beneficiary who is not the surviving spouse on January 1, 2011, the first day rollsplit models (every plan "
+     "year had begun after December 31, 2009, WRERA 2008 §108(f)): the seed into an inherited traditional IRA, 4,G "
+     "and 4, $800 withheld.", ["EFF_NONSPOUSE", "IRC_402C11"],
+     _seed_to("inherited_traditional_ira", "nonspouse_beneficiary", date="2011-01-01"),
+     _forms(4 * M, 800 * 100, ira=_form(60 * M, 0, 0, 0, "4,G"), me=_cash("4", beside_direct=True))),
+]
+
+
+def contract_1_2_candidates() -> list[Candidate]:
+    return [Candidate(topic, key if key.startswith("effective:") else f"who:{key}", text, flags, request,
+                      citations=cites, check=check)
+            for topic, key, flags, text, cites, request, check in WHO]

@@ -125,9 +125,12 @@ def parse_answer(req: Request, answer: Any, forms: bool = True) -> tuple[Result 
                          box2a=_int(f, "box2a", fp + ".box2a", problems) if forms else 0,
                          box4=_int(f, "box4", fp + ".box4", problems) if forms else 0,
                          box5=_int(f, "box5", fp + ".box5", problems) if forms else 0,
-                         box7=f.get("box7") if forms else None)
+                         box7=f.get("box7") if forms else None,
+                         box11=f.get("box11") if forms else None)   # contract 1.2: present only when due
         if forms and ("box7" not in f or not (f["box7"] is None or isinstance(f["box7"], str))):
             problems.append(f"{fp}.box7 must be a string or null")
+        if forms and "box11" in f and (isinstance(f["box11"], bool) or not isinstance(f["box11"], int)):
+            problems.append(f"{fp}.box11 must be a year as an integer, got {_show(f['box11'])}")
         out_rows.append(DisbursementResult(
             id=d.id, pretax=_int(r, "pretax", p + ".pretax", problems),
             aftertax=_int(r, "aftertax", p + ".aftertax", problems),

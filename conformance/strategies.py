@@ -13,6 +13,16 @@ default), one in four with 60-day rollovers more than three (up to `max_sixty`, 
 any position among the direct rollovers (first, between two of them, last); an amounts election lists its rows
 in any order (and may leave out a row it gives nothing), and the elections object names its keys in any order.
 
+Contract 1.2 (features `recipients` and `form_1099r_box7`, drawn only where `features` allows them): one request in
+three names its `recipient` (the participant, the surviving spouse, a beneficiary who is not the surviving spouse,
+who then rolls over only directly into inherited IRAs, or a QDRO alternate payee), and the surviving spouse may use
+the inherited IRAs too; one in three carries `participant` facts: a birth date that puts the distribution one day
+before, on or one day after the day of age 59½, or in the years around age 55 with a separation from service in the
+calendar year of 55 (or the year before or after), or any age; sometimes `disabled`; for a designated Roth account
+sometimes the first year of designated Roth contributions, near the end of the 5-taxable-year period, with
+`qualified_roth` then what the facts decide (`spec.ages.qualified_roth`). With neither feature the requests drawn
+are those of contract 1.1, draw for draw.
+
 Shrinking moves the date to `NEUTRAL_DATE` (2025-06-30, a day on which every route of the law is open and no
 rule changes), not to a transition date, so the date of a shrunk request means something only when it differs.
 """
@@ -24,7 +34,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from rollsplit.spec import law
+from rollsplit.spec import ages, law
 from rollsplit.spec.features import required_features
 
 TRANSITION_DATES = ("2014-09-17", "2014-09-18", "2014-12-31", "2015-01-01", "2015-12-31", "2016-01-01")
@@ -37,6 +47,10 @@ _PRETAX_DIRECT = ("traditional_ira", "roth_ira", "qualified_plan", "403b", "457b
 _ROTH_DIRECT = ("roth_ira", "designated_roth")
 _PRETAX_SIXTY = ("traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov")
 _ROTH_SIXTY = ("roth_ira", "designated_roth")
+# contract 1.2: the inherited IRAs, for the money of each contract (designated Roth money only into a Roth IRA)
+_PRETAX_INHERITED = ("inherited_traditional_ira", "inherited_roth_ira")
+_ROTH_INHERITED = ("inherited_roth_ira",)
+_RECIPIENTS = st.sampled_from(ages.RECIPIENTS)
 
 
 # The proof bundle's shapes have up to this many direct and 60-day rollovers (solver/shapes.py); the strategies
@@ -181,6 +195,11 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     if regime != law.default_regime(contract, datetime.date.fromisoformat(date)) or explicit:
         req["regime"] = regime
 
+    recipient = _recipient(draw, features, date, with_sixty_day)
+    if recipient is not None:
+        req["recipient"] = recipient
+    recipient = recipient or ages.PARTICIPANT
+
     balance = max(draw(cents().filter(lambda b: b > 0)), min_directs + 1)   # a cent or more for every row
     basis = draw(st.integers(0, balance) | st.sampled_from([0, balance]))
     req["balance"], req["basis"] = balance, basis
@@ -188,6 +207,12 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
         req["pre1987_basis"] = draw(st.integers(0, basis))
     if roth and draw(st.booleans()):
         req["qualified_roth"] = draw(st.booleans())
+    if _feature_ok(features, "form_1099r_box7") and draw(_ONE_IN_THREE) == 2:   # shrinks to 0: no facts
+        req["participant"] = draw(participant_facts(date, roth))
+        decided = ages.qualified_roth(recipient, _facts(req["participant"]), datetime.date.fromisoformat(date))
+        if decided is not None:   # qualified_roth as the facts decide it (else inconsistent_facts)
+            if decided or "qualified_roth" in req:
+                req["qualified_roth"] = decided
 
     if with_sixty_day and not _feature_ok(features, "sixty_day"):
         raise ValueError("with_sixty_day=True needs the sixty_day feature")
@@ -204,8 +229,9 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
     D = draw(st.integers(n_rows, balance) | st.just(balance))
     amounts = draw(split(D, n_rows, low=1))
     dests = _ROTH_DIRECT if roth else _PRETAX_DIRECT + _in_plan(features, req["plan"], date)
+    dests = _for_recipient(dests, recipient, roth)
     if not roth and date < law.ROTH_IRA_FROM_PLAN.first.isoformat():   # no plan-to-Roth-IRA rollovers before 2008
-        dests = tuple(d for d in dests if d != "roth_ira")
+        dests = tuple(d for d in dests if d not in ("roth_ira", "inherited_roth_ira"))
     rows = []
     for i in range(n_direct):
         row = {"id": f"d{i}", "method": "direct", "to": draw(st.sampled_from(dests)), "amount": amounts[i]}
@@ -230,18 +256,19 @@ def valid_requests(draw, features: set[str] | frozenset[str] | None = None, max_
         req["hardship"] = True
     paid_amount = amounts[-1] if paid else 0
     rmd = 0
-    rmd_possible = law.rmd_required_possible(contract, datetime.date.fromisoformat(date))
+    rmd_possible = law.rmd_required_possible(contract, datetime.date.fromisoformat(date), recipient)
     if paid and _feature_ok(features, "rmd") and draw(st.booleans()) and rmd_possible:
         # with a 60-day rollover to come, leave at least a cent of the payment to roll over
         rmd = draw(st.integers(0, paid_amount - 1 if with_sixty_day else paid_amount))
         req["rmd"] = rmd
     if paid and not hardship and _feature_ok(features, "sixty_day") and paid_amount - rmd >= 1 \
-            and (with_sixty_day or draw(st.booleans())):
+            and recipient != ages.NONSPOUSE and (with_sixty_day or draw(st.booleans())):
         n = _count(draw, 1, PROVED_SIXTY, min(max_sixty, paid_amount - rmd))
         total = draw(st.integers(n, paid_amount - rmd))
         sixty_dests = _ROTH_SIXTY if roth else _PRETAX_SIXTY + _in_plan(features, req["plan"], date)
+        sixty_dests = _for_recipient(sixty_dests, recipient, roth)
         if not roth and date < law.ROTH_IRA_FROM_PLAN.first.isoformat():
-            sixty_dests = tuple(d for d in sixty_dests if d != "roth_ira")
+            sixty_dests = tuple(d for d in sixty_dests if d not in ("roth_ira", "inherited_roth_ira"))
         req["rollovers_60_day"] = [{"id": f"s{j}", "to": draw(st.sampled_from(sixty_dests)),
                                     "amount": a} for j, a in enumerate(draw(split(total, n, low=1)))]
     if paid and not hardship and _feature_ok(features, "withholding_de_minimis") and draw(st.integers(0, 3)) == 0:
@@ -285,14 +312,101 @@ def _amounts_object(draw, rows: list[dict], parts: list[int]) -> dict[str, int]:
     return {rows[i]["id"]: parts[i] for i in order if parts[i] or not draw(st.booleans())}
 
 
-def safe_destination(contract: str) -> str:
-    """A destination that takes money of both kinds from a contract of this kind."""
+def safe_destination(contract: str, recipient: str = ages.PARTICIPANT) -> str:
+    """A destination that takes money of both kinds from a contract of this kind, paid to `recipient` (a
+    beneficiary who is not the surviving spouse: an inherited IRA; contract 1.2)."""
+    if recipient == ages.NONSPOUSE:
+        return "inherited_roth_ira" if contract == "designated_roth" else "inherited_traditional_ira"
     return "roth_ira" if contract == "designated_roth" else "traditional_ira"
+
+
+# ---- contract 1.2: who receives the money, and the participant's facts -----------------------------------------
+_ONE_IN_THREE = st.integers(0, 2)
+_NEAR = st.sampled_from([-1, 0, 1])          # one day before the day of 59½, on it, one day after
+_YEAR_OF_55 = st.sampled_from([0, 0, -1, 1])  # separation in the calendar year of 55, or the year before or after
+
+
+def _recipient(draw, features: set[str] | None, date: str, with_sixty_day: bool) -> str | None:
+    """The `recipient` field, or None to leave it out (two draws in three). A beneficiary who is not the surviving
+    spouse is modelled from 2011 (spec.law.NONSPOUSE_FROM) and has no 60-day rollover: before 2011, or when a
+    60-day rollover is wanted, the surviving spouse takes that draw (a beneficiary all the same)."""
+    if not _feature_ok(features, "recipients") or draw(_ONE_IN_THREE) != 2:   # shrinks to 0: the field left out
+        return None
+    who = draw(_RECIPIENTS)
+    if who == ages.NONSPOUSE and (with_sixty_day or date < law.NONSPOUSE_FROM.first.isoformat()):
+        return ages.SPOUSE
+    return who
+
+
+def _for_recipient(dests: tuple[str, ...], recipient: str, roth: bool) -> tuple[str, ...]:
+    """The destinations `recipient` may roll over to: a beneficiary who is not the surviving spouse only inherited
+    IRAs, the surviving spouse the participant's and inherited IRAs, the others the participant's (§402(c)(9), (11),
+    §402(e)(1)(B))."""
+    inherited = _ROTH_INHERITED if roth else _PRETAX_INHERITED
+    if recipient == ages.NONSPOUSE:
+        return inherited
+    if recipient == ages.SPOUSE:
+        return dests + inherited
+    return dests
+
+
+def _facts(obj: dict) -> ages.Participant:
+    day = datetime.date.fromisoformat
+    return ages.Participant(birth_date=day(obj["birth_date"]) if "birth_date" in obj else None,
+                            separation_date=day(obj["separation_date"]) if "separation_date" in obj else None,
+                            disabled=obj.get("disabled"),
+                            first_roth_contribution_year=obj.get("first_roth_contribution_year"))
+
+
+def _born_59_half_near(on: datetime.date, offset: int) -> datetime.date:
+    """A birth date whose day of 59½ is `on` + `offset` days, or the nearest such day (the clamp to a month's end
+    leaves some days no one reaches 59½ on: the 31st after a 30-day month, for one)."""
+    target = on + datetime.timedelta(days=offset)
+    guess = ages.add_months(target, -(59 * 12 + 6))
+    near = [guess + datetime.timedelta(days=d) for d in range(-3, 4)]
+    return min(near, key=lambda b: (abs((ages.date_59_half(b) - target).days), abs((b - guess).days)))
+
+
+@st.composite
+def participant_facts(draw, date: str, roth: bool) -> dict[str, Any]:
+    """The `participant` object of a request dated `date`, consistent with it (never inconsistent_facts): a birth
+    date that puts `date` one day before, on or one day after the day of age 59½; or born 55 to 58 years before
+    `date`'s year with a separation in the calendar year of 55 (or the year before or after); or any age from 18 to
+    95; sometimes `disabled`; for a designated Roth account sometimes the first year of contributions, mostly near
+    the end of the 5-taxable-year period. Any field may be left out."""
+    on = datetime.date.fromisoformat(date)
+    facts: dict[str, Any] = {}
+    how = draw(st.sampled_from(["59.5", "55", "any", "none"]))
+    if how == "59.5":
+        facts["birth_date"] = _born_59_half_near(on, draw(_NEAR)).isoformat()
+    elif how == "55":
+        year = on.year - 55 - draw(_ints(0, 3))
+        born = datetime.date(year, draw(_ints(1, 12)), draw(_ints(1, 28)))
+        facts["birth_date"] = born.isoformat()
+        sep_year = year + 55 + draw(_YEAR_OF_55)
+        sep = draw(st.sampled_from([datetime.date(sep_year, 1, 1), datetime.date(sep_year, 12, 31),
+                                    datetime.date(sep_year, 6, 30)]))
+        if draw(st.booleans()):
+            sep = min(sep, on)   # mostly on or before the distribution, which the exception needs
+        facts["separation_date"] = sep.isoformat()
+    elif how == "any":
+        born = on - datetime.timedelta(days=draw(_ints(18 * 365, 95 * 365)))
+        facts["birth_date"] = born.isoformat()
+        if draw(st.booleans()):
+            sep = born + datetime.timedelta(days=draw(st.integers(16 * 365, max(16 * 365, (on - born).days + 400))))
+            facts["separation_date"] = sep.isoformat()
+    if draw(_ONE_IN_THREE) == 2:   # shrinks to 0: disability not stated
+        facts["disabled"] = draw(st.booleans())
+    if roth and draw(st.booleans()):
+        first = ages.FIRST_ROTH_YEAR
+        year = draw(st.sampled_from([on.year - 5, on.year - 4, on.year - 6]) | _ints(first, max(first, on.year)))
+        facts["first_roth_contribution_year"] = min(max(year, first), on.year)
+    return facts
 
 
 def _repair_eligibility(req: dict, calculate) -> None:
     """Send money the allocation makes ineligible to a destination that takes both kinds."""
-    safe = safe_destination(req["contract"])
+    safe = safe_destination(req["contract"], req.get("recipient", ages.PARTICIPANT))
     for _ in range(len(req["disbursements"]) + len(req.get("rollovers_60_day", [])) + 1):
         answer = calculate(req)
         err = answer.get("error")

@@ -24,7 +24,7 @@ VECTORS_DIR = HERE / "vectors"
 SCHEMAS_DIR = HERE / "schemas"
 MANIFEST = "manifest.json"
 SUITE_NAME = "rollsplit-conformance"
-SUITE_VERSION = "2.0.0"   # SemVer: major = contract break, minor = vectors added, patch = wording, citations, fixes
+SUITE_VERSION = "2.1.0"   # SemVer: major = contract break, minor = vectors added, patch = wording, citations, fixes
 
 
 @dataclass(frozen=True)

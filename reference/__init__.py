@@ -97,9 +97,9 @@ def assurance_text(proved: bool) -> str:
         return ("How sure this is\nRequests of this shape (these kinds of destinations, in this order, with these "
                 "elections and facts), whatever their amounts, are proved by the z3 solver to get an answer that obeys "
                 "every rule above.")
-    return ("How sure this is\nThis request has more rows, or another mix or order of them, than the requests proved by "
-            "the z3 solver, so its answer was checked against every rule above before it was printed: checked, not "
-            "proved.")
+    return ("How sure this is\nRequests of this shape (its rows, their kinds, mix and order, its elections, who "
+            "receives the money and the facts behind box 7) are not among those proved by the z3 solver, so this "
+            "answer was checked against every rule above before it was printed: checked, not proved.")
 
 
 def fault(broken: list) -> dict:

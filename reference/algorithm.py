@@ -169,19 +169,22 @@ def allocate(A: Arith, req: Request) -> Outcome:
 
     # Rule 8: what is includible in gross income.
     sixty_taxable = [p if law.is_conversion(contract, x.to) else 0 for x, p in zip(sixty, sixty_pretax)]
+    # Box 11 (contract 1.2): the first year of designated Roth contributions, on every form of a designated Roth
+    # account when the request gives it (a number the answer copies: the compiled path takes it as an argument)
+    year = req.participant.first_roth_contribution_year if contract == "designated_roth" else None
     results = []
     for i, d in enumerate(rows):
         if d.method == "direct":
             taxable = pretax[i] if law.is_conversion(contract, d.to) else 0
-            box7 = "G" if contract == "pretax_aftertax" else ("H" if d.to == "roth_ira" else "B,G")
+            box7 = law.box7(law.direct_box7(contract, d.to), req.event_code)
             w = 0
         else:
             taxable = pretax[i] - total(A, sixty_pretax)
-            box7 = law.payment_box7(contract, d.qualified_plan_loan_offset)
+            box7 = law.box7(law.payment_box7(contract, d.qualified_plan_loan_offset), req.event_code)
             w = withholding
         # Rule 9: Form 1099-R, one per disbursement.
         form = Form1099R(box1=d.distributed, box2a=taxable if d.method == "direct" else pretax[i], box4=w,
-                         box5=aftertax[i], box7=box7)
+                         box5=aftertax[i], box7=box7, box11=year)
         results.append(DisbursementResult(id=d.id, pretax=pretax[i], aftertax=aftertax[i], taxable=taxable,
                                           withholding=w, form_1099r=form))
     sixty_results = [Rollover60Result(id=x.id, pretax=p, aftertax=a, taxable=t)
@@ -217,30 +220,37 @@ def allocate(A: Arith, req: Request) -> Outcome:
     for i, d in enumerate(rows):
         if d.method == "direct":
             checks.append(_eligibility(A, contract, "direct", d.to, d.accepts_aftertax, pretax[i], aftertax[i],
-                                       f"disbursements[{i}]", d.id))
+                                       f"disbursements[{i}]", d.id, req.recipient))
     for j, x in enumerate(sixty):
         checks.append(_eligibility(A, contract, "sixty_day", x.to, True, sixty_pretax[j], sixty_aftertax[j],
-                                   f"rollovers_60_day[{j}]", x.id))
+                                   f"rollovers_60_day[{j}]", x.id, req.recipient))
     return Outcome(checks=tuple(checks), result=result, rmd_pretax=rmd_pretax, direct_pretax=direct_total,
                    sixty_pretax=sixty_total)
 
 
 def _eligibility(A: Arith, contract: str, method: str, to: str, accepts: bool, pre: Num, after: Num,
-                 field: str, row_id: str) -> Check:
+                 field: str, row_id: str, recipient: str = "participant") -> Check:
     """Rule 7, checked after allocation: no money of a kind where `spec.law.may_receive` forbids it."""
     conds = []
-    if law.receives_nothing(contract, method, to, accepts):
+    if law.receives_nothing(contract, method, to, accepts, recipient):
         conds.append(A.true)
-    if not law.may_receive(contract, method, to, accepts, "pretax"):
+    if not law.may_receive(contract, method, to, accepts, "pretax", recipient):
         conds.append(A.lt(0, pre))
-    if not law.may_receive(contract, method, to, accepts, "aftertax"):
+    if not law.may_receive(contract, method, to, accepts, "aftertax", recipient):
         conds.append(A.lt(0, after))
     how = "a direct rollover" if method == "direct" else "a 60-day rollover"
 
     def message() -> str:
-        if law.receives_nothing(contract, method, to, accepts):
+        if law.receives_nothing(contract, method, to, accepts, recipient):
+            if recipient == "nonspouse_beneficiary":
+                return (f"{row_id!r}: a beneficiary who is not the surviving spouse may roll over only by a direct "
+                        "rollover into an inherited IRA (IRC §402(c)(11)), not to " + to + ".")
+            if to in law.INHERITED and recipient != "spouse_beneficiary":
+                return (f"{row_id!r}: an inherited IRA is kept for a beneficiary of a participant who has died; the "
+                        f"{recipient.replace('_', ' ')} cannot roll over into one.")
             return f"{row_id!r}: money of a {contract} contract cannot go to {to} by {how}."
-        kind, cents = ("pre-tax", pre) if (pre > 0 and not law.may_receive(contract, method, to, accepts, "pretax")) \
+        kind, cents = ("pre-tax", pre) if (pre > 0 and not law.may_receive(contract, method, to, accepts, "pretax",
+                                                                             recipient)) \
             else ("after-tax", after)
         return f"{row_id!r} would carry {money(cents)} of {kind} money to {to} by {how}, which the law does not allow."
     return Check("ineligible_destination", A.or_(*conds) if conds else A.false, field, message)

@@ -17,7 +17,7 @@ EXIT_OK, EXIT_REJECTED = 0, 2
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "allocate", help="split one distribution and allocate it across rollovers",
-        description="Read one request (wire contract 1.1) from FILE or standard input and print the allocation: "
+        description="Read one request (wire contract 1.2) from FILE or standard input and print the allocation: "
                     "tables and a step-by-step explanation citing the rules, or the Result/Error JSON with --json "
                     "(a one-shot adapter). Exit status 0 on a result, 2 on a rejected request.")
     p.add_argument("file", nargs="?", metavar="FILE", help="request JSON file (default: standard input)")

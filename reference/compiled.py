@@ -45,6 +45,7 @@ from typing import Any, Callable
 
 import rollsplit.reference.algorithm as alg
 from rollsplit.spec.arith import INT
+from rollsplit.spec.ages import Participant
 from rollsplit.spec.model import Elections, Request
 
 CACHE_SIZE = 1024
@@ -239,7 +240,21 @@ def shape_key(req: Request) -> tuple | None:
         return None
     return (req.contract, req.regime, req.qualified_roth, req.hardship,
             tuple((d.method, d.to, d.accepts_aftertax, has_offset(d), d.qualified_plan_loan_offset) for d in rows),
-            tuple(x.to for x in sixty), elections)
+            tuple(x.to for x in sixty), elections, who(req))
+
+
+def who(req: Request) -> tuple:
+    """The part of the key contract 1.2 adds: the recipient, the box 7 code for the recipient's age or event, and
+    whether box 11 is written (its year is an argument of the compiled function, like money)."""
+    return (req.recipient, req.event_code, box11_year(req) is not None)
+
+
+DEFAULT_WHO = ("participant", None, False)   # a request without contract 1.2's fields (spec.fast reads only those)
+
+
+def box11_year(req: Request):
+    """The year box 11 copies, or None: a designated Roth account's first year of contributions, when given."""
+    return req.participant.first_roth_contribution_year if req.contract == "designated_roth" else None
 
 
 def has_offset(d) -> bool:
@@ -259,6 +274,9 @@ def money_of(req: Request) -> list:
         m += _elected(e.direct_pretax_amounts, req.disbursements)
     if e.sixty_day_pretax_amounts is not None:
         m += _elected(e.sixty_day_pretax_amounts, req.rollovers_60_day)
+    year = box11_year(req)
+    if year is not None:
+        m.append(year)
     return m
 
 
@@ -307,8 +325,11 @@ def trace_shape(req: Request) -> str:
                             direct_pretax_amounts=amounts(e.direct_pretax_amounts, rows),
                             sixty_day_pretax_order=ids(e.sixty_day_pretax_order),
                             sixty_day_pretax_amounts=amounts(e.sixty_day_pretax_amounts, sixty))
+    # the participant's dates are not the algorithm's to read (the box 7 code derived from them is in the key);
+    # box 11's year is an argument, like money
+    t_facts = Participant(first_roth_contribution_year=next(var) if box11_year(req) is not None else None)
     t_req = dataclasses.replace(req, date=None, balance=balance, basis=basis, pre1987_basis=pre1987, rmd=rmd,
-                                other_eligible_this_year=other,
+                                other_eligible_this_year=other, participant=t_facts,
                                 disbursements=t_rows, rollovers_60_day=t_sixty, elections=t_elections)
     outcome = alg.allocate(TRACE, t_req)
     violated = TRACE.or_(*[c.violated for c in outcome.checks])
@@ -377,7 +398,8 @@ def _coverage() -> tuple[dict, frozenset]:
     if _covered is None:
         data = _record()
         try:
-            classes = {(c["contract"], c["method"], c["to"], c["accepts"]): tuple(c["as"]) for c in data["classes"]}
+            classes = {(c["recipient"], c["contract"], c["method"], c["to"], c["accepts"]): tuple(c["as"])
+                       for c in data["classes"]}
             keys = frozenset(_tuples(k) for k in data["keys"])
         except (KeyError, TypeError):
             classes, keys = {}, frozenset()
@@ -388,13 +410,15 @@ def _coverage() -> tuple[dict, frozenset]:
 def class_key(key: tuple, classes: dict) -> tuple | None:
     """`key` with each destination replaced by its class representative; None if a destination has no recorded
     class."""
-    contract, regime, qualified, hardship, rows, sixty, elections = key
+    contract, regime, qualified, hardship, rows, sixty, elections, whom = key
+    recipient = whom[0]
     try:
-        rows = tuple(r if r[0] == "paid" else (r[0], *classes[(contract, "direct", r[1], r[2])], *r[3:]) for r in rows)
-        sixty = tuple(classes[(contract, "sixty_day", to, True)][0] for to in sixty)
+        rows = tuple(r if r[0] == "paid" else (r[0], *classes[(recipient, contract, "direct", r[1], r[2])], *r[3:])
+                     for r in rows)
+        sixty = tuple(classes[(recipient, contract, "sixty_day", to, True)][0] for to in sixty)
     except KeyError:
         return None
-    return (contract, regime, qualified, hardship, rows, sixty, elections)
+    return (contract, regime, qualified, hardship, rows, sixty, elections, whom)
 
 
 def covered(key: tuple | None) -> bool:
@@ -406,10 +430,10 @@ def covered(key: tuple | None) -> bool:
 
 
 def coverage_record(requests, classes: dict) -> dict:
-    """The fields `rollsplit prove --record-proved` adds to the record: `classes` maps (contract, method, to,
-    accepts) to its representative, `keys` the bundle's shape keys (its requests use representatives)."""
-    rows = [{"contract": c, "method": m, "to": to, "accepts": acc, "as": list(rep)}
-            for (c, m, to, acc), rep in sorted(classes.items(), key=repr)]
+    """The fields `rollsplit prove --record-proved` adds to the record: `classes` maps (recipient, contract, method,
+    to, accepts) to its representative, `keys` the bundle's shape keys (its requests use representatives)."""
+    rows = [{"recipient": r, "contract": c, "method": m, "to": to, "accepts": acc, "as": list(rep)}
+            for (r, c, m, to, acc), rep in sorted(classes.items(), key=repr)]
     keys = sorted({shape_key(r) for r in requests} - {None}, key=repr)
     return {"classes": rows, "keys": [json.loads(json.dumps(k)) for k in keys]}
 
@@ -425,9 +449,9 @@ _structures: frozenset | None = None
 
 
 def structure(key: tuple) -> tuple:
-    contract, regime, qualified, hardship, rows, sixty, elections = key
+    contract, regime, qualified, hardship, rows, sixty, elections, whom = key
     return (contract, regime, qualified, hardship, tuple((r[0], r[3], r[4]) for r in rows), len(sixty),
-            tuple(e is not None for e in elections))
+            tuple(e is not None for e in elections), whom)
 
 
 def _tuples(x):

@@ -12,7 +12,9 @@ cannot disagree. Money is formatted from integer cents with integer arithmetic o
 
 from __future__ import annotations
 
+import contextvars
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -20,22 +22,37 @@ from typing import Any
 from tabulate import tabulate
 
 from rollsplit.reference.algorithm import Outcome
-from rollsplit.spec import law
+from rollsplit.spec import ages, law
 from rollsplit.spec.arith import INT
 from rollsplit.spec.errors import RequestError
 from rollsplit.spec.model import Request
 from rollsplit.spec.orders import direct_fill_order, sixty_day_fill_order
 from rollsplit.spec.money import money
-from rollsplit.spec.words import (ACCOUNT_NAMES, DESTINATION_NAMES, DESTINATION_SHORT, PLAN_NAMES, REGIME_NAMES,
+from rollsplit.spec.words import (ACCOUNT_NAMES, DESTINATION_NAMES, DESTINATION_SHORT, PLAN_NAMES, RECIPIENT_NAMES,
+                                  REGIME_NAMES,
                                   long_date)
 
 _date = long_date
+# who receives the money, for the words of one explanation or table (`explanation` and `tables` set it)
+_WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="the participant")
+
+
+def _receiving(fn):
+    """Run `fn(req, ...)` with `_WHO` naming the request's recipient."""
+    @functools.wraps(fn)
+    def wrapper(req: Request, *args, **kw):
+        token = _WHO.set(RECIPIENT_NAMES.get(req.recipient, "the participant"))
+        try:
+            return fn(req, *args, **kw)
+        finally:
+            _WHO.reset(token)
+    return wrapper
 
 
 def _row(d) -> str:
     """A disbursement by its id and what it is: "direct rollover 'ira' to a traditional IRA"."""
     if d.method == "paid":
-        return f"payment {d.id!r} to the participant"
+        return f"payment {d.id!r} to {_WHO.get()}"
     closed = (" that does not take after-tax money" if d.to in ("qualified_plan", "403b") and not d.accepts_aftertax
               else "")
     return f"direct rollover {d.id!r} to {DESTINATION_NAMES[d.to]}{closed}"
@@ -129,6 +146,40 @@ def _rounded(x: int, y: int, z: int) -> str:
     return "" if (x * y) % z == 0 else "rounded half up to the cent"
 
 
+def _event(req: Request) -> tuple[str | None, str, str]:
+    """(code, why in words, citation) of box 7's code for the recipient's age or event (`spec.ages.event_code`)."""
+    f, code, on = req.participant, req.event_code, req.date
+    plan = PLAN_NAMES[req.plan]
+    if f.birth_date is not None:
+        half = ages.date_59_half(f.birth_date)
+        age = (f"the participant, born {long_date(f.birth_date)}, reaches age 59½ on {long_date(half)} (six calendar "
+               "months after the 59th birthday, the convention payors use)")
+    if code == "4":
+        return code, ("4, a payment to a beneficiary after the participant's death, whatever the age"), \
+            "IRC §72(t)(2)(A)(ii)"
+    if code == "7":
+        return code, f"7, a normal distribution: {age}, on or before {long_date(on)}", "IRC §72(t)(2)(A)(i)"
+    if code == "3":
+        return code, f"3, disability: {age}, after {long_date(on)}, and is disabled", "IRC §72(t)(2)(A)(iii), §72(m)(7)"
+    if code == "2" and req.recipient == ages.ALTERNATE_PAYEE:
+        return code, (f"2, an early distribution with an exception: {age}, after {long_date(on)}, and the money "
+                      "goes to an alternate payee under a qualified domestic relations order"), "IRC §72(t)(2)(C)"
+    if code == "2":
+        return code, (f"2, an early distribution with an exception: {age}, after {long_date(on)}, but separated from "
+                      f"service on {long_date(f.separation_date)}, in or after the year of age 55, and this is a "
+                      f"distribution from {plan}"), "IRC §72(t)(2)(A)(v); Notice 87-13 Q&A-20"
+    if code == "1":
+        return code, (f"1, an early distribution with no known exception: {age}, after {long_date(on)}, and the "
+                      "facts given show no exception"), "IRC §72(t)(1)-(2)"
+    if f.birth_date is not None:   # a governmental 457(b) plan under 59½
+        return None, (f"no code for the age or event: {age}, after {long_date(on)}; a governmental 457(b) plan's "
+                      "distribution then takes code 2, but code 1 for money rolled into the plan from another kind "
+                      "of plan, which the request does not tell apart: the payor adds it"), "IRC §72(t)(9)"
+    return None, ("the code for the participant's age or event (1, 2, 3, 7), which the payor adds: the request gives "
+                  "no birth date"), ""
+
+
+@_receiving
 def explanation(req: Request, out: Outcome) -> list[Step]:
     """The steps of the allocation, in order, each with the rule, the law's citation and the numbers."""
     res = out.result
@@ -376,7 +427,7 @@ def explanation(req: Request, out: Outcome) -> list[Step]:
                                   req.other_eligible_this_year)]
             year_calc = [calc("eligible rollover distributions received this year", year, *parts)] if len(parts) > 1 \
                 else []
-            year_text = "the eligible rollover distributions the participant receives from the plan this year"
+            year_text = f"the eligible rollover distributions {_WHO.get()} receives from the plan this year"
             if not year_calc:
                 year_text += f", {say('eligible rollover distributions received this year', year)},"
             if year < law.WITHHOLDING_DE_MINIMIS:
@@ -410,14 +461,14 @@ def explanation(req: Request, out: Outcome) -> list[Step]:
                 s.add("WITHHOLDING", cite, text, say, *year_calc, w)
     elif directs:
         s.add("WITHHOLDING", "IRC §3405(c); Treas. Reg. §31.3405(c)-1 Q&A-6",
-              "Nothing is paid to the participant, and direct rollovers are not subject to withholding: nothing is "
+              f"Nothing is paid to {_WHO.get()}, and direct rollovers are not subject to withholding: nothing is "
               "withheld.")
 
     # -- what is taxable
     conversions = {"roth_ira": [], "in_plan_roth": []}
     for row, q, how in [(d, r, "directly") for d, r in directs] + [(x, q, "within 60 days") for x, q in sixty]:
-        if law.is_conversion(req.contract, row.to) and q.pretax:
-            conversions[row.to].append((row, q, how))
+        if law.is_conversion(req.contract, row.to) and q.pretax:   # an inherited Roth IRA is a Roth IRA
+            conversions["roth_ira" if row.to == "inherited_roth_ira" else row.to].append((row, q, how))
     for to, found in conversions.items():
         if not found:
             continue
@@ -425,8 +476,10 @@ def explanation(req: Request, out: Outcome) -> list[Step]:
         listed = "; ".join(f"{row.id!r}, rolled over {how}, "
                            f"{say(f'pre-tax money rolled over by {row.id!r}', q.pretax)}" for row, q, how in found)
         if to == "roth_ira":
-            s.add("TAXABLE-ROW", "IRC §408A(d)(3)(A)",
-                  "Pre-tax money rolled over to a Roth IRA is a conversion and is included in gross income; after-tax "
+            inherited = any(row.to == "inherited_roth_ira" for row, _, _ in found)
+            s.add("TAXABLE-ROW", "IRC §408A(d)(3)(A)" + ("; IRC §402(c)(11)" if inherited else ""),
+                  "Pre-tax money rolled over to a Roth IRA" + (" (an inherited one too)" if inherited else "")
+                  + " is a conversion and is included in gross income; after-tax "
                   f"money is not: {listed}.", say)
         else:
             s.add("TAXABLE-ROW", "IRC §402A(c)(4)(A)",
@@ -439,7 +492,7 @@ def explanation(req: Request, out: Outcome) -> list[Step]:
         if rolled:
             converted = any(law.is_conversion(req.contract, x.to) and q.pretax for x, q in sixty)
             s.add("TAXABLE-ROW", "IRC §402(a); IRC §402(c)(1)",
-                  "Pre-tax money the participant keeps is included in gross income; pre-tax money rolled over within "
+                  f"Pre-tax money {_WHO.get()} keeps is included in gross income; pre-tax money rolled over within "
                   "60 days is not" + (" (unless it is converted, as above)." if converted else "."), None,
                   calc(f"taxable part of the payment {d.id!r}", r.taxable,
                        (f"pre-tax money in the payment {d.id!r}", r.pretax), " − ",
@@ -484,29 +537,59 @@ def explanation(req: Request, out: Outcome) -> list[Step]:
                     "governmental 457(b) plan; pre-tax money may go to any eligible retirement plan, and to a Roth "
                     "IRA as a conversion")
             cite = "IRC §402(c)(2), §402(c)(8)(B), §402A(c)(4), §408A(d)(3); IRS model §402(f) notice"
-        s.add("ELIGIBILITY", cite, f"{who} only money its destination may take: {rule}.")
+        routes = {
+            "nonspouse_beneficiary": ("; and a beneficiary who is not the surviving spouse may roll over only by a direct "
+                                      "rollover into an inherited IRA, which takes what an IRA of its kind takes",
+                                      "; IRC §402(c)(11)"),
+            "spouse_beneficiary": ("; the surviving spouse rolls over as the participant would, and may also keep the "
+                                   "money in an inherited IRA", "; IRC §402(c)(9)"),
+            "alternate_payee_spouse": ("; an alternate payee who is the participant's spouse or former spouse rolls "
+                                       "over as the participant would", "; IRC §402(e)(1)(B)"),
+        }
+        more, more_cite = routes.get(req.recipient, ("", ""))
+        s.add("ELIGIBILITY", cite + more_cite, f"{who} only money its destination may take: {rule}{more}.")
 
     # -- Form 1099-R, box 7
     codes = []
+    event, event_why, event_cite = _event(req)
     for d, r in rows:
         code = r.form_1099r.box7
         if d.method == "direct":
+            route = law.direct_box7(req.contract, d.to)
             why = {"G": "direct rollover", "H": "direct rollover from a designated Roth account to a Roth IRA",
-                   "B,G": "direct rollover to another designated Roth account"}[code]
+                   "B,G": "direct rollover to another designated Roth account"}[route]
             if d.to == "in_plan_roth":
                 why = "in-plan Roth rollover, with the taxable amount in box 2a and the basis in box 5"
+            if d.to in law.INHERITED:
+                why += " into an inherited IRA"
+            if code != route:
+                why += f", with {event_why}"
             codes.append(f"{_short(d)}: {code} ({why})")
         else:
+            route = law.payment_box7(req.contract, d.qualified_plan_loan_offset)
             why = []
             if roth:
                 why.append("B, a distribution from a designated Roth account")
             if d.qualified_plan_loan_offset:
                 why.append("M, a qualified plan loan offset")
-            age = "the code for the participant's age or event (1, 2, 4, 7, ...), which the payor adds"
-            codes.append(f"{_short(d)}: " + (f"{', '.join(why)}; and {age}" if why else age))
-    s.add("FORM-1099R", "Instructions for Forms 1099-R and 5498, box 7",
+            if event is not None and code != route:
+                why.append(event_why)
+            elif event is not None:
+                why.append(f"not {event_why}, which the instructions do not let stand beside "
+                           f"{' and '.join(route.split(','))} (at most two codes, each with the codes its row of "
+                           "Table 1 lists)")
+            else:
+                why.append(event_why)
+            if len(why) == 1 and code is not None and why[0].startswith(code + ","):
+                codes.append(f"{_short(d)}: {why[0]}")
+            else:
+                codes.append(f"{_short(d)}: " + (code or "no code from rollsplit") + " — " + "; ".join(why))
+    years = {r.form_1099r.box11 for _, r in rows} - {None}
+    box11 = (f" Box 11: {years.pop()}, the first year of designated Roth contributions." if years else "")
+    s.add("FORM-1099R", "Instructions for Forms 1099-R and 5498, box 7 and Table 1 (Guide to Distribution Codes)"
+          + (f"; {event_cite}" if event_cite else "") + ("; IRS Publication 1220, box 11" if box11 else ""),
           "Each disbursement has its own Form 1099-R: box 1 the amount distributed, box 2a the taxable amount, box 4 "
-          "the withholding, box 5 the after-tax part. Box 7: " + "; ".join(codes) + ".")
+          "the withholding, box 5 the after-tax part. Box 7: " + "; ".join(codes) + "." + box11)
 
     # -- what remains
     calcs = [calc("balance remaining", res.remaining_balance, ("account balance", req.balance), " − ",
@@ -644,9 +727,10 @@ TRACE_SCHEMA: dict = {
 
 # ---- tables --------------------------------------------------------------------------------------------------
 def _where(method: str, to: str | None) -> str:
-    return "paid to the participant" if method == "paid" else f"direct rollover to {DESTINATION_NAMES[to]}"
+    return f"paid to {_WHO.get()}" if method == "paid" else f"direct rollover to {DESTINATION_NAMES[to]}"
 
 
+@_receiving
 def tables(req: Request, out: Outcome) -> str:
     res = out.result
     parts = []
@@ -664,11 +748,13 @@ def tables(req: Request, out: Outcome) -> str:
         rows, headers=("id", "how", "amount", "pre-tax", "after-tax", "taxable", "withholding"),
         tablefmt="simple_outline", colalign=("left", "left") + ("right",) * 5))
 
+    eleven = any(r.form_1099r.box11 is not None for r in res.disbursements)
     forms = [(r.id, money(f.box1), money(f.box2a), money(f.box4), money(f.box5), f.box7 or "(age or event code)")
-             for r in res.disbursements for f in (r.form_1099r,)]
+             + ((str(f.box11),) if eleven else ()) for r in res.disbursements for f in (r.form_1099r,)]
     parts.append("Form 1099-R per disbursement\n" + tabulate(
-        forms, headers=("id", "box 1 gross", "box 2a taxable", "box 4 withheld", "box 5 employee contrib.", "box 7"),
-        tablefmt="simple_outline", colalign=("left",) + ("right",) * 4 + ("left",)))
+        forms, headers=("id", "box 1 gross", "box 2a taxable", "box 4 withheld", "box 5 employee contrib.", "box 7")
+        + (("box 11",) if eleven else ()), tablefmt="simple_outline",
+        colalign=("left",) + ("right",) * 4 + ("left",) + (("right",) if eleven else ())))
 
     if req.rollovers_60_day:
         sixty = [(x.id, DESTINATION_SHORT[x.to], money(x.amount), money(r.pretax), money(r.aftertax), money(r.taxable))

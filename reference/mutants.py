@@ -229,17 +229,55 @@ def ignored_pre1987(A: Arith, req: Request) -> alg.Outcome:
         return alg.allocate(A, req)
 
 
-def _may_receive_457b_aftertax(contract, method, to, accepts_aftertax, kind):
+def _may_receive_457b_aftertax(contract, method, to, accepts_aftertax, kind, recipient="participant"):
     if contract == "pretax_aftertax" and to == "457b_gov":
         return True
-    return law.may_receive(contract, method, to, accepts_aftertax, kind)
+    return law.may_receive(contract, method, to, accepts_aftertax, kind, recipient)
 
 
 def aftertax_into_457b(A: Arith, req: Request) -> alg.Outcome:
-    def receives_nothing(contract, method, to, accepts):
-        return not any(_may_receive_457b_aftertax(contract, method, to, accepts, k) for k in ("pretax", "aftertax"))
+    def receives_nothing(contract, method, to, accepts, recipient="participant"):
+        return not any(_may_receive_457b_aftertax(contract, method, to, accepts, k, recipient)
+                       for k in ("pretax", "aftertax"))
     with patched(law=_law_with(may_receive=_may_receive_457b_aftertax, receives_nothing=receives_nothing)):
         return alg.allocate(A, req)
+
+
+# ---- contract 1.2: who receives the money -----------------------------------------------------------------------
+def _any_recipient_may(contract, method, to, accepts_aftertax, kind, recipient="participant"):
+    """The routes of the participant for everyone: an inherited IRA taken for the IRA of its kind."""
+    return law.may_receive(contract, method, law.INHERITED.get(to, to), accepts_aftertax, kind)
+
+
+def recipient_ignored(A: Arith, req: Request) -> alg.Outcome:
+    def receives_nothing(contract, method, to, accepts, recipient="participant"):
+        return not any(_any_recipient_may(contract, method, to, accepts, k) for k in ("pretax", "aftertax"))
+    with patched(law=_law_with(may_receive=_any_recipient_may, receives_nothing=receives_nothing)):
+        return alg.allocate(A, req)
+
+
+def beneficiary_age_code(A: Arith, req: Request) -> alg.Outcome:
+    """Box 7 gives a beneficiary's payment the participant's age code: 7 (or nothing) instead of 4."""
+    if req.event_code == "4":
+        req = dataclasses.replace(req, event_code="7")
+    return alg.allocate(A, req)
+
+
+def event_code_beside_g(A: Arith, req: Request) -> alg.Outcome:
+    """The age code is written beside G on a participant's direct rollover (e.g. 7,G), which the instructions
+    do not list."""
+    def box7(route, event):
+        return law.box7(route, event) if event is None or route is None or "," in route else f"{event},{route}"
+    with patched(law=_law_with(box7=box7)):
+        return alg.allocate(A, req)
+
+
+def box11_left_out(A: Arith, req: Request) -> alg.Outcome:
+    """Box 11 is never written, the first year of designated Roth contributions given or not."""
+    out = alg.allocate(A, req)
+    rows = tuple(dataclasses.replace(r, form_1099r=dataclasses.replace(r.form_1099r, box11=None))
+                 for r in out.result.disbursements)
+    return dataclasses.replace(out, result=dataclasses.replace(out.result, disbursements=rows))
 
 
 # ---- parser mutants: a rule of contract 1.1 about which requests are valid, not known ------------------
@@ -281,6 +319,13 @@ def _regime_repair(obj: dict):
 def _hardship_repair(obj: dict):
     obj["hardship"] = False
     return obj, lambda req: dataclasses.replace(req, hardship=True)
+
+
+def _nonspouse_repair(obj: dict):
+    """Any beneficiary taken for the surviving spouse, who may roll over within 60 days (and the answer is the
+    spouse's: the 60-day rollover carries its money)."""
+    obj["recipient"] = "spouse_beneficiary"
+    return obj, lambda req: req
 
 
 def _dated(when: str):
@@ -493,6 +538,21 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in (
     Mutant("hardship_rollover_accepted", "A hardship distribution with a 60-day or direct rollover is answered "
            "instead of rejected (§402(c)(4)(C) missed by the parser).", False, alg.allocate,
            parse=_parse_despite("not_eligible_rollover_distribution", _hardship_repair), where="parser"),
+    Mutant("nonspouse_sixty_day_accepted", "A nonspouse beneficiary's 60-day rollover is answered instead of "
+           "rejected (§402(c)(11): a direct trustee-to-trustee transfer only).", False, alg.allocate,
+           parse=_parse_despite("nonspouse_sixty_day_rollover", _nonspouse_repair), where="parser",
+           witness={"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax",
+                    "recipient": "nonspouse_beneficiary", "balance": 10_000_000, "basis": 2_000_000,
+                    "disbursements": [{"id": "me", "method": "paid", "amount": 8_000_000}],
+                    "rollovers_60_day": [{"id": "s", "to": "inherited_traditional_ira", "amount": 6_000_000}]}),
+    Mutant("recipient_ignored", "Who receives the money is ignored: a beneficiary who is not the spouse may roll "
+           "over anywhere the participant may, and the participant into an inherited IRA.", True, recipient_ignored),
+    Mutant("beneficiary_age_code", "A beneficiary's forms carry the participant's age code (7) instead of the death "
+           "code 4.", True, beneficiary_age_code),
+    Mutant("event_code_beside_g", "A participant's direct rollover carries the age code beside G (7,G), which the "
+           "instructions do not list.", True, event_code_beside_g),
+    Mutant("box11_left_out", "Box 11 (the first year of designated Roth contributions) is never written.", True,
+           box11_left_out),
     Mutant("any_rule_any_date", "The earlier rule (Notice 2009-68) is applied whenever it is asked for, also after "
            "it stopped being permitted (2015; 2016 for a designated Roth account).", False, alg.allocate,
            parse=_parse_despite("regime_not_permitted", _regime_repair), where="parser",

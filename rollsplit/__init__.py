@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = ["allocate", "check", "Mismatch", "CONTRACT_VERSION", "SUITE_VERSION", "__version__"]
 

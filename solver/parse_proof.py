@@ -33,7 +33,17 @@ def sample_values(shape: Shape) -> dict[str, int]:
     values = {k: 100_000 for k in names}
     values.update({k: v for k, v in (("balance", 10**10), ("basis", 0), ("pre1987_basis", 0), ("rmd", 0),
                                      ("other_eligible_this_year", 0)) if k in names})
+    if "participant.first_roth_contribution_year" in names:   # a year that agrees with qualified_roth
+        low, high = shape.box11_years()
+        values["participant.first_roth_contribution_year"] = low if shape.qualified_roth else high
     return values
+
+
+def _redated(o: dict, **change) -> None:
+    """A variant on another date or qualification: without the participant's facts, which were chosen to agree
+    with the shape's own date (a variant is about the structure it changes, not about the facts)."""
+    o.update(change)
+    o.pop("participant", None)
 
 
 def variants(shape: Shape) -> list[tuple[str, dict]]:
@@ -69,10 +79,10 @@ def variants(shape: Shape) -> list[tuple[str, dict]]:
             variant("a direct election under the old rule", lambda o: o.setdefault("elections", {}).update(
                 direct_pretax_order=[direct[0]["id"]]))
         if shape.contract == "pretax_aftertax":
-            variant("a direct rollover to a Roth IRA dated 2007", lambda o: o.update(
-                date="2007-06-30", regime="notice_2014_54") or next(
+            variant("a direct rollover to a Roth IRA dated 2007", lambda o: _redated(
+                o, date="2007-06-30", regime="notice_2014_54") or next(
                     r for r in o["disbursements"] if r["method"] == "direct").update(to="roth_ira"))
-    variant("the earlier rule asked for in 2025", lambda o: o.update(date="2025-06-30", regime="notice_2009_68"))
+    variant("the earlier rule asked for in 2025", lambda o: _redated(o, date="2025-06-30", regime="notice_2009_68"))
     if direct and shape.regime == "notice_2014_54":
         ids = [r["id"] for r in direct]
         variant("an order and amounts for the same direct rollovers", lambda o: o.update(elections={
@@ -83,8 +93,14 @@ def variants(shape: Shape) -> list[tuple[str, dict]]:
             variant("an order naming the payment", lambda o: o.update(elections={
                 "direct_pretax_order": [paid[0]["id"]]}))
     if shape.contract == "designated_roth" and paid:
-        variant("a lifetime RMD from a designated Roth account in 2025", lambda o: o.update(
-            date="2025-06-30", rmd=1, regime="notice_2014_54", qualified_roth=False))
+        variant("a lifetime RMD from a designated Roth account in 2025", lambda o: _redated(
+            o, date="2025-06-30", rmd=1, regime="notice_2014_54", qualified_roth=False))
+    if paid and shape.recipient == "nonspouse_beneficiary":
+        variant("a nonspouse beneficiary's 60-day rollover", lambda o: o.update(rollovers_60_day=[
+            {"id": "s9", "to": "traditional_ira", "amount": 1}]))
+        variant("a nonspouse beneficiary's distribution in 2010", lambda o: _redated(
+            o, date="2010-06-30", regime="notice_2009_68" if o["contract"] == "designated_roth" else "notice_2014_54",
+            qualified_roth=False))
     return out
 
 

@@ -648,11 +648,12 @@ def record_proved(results: list[Outcome], shapes: list[Shape]) -> tuple[Path, in
     from rollsplit.solver.z3_backend import symbolic_request
     from rollsplit.spec import law as spec_law
     members = {}
-    for contract in spec_law.CONTRACTS:
-        for method in ("direct", "sixty_day"):
-            for group in classes(contract, method).values():
-                for to, acc in group:
-                    members[(contract, method, to, acc)] = group[0]
+    for recipient in spec_law.RECIPIENTS:
+        for contract in spec_law.CONTRACTS:
+            for method in ("direct", "sixty_day"):
+                for group in classes(contract, method, recipient).values():
+                    for to, acc in group:
+                        members[(recipient, contract, method, to, acc)] = group[0]
     requests = [symbolic_request(s).request for s in shapes]
     data.update(compiled.coverage_record(requests, members))
     head = json.dumps({k: v for k, v in data.items() if k not in ("classes", "keys")}, indent=1)[:-2]
@@ -739,7 +740,13 @@ def mutant_shapes() -> list[Shape]:
              Shape(directs=(("in_plan_roth", True),), paid=True),   # in the Roth IRA's class, like 457(b) above
              Shape(directs=(), paid=True, loan_offset="offset"),
              # the old rule with rows that all take after-tax money (the small shapes' old-rule plan refuses it)
-             Shape(regime=law.OLD, directs=(("traditional_ira", True), ("roth_ira", True)), paid=True)]
+             Shape(regime=law.OLD, directs=(("traditional_ira", True), ("roth_ira", True)), paid=True),
+             # contract 1.2: who receives the money, box 7's code for the age or event, box 11
+             Shape(recipient="nonspouse_beneficiary", event="4", directs=(("traditional_ira", True),), paid=True),
+             Shape(directs=(("inherited_traditional_ira", True),), paid=True),
+             Shape(recipient="spouse_beneficiary", event="4", directs=(("traditional_ira", True),), paid=True),
+             Shape(event="7", directs=(("traditional_ira", True),), paid=True),
+             Shape(contract="designated_roth", box11=True, directs=(("roth_ira", True),), paid=True)]
     return sorted(S.small_shapes() + extra, key=lambda s: (s.regime == law.OLD, S.size(s)))
 
 

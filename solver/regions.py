@@ -384,6 +384,13 @@ def wire_request(shape: Shape, values: dict[str, int]) -> dict:
         req["other_eligible_this_year"] = values["other_eligible_this_year"]
     if law.default_regime(shape.contract, shape.date()) != shape.regime:
         req["regime"] = shape.regime
+    if shape.recipient != "participant":
+        req["recipient"] = shape.recipient
+    facts = shape.facts()
+    if shape.box11:
+        facts["first_roth_contribution_year"] = values["participant.first_roth_contribution_year"]
+    if facts:
+        req["participant"] = facts
     rows = []
     for i, (to, accepts) in enumerate(shape.directs):
         row = {"id": f"d{i}", "method": "direct", "to": to, "amount": values[f"d{i}.amount"]}

@@ -27,36 +27,38 @@ from rollsplit.spec import facts
 MAX_DIRECTS, MAX_SIXTY = 4, 3
 
 
-def signature(contract: str, method: str, to: str, accepts: bool) -> tuple:
+def signature(contract: str, method: str, to: str, accepts: bool, recipient: str = "participant") -> tuple:
     ranks = (law.direct_default_rank(contract, to, accepts) if method == "direct"
              else law.sixty_day_default_rank(contract, to))
     how = "direct" if method == "direct" else "sixty_day"
-    return (law.may_receive(contract, method, to, accepts, "pretax"),
-            law.may_receive(contract, method, to, accepts, "aftertax"),
-            law.receives_nothing(contract, method, to, accepts), ranks, law.is_conversion(contract, to),
+    return (law.may_receive(contract, method, to, accepts, "pretax", recipient),
+            law.may_receive(contract, method, to, accepts, "aftertax", recipient),
+            law.receives_nothing(contract, method, to, accepts, recipient), ranks, law.is_conversion(contract, to),
             # the specification's own statement of the same facts (spec.facts): a class must agree on both
-            tuple(sorted(facts.receives(contract, how, to, accepts))), facts.fill_tier(contract, how, to, accepts),
-            facts.taxed_when_rolled(contract, to),
-            facts.box7(contract, "direct" if method == "direct" else "paid", to))
+            tuple(sorted(facts.receives(contract, how, to, accepts, recipient))),
+            facts.fill_tier(contract, how, to, accepts, recipient), facts.taxed_when_rolled(contract, to),
+            # box 7 with every event code the route may take (G and H differ only beside 4)
+            tuple(facts.box7(contract, "direct" if method == "direct" else "paid", to, event=e)
+                  for e in (None, "1", "2", "3", "4", "7")))
 
 
-def classes(contract: str, method: str) -> dict[tuple, list[tuple[str, bool]]]:
+def classes(contract: str, method: str, recipient: str = "participant") -> dict[tuple, list[tuple[str, bool]]]:
     """signature -> members (to, accepts_aftertax), in `law.DESTINATIONS` order; the first is the representative."""
     out: dict[tuple, list[tuple[str, bool]]] = {}
     accepts_values = (True, False) if method == "direct" else (True,)
     for to, acc in product(law.DESTINATIONS, accepts_values):
-        out.setdefault(signature(contract, method, to, acc), []).append((to, acc))
+        out.setdefault(signature(contract, method, to, acc, recipient), []).append((to, acc))
     return out
 
 
-def live(contract: str, method: str) -> list[tuple[str, bool]]:
+def live(contract: str, method: str, recipient: str = "participant") -> list[tuple[str, bool]]:
     """Representatives of the classes that can receive money, in default fill order (then law order)."""
-    reps = [m[0] for sig, m in classes(contract, method).items() if not sig[2]]
-    return sorted(reps, key=lambda r: signature(contract, method, r[0], r[1])[3])
+    reps = [m[0] for sig, m in classes(contract, method, recipient).items() if not sig[2]]
+    return sorted(reps, key=lambda r: signature(contract, method, r[0], r[1], recipient)[3])
 
 
-def dead(contract: str, method: str) -> list[tuple[str, bool]]:
-    return [m[0] for sig, m in classes(contract, method).items() if sig[2]]
+def dead(contract: str, method: str, recipient: str = "participant") -> list[tuple[str, bool]]:
+    return [m[0] for sig, m in classes(contract, method, recipient).items() if sig[2]]
 
 
 def _mix(reps: list, n: int, offset: int) -> list:
@@ -123,6 +125,7 @@ def default_shapes() -> list[Shape]:
     shapes += loan_offset_shapes()
     shapes += mix_shapes()
     shapes += flag_shapes()
+    shapes += recipient_shapes()
     return _unique(shapes)
 
 
@@ -205,7 +208,8 @@ def flag_shapes() -> list[Shape]:
                 n = 4 if pta and regime == law.NEW else 3
                 for seq in product(dr, repeat=n):
                     out.append(Shape(directs=seq, paid=True, **dict(base, pre1987=False)))
-                for seq in product(dr, repeat=2):   # the payment between two direct rollovers
+                for seq in product(dr, repeat=2):   # two direct rollovers before the payment, and around it
+                    out.append(Shape(directs=seq, paid=True, **base))
                     out.append(Shape(directs=seq, paid=True, paid_at=1, **base))
     # an order election in every order, over 2 and 3 rows of each kind
     pta = "pretax_aftertax"
@@ -219,6 +223,48 @@ def flag_shapes() -> list[Shape]:
     # a plan loan offset with a direct and a 60-day rollover
     for kind in ("offset", "qualified"):
         out.append(Shape(contract=pta, directs=(dr[1],), paid=True, sixty=(sr[1],), rmd=True, loan_offset=kind))
+    return out
+
+
+EVENTS = {   # the box 7 codes for the recipient's age or event each recipient can have (spec.ages.event_code)
+    "participant": (None, "1", "2", "3", "7"),
+    "alternate_payee_spouse": (None, "2", "3", "7"),
+    "spouse_beneficiary": ("4",),
+    "nonspouse_beneficiary": ("4",),
+}
+
+
+def recipient_shapes() -> list[Shape]:
+    """Contract 1.2: every recipient with every box 7 code for an age or event it can have, for both contract kinds
+    (a designated Roth account qualified or not, with and without box 11): the payment alone and with a qualified plan
+    loan offset, each direct-rollover class the recipient may use with the payment, two direct rollovers and the
+    payment, each 60-day class after the payment; and the old rule with one direct rollover."""
+    out = []
+    for recipient, events in EVENTS.items():
+        for contract in law.CONTRACTS:
+            pta = contract == "pretax_aftertax"
+            dr = live(contract, "direct", recipient)
+            sr = [to for to, _ in live(contract, "sixty_day", recipient)]
+            for event in events:
+                kinds = [(False, False)] if pta else [(False, False), (False, True), (True, True)]
+                if not pta and event in ("4", "3", "7"):
+                    kinds.append((True, False))
+                for qualified, box11 in kinds:
+                    base = dict(contract=contract, recipient=recipient, event=event, qualified_roth=qualified,
+                                box11=box11, rmd=True, pre1987=pta)
+                    out.append(Shape(directs=(), paid=True, **base))
+                    out.append(Shape(directs=(), paid=True, loan_offset="qualified", **base))
+                    for c in dr:
+                        out.append(Shape(directs=(c,), paid=True, **base))
+                    if len(dr) > 1:
+                        out.append(Shape(directs=tuple(dr[:2]), paid=True, **base))
+                        out.append(Shape(directs=tuple(reversed(dr[:2])), paid=False, **base))
+                    for to in sr:
+                        if not (qualified and to == "designated_roth"):
+                            out.append(Shape(directs=(), paid=True, sixty=(to,), **base))
+                if pta and dr:
+                    out.append(Shape(contract=contract, regime=law.OLD, recipient=recipient, event=event,
+                                     directs=(dr[0],), paid=True, pre1987=True))
     return out
 
 

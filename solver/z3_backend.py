@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import z3
 
 from rollsplit.spec import law
+from rollsplit.spec.ages import Participant
 from rollsplit.spec.model import (Disbursement, DisbursementResult, Elections, Form1099R, Request, Result,
                         Rollover60, Rollover60Result)
 
@@ -124,6 +125,11 @@ class Shape:
     sixty_order: tuple[int, ...] = ()
     loan_offset: str | None = None               # None | "offset" | "qualified": a plan loan offset on the payment
     paid_at: int | None = None                   # the payment's place among the disbursements (None: last)
+    # contract 1.2: who receives the money, the box 7 code for the recipient's age or event (the participant's facts
+    # that give it are chosen by `facts`), and whether box 11 is written (its year is a variable, like money)
+    recipient: str = "participant"
+    event: str | None = None
+    box11: bool = False
 
     def name(self) -> str:
         parts = [self.contract + ("+qualified" if self.qualified_roth else ""), self.regime,
@@ -139,10 +145,37 @@ class Shape:
             if election:   # an order other than the usual one ("listed, then the rest") is named
                 usual = election != "order" or order == partial_reversed(n)
                 parts.append(f"{kind}-{election}" + ("" if usual else "=" + "-".join(map(str, order))))
+        if self.recipient != "participant":
+            parts.append(self.recipient)
+        if self.event is not None:
+            parts.append(f"code-{self.event}")
+        if self.box11:
+            parts.append("box11")
         parts.append("to=" + ",".join(t if a else t + "(no-at)" for t, a in self.directs))
         if self.sixty:
             parts.append("60=" + ",".join(self.sixty))
         return "/".join(parts)
+
+    def facts(self) -> dict:
+        """The participant's facts (wire form) that give this shape's box 7 event code on its date."""
+        on = self.date()
+        if self.event is None or self.event == "4":
+            return {}
+        if self.event == "7":
+            return {"birth_date": _dt.date(on.year - 70, 1, 1).isoformat()}
+        if self.event == "2" and self.recipient == "participant":   # separated in or after the year of 55
+            return {"birth_date": _dt.date(on.year - 57, 1, 1).isoformat(),
+                    "separation_date": _dt.date(on.year - 1, 1, 1).isoformat()}
+        facts = {"birth_date": _dt.date(on.year - 40, 1, 1).isoformat()}
+        if self.event == "3":
+            facts["disabled"] = True
+        return facts
+
+    def box11_years(self) -> tuple[int, int]:
+        """The first years of designated Roth contributions consistent with the shape's qualified_roth (§402A(d)(2):
+        a qualified distribution comes after the 5-taxable-year period; one within it is not qualified)."""
+        on = self.date()
+        return (2006, on.year - 5) if self.qualified_roth else (on.year - 4, on.year)
 
     def date(self) -> _dt.date:
         """A date on which this shape's regime is permitted for its contract (and, for a designated Roth
@@ -192,7 +225,15 @@ def symbolic_request(shape: Shape, prefix: str = "") -> SymbolicRequest:
         e["sixty_day_pretax_order"] = tuple(f"s{j}" for j in shape.sixty_order)
     elif shape.sixty_election == "amounts":
         e["sixty_day_pretax_amounts"] = {f"s{j}": money(f"elect.s{j}") for j in range(len(shape.sixty))}
+    facts = Participant()
+    if shape.box11:
+        year = z3.Int(prefix + "participant.first_roth_contribution_year")
+        sr.variables["participant.first_roth_contribution_year"] = year
+        low, high = shape.box11_years()
+        sr.ranges.append(z3.And(year >= low, year <= high))
+        facts = Participant(first_roth_contribution_year=year)
     sr.request = Request(
+        recipient=shape.recipient, event_code=shape.event, participant=facts,
         date=shape.date(), plan="401a", contract=shape.contract,
         balance=money("balance"), basis=money("basis"), disbursements=tuple(rows),
         pre1987_basis=money("pre1987_basis") if shape.pre1987 else 0,
@@ -221,13 +262,15 @@ def fresh_result(req: Request, tag: str = "X") -> tuple[Result, list[z3.ExprRef]
         return x
 
     rows = []
+    box11 = req.contract == "designated_roth" and req.participant.first_roth_contribution_year is not None
     for i, d in enumerate(req.disbursements):
         p = f"disbursements[{i}]"
         rows.append(DisbursementResult(
             id=t(f"{p}.id"), pretax=v(f"{p}.pretax"), aftertax=v(f"{p}.aftertax"), taxable=v(f"{p}.taxable"),
             withholding=v(f"{p}.withholding"),
             form_1099r=Form1099R(box1=v(f"{p}.box1"), box2a=v(f"{p}.box2a"), box4=v(f"{p}.box4"),
-                                 box5=v(f"{p}.box5"), box7=t(f"{p}.box7"))))
+                                 box5=v(f"{p}.box5"), box7=t(f"{p}.box7"),
+                                 box11=v(f"{p}.box11") if box11 else None)))
     sixty = []
     for j, x in enumerate(req.rollovers_60_day):
         p = f"rollovers_60_day[{j}]"

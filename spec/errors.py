@@ -36,6 +36,14 @@ ERROR_CODES: dict[str, str] = {
     "rmd_not_required": "a required minimum distribution is given for a designated Roth account after April 1, "
                         "2024 (the last day a 2023 RMD could be due), when the law requires none during the "
                         "participant's life",
+    # contract 1.2
+    "nonspouse_sixty_day_rollover": "a beneficiary who is not the surviving spouse gives a 60-day rollover: such a "
+                                    "beneficiary may roll over only by direct rollover into an inherited IRA "
+                                    "(§402(c)(11))",
+    "inconsistent_facts": "the participant's facts contradict each other or the request (a birth or separation "
+                          "date after the distribution, a separation before birth, a first year of designated Roth "
+                          "contributions outside 2006 to the distribution's year or for a contract without one, "
+                          "or qualified_roth contrary to what the facts make the distribution)",
 }
 
 # Codes of the command line, outside the wire contract: `rollsplit allocate --json FILE` answers them in the same

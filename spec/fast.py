@@ -31,7 +31,8 @@ from rollsplit.spec.model import Disbursement, Elections, Request, Rollover60
 # ---- the fields, from the parser's tables ----------------------------------------------------------------------
 # what this reader knows how to read; the parser's tables say which of them exist and which are required
 _READS_REQUEST = ("date", "plan", "contract", "balance", "basis", "disbursements", "pre1987_basis", "qualified_roth",
-                  "rmd", "hardship", "regime", "rollovers_60_day", "elections", "other_eligible_this_year")
+                  "rmd", "hardship", "regime", "rollovers_60_day", "elections", "other_eligible_this_year",
+                  "recipient")   # contract 1.2: read only when it names the participant, the default
 _READS_DIRECT = ("id", "method", "amount", "to", "accepts_aftertax")
 _READS_PAID = ("id", "method", "amount", "loan_offset", "qualified_plan_loan_offset")
 _READS_SIXTY = ("id", "to", "amount")
@@ -124,6 +125,8 @@ def _read(r: dict):
     pre1987 = rmd = other = 0
     qualified = hardship = False
     if len(keys) > _N_REQUIRED:   # optional fields given
+        if "recipient" in r and r["recipient"] != "participant":   # another recipient: the parser's to read
+            return None
         pre1987 = r.get("pre1987_basis", 0)
         rmd = r.get("rmd", 0)
         other = r.get("other_eligible_this_year", 0)
@@ -232,7 +235,7 @@ def _read(r: dict):
     else:
         regime = day.default[contract]
     if "elections" not in r:
-        return ((contract, regime, qualified, hardship, tuple(row_keys), tuple(sixty_to), _NO_ELECTIONS),
+        return ((contract, regime, qualified, hardship, tuple(row_keys), tuple(sixty_to), _NO_ELECTIONS, _WHO),
                 money, ids, day.date, regime)
     e = r["elections"]
     if type(e) is not dict or not e.keys() <= _ELECTIONS_KNOWN:
@@ -246,11 +249,14 @@ def _read(r: dict):
                       len(ids), ids, money)
     if sixty is None:
         return None
-    return ((contract, regime, qualified, hardship, tuple(row_keys), tuple(sixty_to), direct + sixty),
+    return ((contract, regime, qualified, hardship, tuple(row_keys), tuple(sixty_to), direct + sixty, _WHO),
             money, ids, day.date, regime)
 
 
 _NO_ELECTIONS = (None, None, None, None)
+# the participant as recipient, no box 7 age code, no box 11 (`reference.compiled.who`): a request with contract 1.2's
+# `recipient` or `participant` fields goes to the parser (they are not in _REQUEST_KNOWN)
+_WHO = ("participant", None, False)
 
 
 def _election(e: dict, order_key: str, amounts_key: str, allowed: set, position: dict, first: int, end: int,

@@ -3,6 +3,11 @@
 `core` is required of every implementation; a request needing an undeclared feature is skipped by the
 conformance runner (never counted as passed). `form_1099r` is about the answer: an implementation that
 does not declare it is not judged on its `form_1099r` objects.
+
+Contract 1.2 adds two request features, so that a calculator of contract 1.1 skips every request that uses them:
+`recipients` (the `recipient` field, given at all, or a rollover into an inherited IRA) and `form_1099r_box7` (the
+`participant` object, given at all: the facts box 7's code for the age or event, box 11 and `inconsistent_facts` are
+read from). A beneficiary's code 4 in box 7 comes from the recipient alone and belongs to `recipients`.
 """
 
 from __future__ import annotations
@@ -23,7 +28,15 @@ FEATURES: dict[str, str] = {
     "loan_offset": "a plan loan offset on the payment (loan_offset, qualified_plan_loan_offset; §402(c)(3)(C))",
     "withholding_de_minimis": "other_eligible_this_year: the year's other eligible rollover distributions, for the "
                               "$200 floor of mandatory withholding (Reg. §31.3405(c)-1 Q&A-14)",
+    # contract 1.2
+    "recipients": "who receives the money (recipient: participant, spouse_beneficiary, nonspouse_beneficiary, "
+                  "alternate_payee_spouse) and the inherited_traditional_ira and inherited_roth_ira destinations "
+                  "(§402(c)(9), (11); §402(e)(1)(B)); a beneficiary's code 4 in box 7",
+    "form_1099r_box7": "the participant's facts (participant: birth_date, separation_date, disabled, "
+                       "first_roth_contribution_year): box 7's code for the age or event (1, 2, 3, 7), box 11, "
+                       "inconsistent_facts and the qualified_roth they decide",
 }
+INHERITED_DESTINATIONS = ("inherited_traditional_ira", "inherited_roth_ira")
 CORE = "core"
 
 
@@ -51,6 +64,10 @@ def required_features(request: Any) -> set[str]:
         need.add("loan_offset")
     if "other_eligible_this_year" in request:
         need.add("withholding_de_minimis")
+    if "recipient" in request or any(r.get("to") in INHERITED_DESTINATIONS for r in rows):
+        need.add("recipients")
+    if "participant" in request:
+        need.add("form_1099r_box7")
     if request.get("regime") == "notice_2009_68":
         need.add("regime_2009")
     else:

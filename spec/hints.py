@@ -39,6 +39,15 @@ MEANINGS: dict[str, dict[str, str]] = {
         "457b_gov": "a governmental 457(b) plan",
         "designated_roth": "a designated Roth account in another plan",
         "in_plan_roth": "the plan's own designated Roth account (an in-plan Roth rollover)",
+        "inherited_traditional_ira": "a traditional IRA kept for a beneficiary (an inherited IRA)",
+        "inherited_roth_ira": "a Roth IRA kept for a beneficiary (an inherited Roth IRA)",
+    },
+    "recipient": {
+        "participant": "the participant (the employee whose account it is)",
+        "spouse_beneficiary": "the participant's surviving spouse, as beneficiary",
+        "nonspouse_beneficiary": "a beneficiary who is not the participant's surviving spouse",
+        "alternate_payee_spouse": "a spouse or former spouse who is an alternate payee under a qualified domestic "
+                                  "relations order",
     },
     "regime": {
         "notice_2014_54": "the rule of IRS Notice 2014-54 (one distribution, pre-tax money to direct rollovers first)",
@@ -46,7 +55,7 @@ MEANINGS: dict[str, dict[str, str]] = {
     },
 }
 _ALLOWED = {"plan": law.PLANS, "contract": law.CONTRACTS, "method": law.METHODS, "to": law.DESTINATIONS,
-            "regime": law.REGIMES}
+            "regime": law.REGIMES, "recipient": law.RECIPIENTS}
 assert all(set(MEANINGS[f]) == set(values) for f, values in _ALLOWED.items())
 
 # what people write -> the contract's values it may mean (keys normalized by `_key`)
@@ -85,6 +94,18 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
                         ("designated_roth",)),
         **dict.fromkeys(("inplanroth", "inplanrothrollover", "inplanrothconversion", "irr", "inplan"),
                         ("in_plan_roth",)),
+        **dict.fromkeys(("inheritedira", "beneficiaryira", "inheritedtraditionalira", "inheritedtraditional",
+                         "bdaira", "decedentira"), ("inherited_traditional_ira",)),
+        **dict.fromkeys(("inheritedrothira", "inheritedroth", "beneficiaryrothira"), ("inherited_roth_ira",)),
+    },
+    "recipient": {
+        **dict.fromkeys(("employee", "owner", "accountholder", "member", "self"), ("participant",)),
+        **dict.fromkeys(("spouse", "survivingspouse", "widow", "widower", "spousebeneficiary"),
+                        ("spouse_beneficiary",)),
+        **dict.fromkeys(("beneficiary", "nonspouse", "nonspousebeneficiary", "child", "heir"),
+                        ("nonspouse_beneficiary",)),
+        **dict.fromkeys(("qdro", "alternatepayee", "exspouse", "formerspouse", "alternatepayeespouse"),
+                        ("alternate_payee_spouse",)),
     },
     "regime": {
         **dict.fromkeys(("2014", "201454", "notice201454", "n201454", "new", "current", "newrule"),

@@ -118,8 +118,41 @@ EFF_DESIGNATED_ROTH_457B = _effective(dated_sources.DESIGNATED_ROTH_457B_FROM)
 EFF_IN_PLAN_ROTH = _effective(dated_sources.IN_PLAN_ROTH_FROM)
 EFF_IN_PLAN_ROTH_457B = _effective(dated_sources.IN_PLAN_ROTH_457B_FROM)
 EFF_QPLO = _effective(dated_sources.QPLO_FROM)
+EFF_NONSPOUSE = _effective(dated_sources.NONSPOUSE_FROM)
 EFFECTIVE_CITATIONS = (EFF_MODELLED_FROM, EFF_DESIGNATED_ROTH, EFF_AFTERTAX_403B, EFF_ROTH_IRA,
-                       EFF_DESIGNATED_ROTH_457B, EFF_IN_PLAN_ROTH, EFF_IN_PLAN_ROTH_457B, EFF_QPLO)
+                       EFF_DESIGNATED_ROTH_457B, EFF_IN_PLAN_ROTH, EFF_IN_PLAN_ROTH_457B, EFF_QPLO, EFF_NONSPOUSE)
+# ---- who receives the money (contract 1.2) ----
+IRC_402C11 = Citation("IRC", "§402(c)(11)(A) (26 U.S.C., as in force 2022)",
+                      "a direct trustee-to-trustee transfer is made to an individual retirement plan ... established "
+                      "for the purposes of receiving the distribution on behalf of an individual who is a designated "
+                      "beneficiary ... and who is not the surviving spouse of the employee ... the individual "
+                      "retirement plan shall be treated as an inherited individual retirement account")
+IRC_402C9 = Citation("IRC", "§402(c)(9) (26 U.S.C., as in force 2022)",
+                     "If any distribution attributable to an employee is paid to the spouse of the employee after the "
+                     "employee's death, the preceding provisions of this subsection shall apply to such distribution "
+                     "in the same manner as if the spouse were the employee.")
+IRC_402E1 = Citation("IRC", "§402(e)(1)(A)-(B) (26 U.S.C., as in force 2022)",
+                     "an alternate payee who is the spouse or former spouse of the participant shall be treated as the "
+                     "distributee ... subsection (c) shall apply to such distribution in the same manner as if such "
+                     "alternate payee were the employee")
+FORM_1099R_4G = Citation("IRS", "Instructions for Forms 1099-R and 5498, Direct Rollovers (2015 and 2016 editions; "
+                         "the code table of later editions still lists G with 4)",
+                         "Use Code G in box 7. If the direct rollover is made on behalf of a nonspouse designated "
+                         "beneficiary, also enter Code 4 in box 7.", confirmed=True)
+FORM_1099R_CODES = Citation("IRS", "Instructions for Forms 1099-R and 5498, Table 1, Guide to Distribution Codes "
+                            "(2016 edition read; codes 2 and 4 as quoted from the 2022-2025 editions)",
+                            "1—Early distribution, no known exception ... 2—Early distribution, exception applies ... "
+                            "a distribution from a qualified retirement plan after separation from service in or after "
+                            "the year the participant has reached age 55 ... 3—Disability ... 4—Death: Use Code 4 "
+                            "regardless of the age of the participant ... 7—Normal distribution ... if the "
+                            "employee/taxpayer is at least age 59½ [and the codes each is used with]", confirmed=False)
+CONTRACT_FACTS = Citation("rollsplit", "wire contract 1.2, participant",
+                          "a birth date before the distribution's date; a separation from service after birth; a "
+                          "first year of designated Roth contributions, for a designated Roth account only, from 2006 "
+                          "to the distribution's year; qualified_roth as the facts make the distribution, else "
+                          "inconsistent_facts")
+PUB_1220_BOX11 = Citation("IRS", "Publication 1220 (tax year 2019), Form 1099-R, box 11",
+                          "Enter the first year a designated Roth contribution was made in YYYY format.", confirmed=True)
 IRC_402A_C4 = Citation("IRC", "§402A(c)(4)(A)-(B)",
                        "there shall be included in gross income any amount which would be includible were it not part "
                        "of a qualified rollover contribution ... a distribution from such plan other than from a "
@@ -238,8 +271,11 @@ ERROR_CITATIONS: dict[str, tuple[str, ...]] = {
     "regime_not_permitted": ("CONTRACT_RULE10", "N2009_68"),
     "zero_amount": ("CONTRACT_ZERO", "FORM_1099R_10"),
     "before_effective_date": ("EFF_MODELLED_FROM", "EFF_DESIGNATED_ROTH", "EFF_AFTERTAX_403B", "EFF_ROTH_IRA",
-                              "EFF_DESIGNATED_ROTH_457B", "EFF_IN_PLAN_ROTH", "EFF_IN_PLAN_ROTH_457B", "EFF_QPLO"),
+                              "EFF_DESIGNATED_ROTH_457B", "EFF_IN_PLAN_ROTH", "EFF_IN_PLAN_ROTH_457B", "EFF_QPLO",
+                              "EFF_NONSPOUSE"),
     "rmd_not_required": ("IRC_402A_D5",),
+    "nonspouse_sixty_day_rollover": ("IRC_402C11",),
+    "inconsistent_facts": ("CONTRACT_FACTS", "IRC_402A_D4"),
 }
 
 
@@ -397,7 +433,7 @@ def _direct_split(A, req, res, elected: bool):
     if (req.elections.direct_pretax_order is not None) != elected:
         return A.true
     ids = [d.id for d, _ in pairs]
-    tiers = [facts.fill_tier(req.contract, "direct", d.to, d.accepts_aftertax) for d, _ in pairs]
+    tiers = [facts.fill_tier(req.contract, "direct", d.to, d.accepts_aftertax, req.recipient) for d, _ in pairs]
     listed = req.elections.direct_pretax_order
     return _filled_in_turn(A, xs, caps, lambda i, j: _comes_first(listed, ids, tiers, i, j))
 
@@ -410,7 +446,7 @@ def _sixty_split(A, req, res, elected: bool):
     if (req.elections.sixty_day_pretax_order is not None) != elected:
         return A.true
     ids = [x.id for x, _ in rows]
-    tiers = [facts.fill_tier(req.contract, "sixty_day", x.to, True) for x, _ in rows]
+    tiers = [facts.fill_tier(req.contract, "sixty_day", x.to, True, req.recipient) for x, _ in rows]
     listed = req.elections.sixty_day_pretax_order
     return _filled_in_turn(A, [r.pretax for _, r in rows], [x.amount for x, _ in rows],
                            lambda i, j: _comes_first(listed, ids, tiers, i, j))
@@ -441,7 +477,7 @@ def _eligibility(A, req, res):
     rows = [(d.to, "direct", d.accepts_aftertax, r) for d, r in _direct_pairs(req, res)]
     rows += [(x.to, "sixty_day", True, r) for x, r in zip(req.rollovers_60_day, res.rollovers_60_day)]
     for to, method, accepts, r in rows:
-        kinds = facts.receives(req.contract, method, to, accepts)
+        kinds = facts.receives(req.contract, method, to, accepts, req.recipient)
         if not kinds:
             conds.append(A.false)
         for kind, v in (("pretax", r.pretax), ("aftertax", r.aftertax)):
@@ -506,11 +542,11 @@ def _route_open(A, req, res):
     rows = [(d.to, d.accepts_aftertax) for d in req.disbursements if d.method == "direct"]
     rows += [(x.to, False) for x in req.rollovers_60_day]
     qplo = any(d.qualified_plan_loan_offset for d in req.disbursements)
-    return A.true if facts.routes_open(req.contract, req.plan, req.date, rows, qplo) else A.false
+    return A.true if facts.routes_open(req.contract, req.plan, req.date, rows, qplo, req.recipient) else A.false
 
 
 def _roth_no_lifetime_rmd(A, req, res):
-    return A.true if facts.lifetime_rmd_possible(req.contract, req.date) else A.eq(req.rmd, 0)
+    return A.true if facts.lifetime_rmd_possible(req.contract, req.date, req.recipient) else A.eq(req.rmd, 0)
 
 
 def _taxable_row(A, req, res):
@@ -531,14 +567,15 @@ def _taxable_sum(A, req, res):
                 + total(A, (r.taxable for r in res.rollovers_60_day)))
 
 
-def box7_for(contract: str, method: str, to: str | None, qualified_offset: bool = False) -> str | None:
+def box7_for(contract: str, method: str, to: str | None, qualified_offset: bool = False,
+             event: str | None = None) -> str | None:
     """Form 1099-R box 7 distribution code; None where it depends on facts a request lacks (`spec.facts.box7`).
 
     Cash paid from a designated Roth account carries B, and a qualified plan loan offset M; the instructions pair
-    them with a code for the participant's age or event (1, 2, 4, 7, ...), which a request of contract 1.1 does
-    not carry: the answer gives "B", "M" or "B,M" and the payor adds that code. Other cash: null (the age code
-    alone)."""
-    return facts.box7(contract, method, to, qualified_offset)
+    them with the code for the recipient's age or event (1, 2, 3, 4 or 7), which contract 1.2 derives from the
+    recipient and the participant's facts (`event`, None when a fact it needs is not given): without it the answer
+    gives "B", "M" or "B,M" and the payor adds that code. Other cash: the event code alone, or null."""
+    return facts.box7(contract, method, to, qualified_offset, event)
 
 
 def _form_1099r(A, req, res):
@@ -551,7 +588,13 @@ def _form_1099r(A, req, res):
             box2a = r.pretax if facts.taxed_when_rolled(req.contract, d.to) else 0
         conds += [A.eq(f.box1, d.distributed), A.eq(f.box2a, box2a), A.eq(f.box4, r.withholding),
                   A.eq(f.box5, r.aftertax),
-                  A.eq(f.box7, box7_for(req.contract, d.method, d.to, d.qualified_plan_loan_offset))]
+                  A.eq(f.box7, box7_for(req.contract, d.method, d.to, d.qualified_plan_loan_offset, req.event_code))]
+        # box 11: a designated Roth account's first year of contributions, when the request gives it; else no box 11
+        year = req.participant.first_roth_contribution_year
+        if req.contract == facts.DESIGNATED_ROTH and year is not None:
+            conds.append(A.false if f.box11 is None else A.eq(f.box11, year))
+        elif f.box11 is not None:
+            conds.append(A.false)
     return A.and_(*conds)
 
 
@@ -612,8 +655,11 @@ INVARIANTS: tuple[Invariant, ...] = (
               "before the next.", (N2014_CHOICE,), lambda req: True, _default_order),
     Invariant("ELECTION-HONORED", "With an election, pre-tax money goes exactly where the participant chose.",
               (N2014_CHOICE,), _has_election, _election_honored),
-    Invariant("ELIGIBILITY", "No money goes where the law does not let money of its kind go.",
-              (IRC_402C2_AT, IRC_402A), _always, _eligibility),
+    Invariant("ELIGIBILITY", "No money goes where the law does not let money of its kind go, nor anywhere the "
+              "recipient may not roll over to: a beneficiary who is not the surviving spouse only into an inherited "
+              "IRA by direct rollover, the surviving spouse also there, the participant and an alternate payee "
+              "spouse never there.",
+              (IRC_402C2_AT, IRC_402A, IRC_402C11, IRC_402C9, IRC_402E1), _always, _eligibility),
     Invariant("WITHHOLDING", "20% is withheld from the payment's taxable, non-RMD part once the year's eligible "
               "rollover distributions received reach $200, never more than the cash paid when a plan loan offset is "
               "part of it, and nothing from direct rollovers or hardship distributions.",
@@ -627,18 +673,21 @@ INVARIANTS: tuple[Invariant, ...] = (
               "after 2001; after-tax money into a 403(b) from 2007; to a Roth IRA from a plan after 2007; in-plan "
               "Roth rollovers after September 27, 2010 (a governmental 457(b) plan's from 2011); from a designated "
               "Roth account from 2006 (a governmental 457(b) plan's from 2011); qualified plan loan offsets from "
-              "2018.", EFFECTIVE_CITATIONS,
+              "2018; a nonspouse beneficiary's rollover as rollsplit models it from 2011.", EFFECTIVE_CITATIONS,
               _always, _route_open, judges="request"),
     Invariant("ROTH-NO-LIFETIME-RMD", "A designated Roth account pays no lifetime required minimum distribution after "
-              "the 2023 RMD's last due date (April 1, 2024).", (IRC_402A_D5,), _always, _roth_no_lifetime_rmd, judges="request"),
+              "the 2023 RMD's last due date (April 1, 2024); a beneficiary's may still be due.", (IRC_402A_D5,), _always, _roth_no_lifetime_rmd, judges="request"),
     Invariant("TAXABLE-ROW", "A row is taxable for pre-tax money kept, converted to a Roth IRA or rolled into the "
               "plan's designated Roth account, and not for money rolled over to a traditional vehicle.",
               (IRC_408A, IRC_402A_C4, IRC_402C2), _always, _taxable_row),
     Invariant("TAXABLE-SUM", "Taxable income is the sum of every row's taxable amount.", (IRC_402A_TAX,), _always,
               _taxable_sum),
     Invariant("FORM-1099R", "Each disbursement's Form 1099-R reports its amount (a payment's plan loan offset "
-              "included), taxable amount, withholding, after-tax part and distribution code.",
-              (FORM_1099R, FORM_1099R_IRR, FORM_1099R_M, REG_LOAN_OFFSET), _always, _form_1099r),
+              "included), taxable amount, withholding, after-tax part, distribution code (the route's codes with the "
+              "code for the recipient's age or event where the two may stand together) and, for a designated Roth "
+              "account, the first year of designated Roth contributions when it is given.",
+              (FORM_1099R, FORM_1099R_IRR, FORM_1099R_M, REG_LOAN_OFFSET, FORM_1099R_CODES, FORM_1099R_4G,
+               PUB_1220_BOX11), _always, _form_1099r),
     Invariant("REGIME", "The result names the regime the request asked for, or the default for its contract and date.",
               (N2009_68,), _always, _regime),
     Invariant("OLD-RULE-PRORATA", "Under Notice 2009-68 each disbursement carries its own pro rata share of the basis, "

@@ -16,7 +16,10 @@ PLANS = ("401a", "403b", "457b_gov")
 CONTRACTS = ("pretax_aftertax", "designated_roth")
 METHODS = ("direct", "paid")
 DESTINATIONS = ("traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth",
-                "in_plan_roth")   # contract 1.1: the designated Roth account of the same plan (§402A(c)(4))
+                "in_plan_roth",   # contract 1.1: the designated Roth account of the same plan (§402A(c)(4))
+                "inherited_traditional_ira", "inherited_roth_ira")   # contract 1.2: IRAs of a beneficiary
+INHERITED = {"inherited_traditional_ira": "traditional_ira", "inherited_roth_ira": "roth_ira"}
+RECIPIENTS = ("participant", "spouse_beneficiary", "nonspouse_beneficiary", "alternate_payee_spouse")
 REGIMES = ("notice_2014_54", "notice_2009_68")
 NEW, OLD = REGIMES
 
@@ -29,8 +32,16 @@ WITHHOLDING_RATE = (20, 100)
 
 
 @functools.cache  # pure function of a few strings, called per row of every allocation
-def may_receive(contract: str, method: str, to: str, accepts_aftertax: bool, kind: str) -> bool:
-    """May money of `kind` ('pretax' or 'aftertax') of this contract go to `to` by `method`?
+def may_receive(contract: str, method: str, to: str, accepts_aftertax: bool, kind: str,
+                recipient: str = "participant") -> bool:
+    """May money of `kind` ('pretax' or 'aftertax') of this contract go to `to` by `method`, paid to `recipient`?
+
+    Who receives it (contract 1.2): an inherited IRA is an IRA kept for a beneficiary. A beneficiary who is not the
+    surviving spouse may roll over only "by a direct trustee-to-trustee transfer" into such an IRA, which "shall be
+    treated as an inherited individual retirement account" (§402(c)(11)); the surviving spouse rolls over "in the
+    same manner as if the spouse were the employee" (§402(c)(9)), into an inherited IRA too; an alternate payee who
+    is the participant's spouse or former spouse as if "such alternate payee were the employee" (§402(e)(1)(B)).
+    An inherited IRA then takes what the IRA of its kind takes.
 
     pretax_aftertax contract:
       §402(c)(2): after-tax money only "(A) ... in a direct trustee-to-trustee transfer to a qualified
@@ -47,6 +58,14 @@ def may_receive(contract: str, method: str, to: str, accepts_aftertax: bool, kin
       Roth rollover page).
     `method` is 'direct' or 'sixty_day'.
     """
+    if recipient == "nonspouse_beneficiary":
+        if method != "direct" or to not in INHERITED:
+            return False
+        to = INHERITED[to]
+    elif to in INHERITED:
+        if recipient != "spouse_beneficiary":
+            return False
+        to = INHERITED[to]
     if contract == "designated_roth":
         if to == "roth_ira":
             return True
@@ -72,8 +91,9 @@ def may_receive(contract: str, method: str, to: str, accepts_aftertax: bool, kin
 
 
 @functools.cache  # pure function of a few strings, called per row of every allocation
-def receives_nothing(contract: str, method: str, to: str, accepts_aftertax: bool) -> bool:
-    return not any(may_receive(contract, method, to, accepts_aftertax, k) for k in ("pretax", "aftertax"))
+def receives_nothing(contract: str, method: str, to: str, accepts_aftertax: bool,
+                     recipient: str = "participant") -> bool:
+    return not any(may_receive(contract, method, to, accepts_aftertax, k, recipient) for k in ("pretax", "aftertax"))
 
 
 @functools.cache  # pure function of a few strings, called per row of every allocation
@@ -81,7 +101,7 @@ def is_conversion(contract: str, to: str) -> bool:
     """§408A(d)(3)(A): pre-tax money rolled into a Roth IRA is includible in gross income; §402A(c)(4)(A)(i), in
     the same words, for an in-plan Roth rollover ("there shall be included in gross income any amount which
     would be includible were it not part of a qualified rollover contribution"): the after-tax part is not."""
-    return contract == "pretax_aftertax" and to in ("roth_ira", "in_plan_roth")
+    return contract == "pretax_aftertax" and to in ("roth_ira", "in_plan_roth", "inherited_roth_ira")
 
 
 @functools.cache  # pure function of a few strings, called per row of every allocation
@@ -96,9 +116,9 @@ def direct_default_rank(contract: str, to: str, accepts_aftertax: bool) -> int:
         return 0
     if to == "457b_gov" or (to in ("qualified_plan", "403b") and not accepts_aftertax):
         return 0
-    if to in ("traditional_ira", "qualified_plan", "403b"):
+    if to in ("traditional_ira", "qualified_plan", "403b", "inherited_traditional_ira"):
         return 1
-    if to in ("roth_ira", "in_plan_roth"):
+    if to in ("roth_ira", "in_plan_roth", "inherited_roth_ira"):
         # both Roth destinations: pre-tax money there is taxed like a conversion, after-tax money is not, so
         # the traditional vehicles take pre-tax first and the after-tax money is kept for the Roth ones
         return 2
@@ -110,9 +130,9 @@ def sixty_day_default_rank(contract: str, to: str) -> int:
     """Rule 6 default order for 60-day rollovers: employer plans and designated Roth, traditional IRA, Roth IRA."""
     if to in EMPLOYER_PLANS or to == "designated_roth":
         return 0
-    if to == "traditional_ira":
+    if to in ("traditional_ira", "inherited_traditional_ira"):
         return 1
-    return 2   # roth_ira and in_plan_roth
+    return 2   # roth_ira, in_plan_roth and inherited_roth_ira
 
 
 # Notice 2014-54 and T.D. 9769 transition (IRS FAQ "Rollovers of After-Tax Contributions").
@@ -189,19 +209,35 @@ QPLO_FROM = EffectiveDate(
     "Tax Cuts and Jobs Act (Pub. L. 115-97, 131 Stat. 2166) §13613, its date as practitioners summarize it",
     "§13613(b)", "The plan loan offset provisions of the Act apply to amounts that are treated as distributed in tax "
     "years beginning after December 31, 2017.", primary=False)
+# A nonspouse beneficiary's distribution became an eligible rollover distribution for every purpose, the 20%
+# withholding of §3405(c) included, for plan years beginning after December 31, 2009 (WRERA 2008 §108(f), amending
+# §402(f)(2)(A)); from 2007 to then it could be rolled over, without withholding (Notice 2007-7 Q&A-15). A plan year
+# that began in 2010 may have begun after January 1, so rollsplit models such distributions from 2011 on, when every
+# plan year had begun under the amendment.
+NONSPOUSE_FROM = EffectiveDate(
+    "nonspouse_beneficiary", _dt.date(2011, 1, 1),
+    "a nonspouse beneficiary's distribution as an eligible rollover distribution subject to 20% withholding "
+    "(the first plan years beginning after December 31, 2009 had all begun by January 1, 2011)",
+    "Worker, Retiree, and Employer Recovery Act of 2008 (Pub. L. 110-458), amending IRC §402(f)(2)(A)",
+    "§108(f)", "Such term shall include any distribution to a designated beneficiary which would be treated as an "
+    "eligible rollover distribution by reason of subsection (c)(11) ... if the requirements of subsection (c)(11) "
+    "were satisfied.")
 EFFECTIVE_DATES: tuple[EffectiveDate, ...] = (MODELLED_FROM, DESIGNATED_ROTH_FROM, AFTERTAX_INTO_403B_FROM,
                                               ROTH_IRA_FROM_PLAN, IN_PLAN_ROTH_FROM, DESIGNATED_ROTH_457B_FROM,
-                                              IN_PLAN_ROTH_457B_FROM, QPLO_FROM)
+                                              IN_PLAN_ROTH_457B_FROM, QPLO_FROM, NONSPOUSE_FROM)
 
 
 def route_closed(contract: str, plan: str, date: _dt.date, rollovers: list[tuple[str, str, bool]],
-                 qualified_offset: str | None = None) -> tuple[EffectiveDate, str] | None:
+                 qualified_offset: str | None = None,
+                 recipient: str = "participant") -> tuple[EffectiveDate, str] | None:
     """The first route of this request that did not exist yet on `date`, with the JSON path of the field that
     names it; None when every route was open. `rollovers` are (path of the row, to, accepts_aftertax) of every
     direct and 60-day rollover; `qualified_offset` the path of a payment said to carry a qualified plan loan
     offset. Taxable years are taken to be calendar years."""
     if date < MODELLED_FROM.first:
         return MODELLED_FROM, "date"
+    if recipient == "nonspouse_beneficiary" and date < NONSPOUSE_FROM.first:
+        return NONSPOUSE_FROM, "recipient"
     if qualified_offset is not None and date < QPLO_FROM.first:
         return QPLO_FROM, qualified_offset + ".qualified_plan_loan_offset"
     if contract == "designated_roth":
@@ -211,7 +247,7 @@ def route_closed(contract: str, plan: str, date: _dt.date, rollovers: list[tuple
             return DESIGNATED_ROTH_457B_FROM, "contract"
         return None
     for path, to, accepts in rollovers:
-        if to == "roth_ira" and date < ROTH_IRA_FROM_PLAN.first:
+        if to in ("roth_ira", "inherited_roth_ira") and date < ROTH_IRA_FROM_PLAN.first:
             return ROTH_IRA_FROM_PLAN, path + ".to"
         if to == "in_plan_roth" and date < IN_PLAN_ROTH_FROM.first:
             return IN_PLAN_ROTH_FROM, path + ".to"
@@ -230,9 +266,37 @@ def route_closed(contract: str, plan: str, date: _dt.date, rollovers: list[tuple
 ROTH_RMD_LAST_DUE = _dt.date(2024, 4, 1)
 
 
-def rmd_required_possible(contract: str, date: _dt.date) -> bool:
-    """May a lifetime RMD be part of this distribution? Not from a designated Roth account after April 1, 2024."""
-    return not (contract == "designated_roth" and date > ROTH_RMD_LAST_DUE)
+def rmd_required_possible(contract: str, date: _dt.date, recipient: str = "participant") -> bool:
+    """May an RMD be part of this distribution? Not a lifetime one from a designated Roth account after April 1,
+    2024: §402A(d)(5) switches off §401(a)(9)(A) "before death" only, so a beneficiary's RMDs remain."""
+    return recipient in ("spouse_beneficiary", "nonspouse_beneficiary") or not (
+        contract == "designated_roth" and date > ROTH_RMD_LAST_DUE)
+
+
+# Which codes of the route take the recipient's age or event code beside them (Instructions for Forms 1099-R and
+# 5498, Table 1, "Used with code ..."): B and M with 1, 2, 4 and 7; G and H with 4 only (a direct rollover is G or
+# H alone otherwise); nothing with 3 (used with D only). Box 7 holds at most two codes, so a route of two codes
+# (B,G; B,M) takes none. Numeric code first.
+TAKES_EVENT = {"B": "1247", "M": "1247", "G": "4", "H": "4"}
+
+
+def box7(route: str | None, event: str | None) -> str | None:
+    """Box 7: the codes of the route (`direct_box7`, `payment_box7`) with the recipient's age or event code
+    (`spec.ages.event_code`) where the instructions let the two stand together."""
+    if event is None:
+        return route
+    if route is None:
+        return event
+    if "," not in route and event in TAKES_EVENT.get(route, ""):
+        return f"{event},{route}"
+    return route
+
+
+def direct_box7(contract: str, to: str) -> str:
+    """G for a direct rollover; from a designated Roth account H into a Roth IRA (an inherited one too), else B,G."""
+    if contract == "pretax_aftertax":
+        return "G"
+    return "H" if to in ("roth_ira", "inherited_roth_ira") else "B,G"
 
 
 def payment_box7(contract: str, qualified_plan_loan_offset: bool) -> str | None:

@@ -11,9 +11,10 @@ import datetime as _dt
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
+from rollsplit.spec.ages import NO_FACTS, Participant
 from rollsplit.spec.arith import Num
 
-CONTRACT_VERSION = "1.1"
+CONTRACT_VERSION = "1.2"
 
 
 def frozen(cls):
@@ -96,6 +97,11 @@ class Request:
     rollovers_60_day: tuple[Rollover60, ...] = ()
     elections: Elections = field(default_factory=Elections)
     other_eligible_this_year: Num = 0   # contract 1.1: the year's other eligible rollover distributions
+    # contract 1.2: who receives the money, the participant's facts, and (derived from them by `spec.parse` with
+    # `spec.ages.event_code`, like the regime by date) the Form 1099-R box 7 code for the recipient's age or event
+    recipient: str = "participant"
+    participant: Participant = NO_FACTS
+    event_code: str | None = None
 
     @property
     def directs(self) -> tuple[Disbursement, ...]:
@@ -113,9 +119,13 @@ class Form1099R:
     box4: Num
     box5: Num
     box7: str | None
+    box11: Num | None = None   # contract 1.2: the first year of designated Roth contributions, when given
 
     def to_wire(self) -> dict:
-        return {"box1": self.box1, "box2a": self.box2a, "box4": self.box4, "box5": self.box5, "box7": self.box7}
+        w = {"box1": self.box1, "box2a": self.box2a, "box4": self.box4, "box5": self.box5, "box7": self.box7}
+        if self.box11 is not None:
+            w["box11"] = self.box11
+        return w
 
 
 @frozen
@@ -182,7 +192,7 @@ def result_from_wire(w: dict) -> Result:
         return DisbursementResult(id=r["id"], pretax=r["pretax"], aftertax=r["aftertax"], taxable=r["taxable"],
                                   withholding=r["withholding"],
                                   form_1099r=Form1099R(box1=f["box1"], box2a=f["box2a"], box4=f["box4"],
-                                                       box5=f["box5"], box7=f["box7"]))
+                                                       box5=f["box5"], box7=f["box7"], box11=f.get("box11")))
     d, rem = w["distribution"], w["remaining"]
     return Result(regime=w["regime"], amount=d["amount"], pretax=d["pretax"], aftertax=d["aftertax"],
                   basis_recovered=d["basis_recovered"], disbursements=tuple(row(r) for r in w["disbursements"]),

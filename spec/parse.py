@@ -7,8 +7,9 @@ Checks run in a fixed order so that every implementation names the same fault fi
      zero_amount             a disbursement or 60-day rollover of 0 cents (a payment of no cash that carries a plan
                              loan offset is not one), or a qualified plan loan offset of 0 cents (contract 1.1)
   4. duplicate_id, more_than_one_payment, not_eligible_rollover_distribution,
-     sixty_day_without_payment, before_effective_date, rmd_not_required (contract 1.1),
-     regime_not_permitted, invalid_election (structure of elections)
+     nonspouse_sixty_day_rollover (contract 1.2), sixty_day_without_payment, before_effective_date,
+     rmd_not_required (contract 1.1), inconsistent_facts (contract 1.2), regime_not_permitted,
+     invalid_election (structure of elections)
 The checks on money values (basis vs balance, sums, elections adding up, eligibility after allocation)
 follow in `reference.algorithm`, in the order `spec.errors.VALUE_CHECK_ORDER`.
 """
@@ -20,7 +21,7 @@ import json
 import re
 from typing import Any, Callable
 
-from rollsplit.spec import law
+from rollsplit.spec import ages, law
 from rollsplit.spec.errors import RequestError
 from rollsplit.spec.model import Disbursement, Elections, Request, Rollover60
 
@@ -31,7 +32,10 @@ _REQUEST_FIELDS = {
     "date": True, "plan": True, "contract": True, "balance": True, "basis": True, "disbursements": True,
     "pre1987_basis": False, "qualified_roth": False, "rmd": False, "hardship": False, "regime": False,
     "rollovers_60_day": False, "elections": False, "other_eligible_this_year": False,
+    "recipient": False, "participant": False,   # contract 1.2
 }
+_PARTICIPANT_FIELDS = {"birth_date": False, "separation_date": False, "disabled": False,
+                       "first_roth_contribution_year": False}
 _DIRECT_FIELDS = {"id": True, "method": True, "amount": True, "to": True, "accepts_aftertax": False}
 _PAID_FIELDS = {"id": True, "method": True, "amount": True, "loan_offset": False, "qualified_plan_loan_offset": False}
 _SIXTY_FIELDS = {"id": True, "to": True, "amount": True}
@@ -189,12 +193,7 @@ def parse_request(obj: Any) -> Request:
     """Validate the structure of a request (steps 2-4 above) and build a `Request` of ints."""
     s = _Shape()
     r = s.obj(obj, "", _REQUEST_FIELDS, "request")
-    if not isinstance(r["date"], str) or not _DATE.fullmatch(r["date"]):
-        raise s.fail("date", "date must be a string of the form YYYY-MM-DD.")
-    try:
-        date = _dt.date.fromisoformat(r["date"])
-    except ValueError:
-        raise s.fail("date", f"date {r['date']!r} is not a day of the calendar.") from None
+    date = _date(s, r["date"], "date")
     plan = s.enum(r["plan"], "plan", law.PLANS)
     contract = s.enum(r["contract"], "contract", law.CONTRACTS)
     balance = s.money_value(r["balance"], "balance")
@@ -205,6 +204,8 @@ def parse_request(obj: Any) -> Request:
     hardship = s.boolean(r.get("hardship", False), "hardship")
     other_eligible = s.money_value(r.get("other_eligible_this_year", 0), "other_eligible_this_year")
     regime = s.enum(r["regime"], "regime", law.REGIMES) if "regime" in r else None
+    recipient = s.enum(r.get("recipient", ages.PARTICIPANT), "recipient", law.RECIPIENTS)
+    facts = _participant(s, r["participant"]) if "participant" in r else ages.NO_FACTS
     if qualified and contract != "designated_roth":
         raise s.fail("qualified_roth", "qualified_roth can be true only for a designated_roth contract.")
     if contract == "designated_roth" and pre1987 != 0:
@@ -304,6 +305,11 @@ def parse_request(obj: Any) -> Request:
             raise RequestError("not_eligible_rollover_distribution", "A hardship distribution is not an eligible "
                                "rollover distribution (§402(c)(4)(C)), so it cannot be rolled over, but "
                                f"{rolled[0]} is a rollover.", rolled[0])
+    if recipient == ages.NONSPOUSE and rollovers:
+        raise RequestError("nonspouse_sixty_day_rollover", "A beneficiary who is not the participant's surviving "
+                           "spouse may roll over only by a direct trustee-to-trustee transfer into an inherited IRA "
+                           "(IRC §402(c)(11)), never within 60 days of a payment; rollovers_60_day[0] is a 60-day "
+                           "rollover.", "rollovers_60_day[0]")
     if rollovers and not payments:
         raise RequestError("sixty_day_without_payment", "A 60-day rollover re-deposits money paid to the "
                            "participant, but no disbursement is paid to the participant.", "rollovers_60_day")
@@ -313,19 +319,20 @@ def parse_request(obj: Any) -> Request:
     rolled += [(_join("rollovers_60_day", i), x.to, False) for i, x in enumerate(rollovers)]
     qplo = next((_join("disbursements", i) for i, d in enumerate(disbursements) if d.qualified_plan_loan_offset),
                 None)
-    closed = law.route_closed(contract, plan, date, rolled, qplo)
+    closed = law.route_closed(contract, plan, date, rolled, qplo, recipient)
     if closed is not None:
         route, p = closed
         raise RequestError("before_effective_date", f"On {date.isoformat()} the law did not yet provide for "
                            f"{route.what}, which begin with distributions on or after {route.first.isoformat()} "
                            f"({route.source} {route.pinpoint}).",
                            p)
-    if rmd and not law.rmd_required_possible(contract, date):
+    if rmd and not law.rmd_required_possible(contract, date, recipient):
         raise RequestError("rmd_not_required", "A designated Roth account has no required minimum distribution "
                            "during the participant's life for a taxable year beginning after December 31, 2023, and "
                            "the last RMD for 2023 was due by April 1, 2024 (IRC §402A(d)(5), SECURE 2.0 Act §325); "
                            "give rmd 0.", "rmd")
 
+    _check_facts(facts, contract, date, qualified, recipient)
     allowed = [g for g in law.REGIMES if law.regime_permitted(contract, g, date)]
     if regime is None:
         regime = law.default_regime(contract, date)
@@ -358,4 +365,61 @@ def parse_request(obj: Any) -> Request:
     return Request(date=date, plan=plan, contract=contract, balance=balance, basis=basis,
                    disbursements=tuple(disbursements), pre1987_basis=pre1987, qualified_roth=qualified, rmd=rmd,
                    hardship=hardship, regime=regime, rollovers_60_day=tuple(rollovers),
-                   elections=Elections(**elections), other_eligible_this_year=other_eligible)
+                   elections=Elections(**elections), other_eligible_this_year=other_eligible,
+                   recipient=recipient, participant=facts, event_code=ages.event_code(recipient, plan, facts, date))
+
+
+def _date(s: _Shape, v: Any, path: str) -> _dt.date:
+    if not isinstance(v, str) or not _DATE.fullmatch(v):
+        raise s.fail(path, f"{path} must be a string of the form YYYY-MM-DD.")
+    try:
+        return _dt.date.fromisoformat(v)
+    except ValueError:
+        raise s.fail(path, f"{path} {v!r} is not a day of the calendar.") from None
+
+
+def _participant(s: _Shape, v: Any) -> ages.Participant:
+    """The participant's facts (contract 1.2), each optional; types only (`_check_facts` relates them)."""
+    p = s.obj(v, "participant", _PARTICIPANT_FIELDS, "participant object")
+    year = p.get("first_roth_contribution_year")
+    if year is not None and type(year) is not int:
+        raise s.fail("participant.first_roth_contribution_year", "participant.first_roth_contribution_year must be "
+                     f"a year as an integer (such as 2019), not {_type_name(year)}.")
+    return ages.Participant(
+        birth_date=_date(s, p["birth_date"], "participant.birth_date") if "birth_date" in p else None,
+        separation_date=(_date(s, p["separation_date"], "participant.separation_date")
+                         if "separation_date" in p else None),
+        disabled=s.boolean(p["disabled"], "participant.disabled") if "disabled" in p else None,
+        first_roth_contribution_year=year)
+
+
+def _check_facts(facts: ages.Participant, contract: str, date: _dt.date, qualified: bool, recipient: str) -> None:
+    """The facts agree with each other and with the request (inconsistent_facts)."""
+    def fail(field: str, message: str) -> RequestError:
+        return RequestError("inconsistent_facts", message, field)
+    b, sep, year = facts.birth_date, facts.separation_date, facts.first_roth_contribution_year
+    if b is not None and b >= date:
+        raise fail("participant.birth_date", f"The participant's birth date {b.isoformat()} is not before the "
+                   f"distribution's date {date.isoformat()}.")
+    if sep is not None and b is not None and sep <= b:
+        raise fail("participant.separation_date", f"The separation from service on {sep.isoformat()} is not after "
+                   f"the participant's birth on {b.isoformat()}.")
+    if year is not None:
+        if contract != "designated_roth":
+            raise fail("participant.first_roth_contribution_year", "A first year of designated Roth contributions "
+                       "is given, but the contract is not a designated Roth account.")
+        if not ages.FIRST_ROTH_YEAR <= year <= date.year:
+            raise fail("participant.first_roth_contribution_year", f"The first year of designated Roth "
+                       f"contributions is {year}, but it must lie from {ages.FIRST_ROTH_YEAR} (the first year "
+                       f"designated Roth contributions could be made) to {date.year}, the distribution's year.")
+        derived = ages.qualified_roth(recipient, facts, date)
+        if derived is not None and derived != qualified:
+            why = (f"within the 5-taxable-year period that began in {year}" if date.year < year + 5 else
+                   "after the 5-taxable-year period and " + ("to a beneficiary after the participant's death"
+                                                             if recipient in ages.BENEFICIARIES else
+                                                             "on disability" if facts.disabled else
+                                                             "at age 59½ or older" if derived else
+                                                             "before age 59½, neither on disability nor after death"))
+            raise fail("qualified_roth", f"qualified_roth is {'true' if qualified else 'false'}, but the facts make "
+                       f"the distribution {'a qualified' if derived else 'not a qualified'} distribution: it is "
+                       f"made {why} (IRC §402A(d)(2)).")

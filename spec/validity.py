@@ -47,7 +47,29 @@ def money_in_range(A: Arith, req: Request) -> Cond:
     for e in (req.elections.direct_pretax_amounts, req.elections.sixty_day_pretax_amounts):
         amounts += list((e or {}).values())
     conds += [A.and_(A.le(0, v), A.le(v, MAX_CENTS)) for v in amounts]
-    return A.and_(*conds)
+    return A.and_(*conds, *year_rules(A, req))
+
+
+# "the first year for which the individual made a designated Roth contribution" (§402A(d)(2)(B)): contributions
+# began with taxable years after December 31, 2005 (EGTRRA §617(f)); calendar taxable years
+FIRST_ROTH_YEAR = 2006
+
+
+def year_rules(A: Arith, req: Request) -> list:
+    """Contract 1.2, inconsistent_facts, for the year box 11 copies (a number, like money, in the proofs): it lies from
+    2006 to the distribution's year, and agrees with qualified_roth: a qualified distribution comes after the
+    5-taxable-year period (§402A(d)(2)(B)); one after it that is made at 59½ or later (code 7), on disability (3) or
+    to a beneficiary (4) is qualified (§402A(d)(2)(A), §408A(d)(2)(A)(i)-(iii))."""
+    year = req.participant.first_roth_contribution_year
+    if year is None or req.contract != facts.DESIGNATED_ROTH:
+        return []
+    last = req.date.year
+    out = [A.le(FIRST_ROTH_YEAR, year), A.le(year, last)]
+    if req.qualified_roth:
+        out.append(A.le(year + 5, last))
+    elif req.event_code in ("3", "4", "7") or req.participant.disabled:
+        out.append(A.lt(last, year + 5))
+    return out
 
 
 def value_rules(A: Arith, req: Request, res: Result) -> Cond:
@@ -105,7 +127,7 @@ def _no_money_where_none_may_go(A: Arith, req: Request, res: Result) -> list:
             if d.method == "direct"]
     rows += [("sixty_day", x.to, True, r) for x, r in zip(req.rollovers_60_day, res.rollovers_60_day)]
     for how, to, accepts, r in rows:
-        kinds = facts.receives(req.contract, how, to, accepts)
+        kinds = facts.receives(req.contract, how, to, accepts, req.recipient)
         if not kinds:
             out.append(A.false)
         if facts.P not in kinds:
@@ -113,6 +135,44 @@ def _no_money_where_none_may_go(A: Arith, req: Request, res: Result) -> list:
         if facts.A not in kinds:
             out.append(A.eq(r.aftertax, 0))
     return out
+
+
+def facts_problem(obj: Any, date: _dt.date) -> bool:
+    """Contract 1.2's inconsistent_facts, for a well-typed wire request: a birth date on or after the distribution, a
+    separation from service on or before birth, a first year of designated Roth contributions for another contract or
+    outside 2006 to the distribution's year, or `qualified_roth` other than the facts make it (§402A(d)(2))."""
+    p = obj.get("participant") or {}
+    birth = _dt.date.fromisoformat(p["birth_date"]) if "birth_date" in p else None
+    separated = _dt.date.fromisoformat(p["separation_date"]) if "separation_date" in p else None
+    year = p.get("first_roth_contribution_year")
+    if birth is not None and birth >= date:
+        return True
+    if birth is not None and separated is not None and separated <= birth:
+        return True
+    if year is None:
+        return False
+    if obj.get("contract") != facts.DESIGNATED_ROTH or not FIRST_ROTH_YEAR <= year <= date.year:
+        return True
+    recipient = obj.get("recipient", "participant")
+    said = bool(obj.get("qualified_roth", False))
+    if date.year < year + 5:   # within the 5-taxable-year period: never qualified
+        return said
+    beneficiary = recipient in ("spouse_beneficiary", "nonspouse_beneficiary")
+    if beneficiary or p.get("disabled") is True or (birth is not None and date >= _date_59_half(birth)):
+        return not said            # after the period, on death, disability or at 59½: qualified
+    if birth is not None and p.get("disabled") is False:
+        return said                # after the period, but alive, not disabled and under 59½: not qualified
+    return False                   # the facts given do not settle it
+
+
+def _date_59_half(birth: _dt.date) -> _dt.date:
+    """Six calendar months after the 59th birthday (a February 29 birthday on February 28 of a common year), each
+    day clamped to its month's end: the payors' convention."""
+    def months_later(day: _dt.date, n: int) -> _dt.date:
+        year, month = day.year + (day.month - 1 + n) // 12, (day.month - 1 + n) % 12 + 1
+        last = (_dt.date(year + (month == 12), month % 12 + 1, 1) - _dt.timedelta(days=1)).day
+        return _dt.date(year, month, min(day.day, last))
+    return months_later(months_later(birth, 59 * 12), 6)
 
 
 # ---- structure ---------------------------------------------------------------------------------------
@@ -134,6 +194,9 @@ def structure_problem(obj: Any) -> str | None:
         return "more_than_one_payment"
     if len(set(ids)) != len(ids):
         return "duplicate_id"
+    # §402(c)(11): "a direct trustee-to-trustee transfer" is a nonspouse beneficiary's only rollover
+    if obj.get("recipient") == "nonspouse_beneficiary" and sixty:
+        return "nonspouse_sixty_day_rollover"
     if sixty and not paid:
         return "sixty_day_without_payment"
     if obj.get("hardship") and any(r.get("loan_offset") for r in paid):
@@ -141,6 +204,8 @@ def structure_problem(obj: Any) -> str | None:
     if obj.get("hardship") and (direct or sixty):
         return "not_eligible_rollover_distribution"
     date = _dt.date.fromisoformat(obj["date"])
+    if facts_problem(obj, date):
+        return "inconsistent_facts"
     if obj.get("regime") and not facts.rule_permitted(obj.get("contract"), obj["regime"], date):
         return "regime_not_permitted"
     rule = obj.get("regime") or facts.default_rule(obj.get("contract"), date)
@@ -157,8 +222,9 @@ def structure_problem(obj: Any) -> str | None:
             return "invalid_election"
     routes = [(r.get("to"), r.get("accepts_aftertax", True)) for r in direct] + [(x.get("to"), False) for x in sixty]
     qplo = any(r.get("qualified_plan_loan_offset") for r in paid)
-    if not facts.routes_open(obj.get("contract"), obj.get("plan"), date, routes, qplo):
+    recipient = obj.get("recipient", "participant")
+    if not facts.routes_open(obj.get("contract"), obj.get("plan"), date, routes, qplo, recipient):
         return "before_effective_date"
-    if obj.get("rmd") and not facts.lifetime_rmd_possible(obj.get("contract"), date):
+    if obj.get("rmd") and not facts.lifetime_rmd_possible(obj.get("contract"), date, recipient):
         return "rmd_not_required"
     return None

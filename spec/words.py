@@ -21,11 +21,17 @@ DESTINATION_NAMES = {"traditional_ira": "a traditional IRA",
                      "403b": "a 403(b) plan",
                      "457b_gov": "a governmental 457(b) plan",
                      "designated_roth": "another designated Roth account",
-                     "in_plan_roth": "the plan's own designated Roth account (an in-plan Roth rollover)"}
+                     "in_plan_roth": "the plan's own designated Roth account (an in-plan Roth rollover)",
+                     "inherited_traditional_ira": "an inherited traditional IRA",
+                     "inherited_roth_ira": "an inherited Roth IRA"}
 # the same, short, for tables
 DESTINATION_SHORT = {"traditional_ira": "traditional IRA", "roth_ira": "Roth IRA", "qualified_plan": "qualified plan",
                      "403b": "403(b) plan", "457b_gov": "governmental 457(b) plan",
-                     "designated_roth": "another designated Roth account", "in_plan_roth": "in-plan Roth rollover"}
+                     "designated_roth": "another designated Roth account", "in_plan_roth": "in-plan Roth rollover",
+                     "inherited_traditional_ira": "inherited traditional IRA", "inherited_roth_ira": "inherited Roth IRA"}
+RECIPIENT_NAMES = {"participant": "the participant", "spouse_beneficiary": "the surviving spouse",
+                   "nonspouse_beneficiary": "a beneficiary who is not the surviving spouse",
+                   "alternate_payee_spouse": "an alternate payee spouse or former spouse under a QDRO"}
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
 

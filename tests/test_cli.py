@@ -166,9 +166,10 @@ def test_serve_handshake():
     assert talk({"cmd": "start", "protocol": 1}) == [{
         "protocol": 1, "implementation": {"name": "rollsplit", "version": __version__, "language": "python"},
         "features": ["core", "sixty_day", "designated_roth", "pre1987_basis", "rmd", "regime_2009", "form_1099r",
-                     "in_plan_roth", "loan_offset", "withholding_de_minimis"]}]
+                     "in_plan_roth", "loan_offset", "withholding_de_minimis", "recipients", "form_1099r_box7"]}]
     assert set(FEATURES) == {"core", "sixty_day", "designated_roth", "pre1987_basis", "rmd", "regime_2009",
-                             "form_1099r", "in_plan_roth", "loan_offset", "withholding_de_minimis"}
+                             "form_1099r", "in_plan_roth", "loan_offset", "withholding_de_minimis", "recipients",
+                             "form_1099r_box7"}
 
 
 def test_serve_allocate_result_and_error():

@@ -86,10 +86,11 @@ def test_the_record_of_proved_sources_is_current():
     # and which shapes the proofs cover: every shape of the bundle, and each destination's class
     classes, keys = compiled._coverage()
     assert keys == {compiled.shape_key(r) for r in requests}
-    for contract in ("pretax_aftertax", "designated_roth"):
-        for method in ("direct", "sixty_day"):
-            for group in S.classes(contract, method).values():
-                assert {classes[(contract, method, to, acc)] for to, acc in group} == {tuple(group[0])}
+    for recipient in ("participant", "spouse_beneficiary", "nonspouse_beneficiary", "alternate_payee_spouse"):
+        for contract in ("pretax_aftertax", "designated_roth"):
+            for method in ("direct", "sixty_day"):
+                for group in S.classes(contract, method, recipient).values():
+                    assert {classes[(recipient, contract, method, to, acc)] for to, acc in group} == {tuple(group[0])}
 
 
 @SETTINGS

@@ -144,6 +144,25 @@ def test_export_keeps_ids_stable(tmp_path):
     assert not gone & {v.id for v in suite.load(a)}
 
 
+def test_a_vector_whose_origin_is_renamed_keeps_its_id():
+    """A shape's name that says more (an order election's order) renames the origins of its vectors; the same
+    request keeps its id and answer, and two vectors of one request keep both their ids."""
+    req = {"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": 200, "basis": 100,
+           "disbursements": [{"id": "me", "method": "paid", "amount": 200}]}
+    from rollsplit.reference import calculate
+    answer = {"result": calculate(req)}
+    old_vectors = [{"id": "prorata-0001", "origin": "region:old-name#a", "request": req, "expected": answer,
+                    "description": "old", "tags": [], "citations": []},
+                   {"id": "prorata-0002", "origin": "region:old-name#b", "request": req, "expected": answer,
+                    "description": "old", "tags": [], "citations": []}]
+    old = {v["origin"]: v for v in old_vectors}
+    fresh = [{"origin": f"region:new-name#{h}", "request": req, "description": "new", "tags": [], "citations": []}
+             for h in "ab"]
+    out = export.assign_ids("prorata", fresh, old, set())
+    assert [(v["id"], v["origin"]) for v in out] == [("prorata-0001", "region:new-name#a"),
+                                                     ("prorata-0002", "region:new-name#b")]
+
+
 def test_regions_cover_the_shape_and_the_proof_can_fail():
     shape = Shape(directs=(("traditional_ira", True), ("roth_ira", True)))
     found = explore(shape)

@@ -103,6 +103,63 @@ CASES = [
     ("invalid_election", with_(elections={"direct_pretax_amounts": {"ira": 5_000_000}}),
      "elections.direct_pretax_amounts"),
     ("regime_not_permitted", with_(regime="notice_2009_68"), "regime"),
+    # contract 1.2: who receives the money, and the participant's facts
+    ("invalid_request", with_(recipient="estate"), "recipient"),
+    ("invalid_request", with_(participant=[]), "participant"),
+    ("invalid_request", with_(participant={"age": 60}), "participant.age"),
+    ("invalid_request", with_(participant={"birth_date": "1970-13-01"}), "participant.birth_date"),
+    ("invalid_request", with_(participant={"disabled": "yes"}), "participant.disabled"),
+    ("invalid_request", with_(participant={"first_roth_contribution_year": 2021.0}),
+     "participant.first_roth_contribution_year"),
+    ("nonspouse_sixty_day_rollover", with_(recipient="nonspouse_beneficiary",
+                                           disbursements=[direct("ira", "inherited_traditional_ira", 6_000_000),
+                                                          paid("me", 2_000_000)],
+                                           rollovers_60_day=[sixty("r", "inherited_traditional_ira", 1)]),
+     "rollovers_60_day[0]"),
+    ("nonspouse_sixty_day_rollover", with_(recipient="nonspouse_beneficiary", disbursements=[paid("me", 2_000_000)],
+                                           rollovers_60_day=[sixty("r", "traditional_ira", 1)]),
+     "rollovers_60_day[0]"),
+    ("ineligible_destination", with_(recipient="nonspouse_beneficiary"), "disbursements[0]"),
+    ("ineligible_destination", with_(disbursements=[direct("ira", "inherited_traditional_ira", 6_000_000),
+                                                    paid("me", 2_000_000)]), "disbursements[0]"),
+    ("ineligible_destination", with_(recipient="alternate_payee_spouse",
+                                     disbursements=[direct("r", "inherited_roth_ira", 1), paid("me", 1)]),
+     "disbursements[0]"),
+    ("ineligible_destination", with_(disbursements=[paid("me", 2_000_000)],
+                                     rollovers_60_day=[sixty("r", "inherited_roth_ira", 1)]), "rollovers_60_day[0]"),
+    ("before_effective_date", with_(recipient="nonspouse_beneficiary", date="2010-12-31",
+                                    disbursements=[direct("ira", "inherited_traditional_ira", 1), paid("me", 1)]),
+     "recipient"),
+    ("inconsistent_facts", with_(participant={"birth_date": "2025-06-30"}), "participant.birth_date"),
+    ("inconsistent_facts", with_(participant={"birth_date": "2030-01-01"}), "participant.birth_date"),
+    ("inconsistent_facts", with_(participant={"birth_date": "1970-03-01", "separation_date": "1970-03-01"}),
+     "participant.separation_date"),
+    ("inconsistent_facts", with_(participant={"first_roth_contribution_year": 2020}),
+     "participant.first_roth_contribution_year"),
+    ("inconsistent_facts", with_(contract="designated_roth", disbursements=[direct("r", "roth_ira", 1), paid("me", 1)],
+                                 participant={"first_roth_contribution_year": 2005}),
+     "participant.first_roth_contribution_year"),
+    ("inconsistent_facts", with_(contract="designated_roth", disbursements=[direct("r", "roth_ira", 1), paid("me", 1)],
+                                 participant={"first_roth_contribution_year": 2026}),
+     "participant.first_roth_contribution_year"),
+    ("inconsistent_facts", with_(contract="designated_roth", date="2025-12-31", qualified_roth=True,
+                                 disbursements=[direct("r", "roth_ira", 1), paid("me", 1)],
+                                 participant={"birth_date": "1960-01-01", "first_roth_contribution_year": 2021}),
+     "qualified_roth"),
+    ("inconsistent_facts", with_(contract="designated_roth", date="2026-01-02",
+                                 disbursements=[direct("r", "roth_ira", 1), paid("me", 1)],
+                                 participant={"birth_date": "1960-01-01", "first_roth_contribution_year": 2021}),
+     "qualified_roth"),
+    ("inconsistent_facts", with_(contract="designated_roth", qualified_roth=True, recipient="nonspouse_beneficiary",
+                                 disbursements=[paid("me", 1)], participant={"first_roth_contribution_year": 2021}),
+     "qualified_roth"),
+    ("inconsistent_facts", with_(contract="designated_roth", disbursements=[paid("me", 1)],
+                                 participant={"first_roth_contribution_year": 2015, "disabled": True}),
+     "qualified_roth"),
+    ("inconsistent_facts", with_(contract="designated_roth", qualified_roth=True, disbursements=[paid("me", 1)],
+                                 participant={"birth_date": "1980-01-01", "disabled": False,
+                                              "first_roth_contribution_year": 2015}),
+     "qualified_roth"),
 ]
 
 
@@ -171,7 +228,7 @@ json_values = st.recursive(
     max_leaves=20)
 
 FIELDS = ("date", "plan", "contract", "balance", "basis", "pre1987_basis", "qualified_roth", "rmd", "hardship",
-          "regime", "disbursements", "rollovers_60_day", "elections")
+          "regime", "disbursements", "rollovers_60_day", "elections", "recipient", "participant")
 
 
 def assert_answer_is_sound(obj, answer: dict) -> None:
@@ -203,7 +260,8 @@ def near_valid(draw):
     """A request of the right shape with small, adversarial values: exercises the value checks and rule 7."""
     small = st.integers(0, 40)
     money = small
-    dests = st.sampled_from(["traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth"])
+    dests = st.sampled_from(["traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov", "designated_roth",
+                             "inherited_traditional_ira", "inherited_roth_ira"])
     rows = draw(st.lists(st.builds(lambda to, a, acc: direct("", to, a, accepts_aftertax=acc), dests, money,
                                    st.booleans()), max_size=3))
     rows += [paid("", draw(money)) for _ in range(draw(st.sampled_from([1, 1, 1, 0, 2])))]
@@ -228,6 +286,14 @@ def near_valid(draw):
                     "sixty_day_pretax_order": st.lists(ids, max_size=3),
                     "sixty_day_pretax_amounts": st.dictionaries(ids, money, max_size=3)}))]
     optional.append(("qualified_roth", st.booleans()) if contract == "designated_roth" else ("pre1987_basis", money))
+    # contract 1.2: who receives the money, and facts near the dates the law reads (59½, the year of 55, 5 years)
+    optional.append(("recipient", st.sampled_from(["participant", "spouse_beneficiary", "nonspouse_beneficiary",
+                                                   "alternate_payee_spouse"])))
+    optional.append(("participant", st.fixed_dictionaries({}, optional={
+        "birth_date": st.sampled_from(["1955-03-17", "1960-01-01", "1964-12-31", "1966-08-31", "2030-01-01"]),
+        "separation_date": st.sampled_from(["2014-12-31", "2019-06-30", "2025-01-01"]),
+        "disabled": st.booleans(),
+        "first_roth_contribution_year": st.sampled_from([2005, 2006, 2010, 2020, 2025, 2026])})))
     for key, strategy in optional:
         if draw(st.booleans()):
             req[key] = draw(strategy)

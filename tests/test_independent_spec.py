@@ -18,7 +18,8 @@ INDEPENDENT = ("invariants.py", "facts.py", "validity.py")
 # spec.invariants reads only the citation records of the effective dates from spec.law (their source, pinpoint and
 # quote, for the text of ROUTE-IN-FORCE's citations); the dates the rule uses are spec.facts' own
 CITATION_RECORDS = {"MODELLED_FROM", "DESIGNATED_ROTH_FROM", "AFTERTAX_INTO_403B_FROM", "ROTH_IRA_FROM_PLAN",
-                    "DESIGNATED_ROTH_457B_FROM", "IN_PLAN_ROTH_FROM", "IN_PLAN_ROTH_457B_FROM", "QPLO_FROM"}
+                    "DESIGNATED_ROTH_457B_FROM", "IN_PLAN_ROTH_FROM", "IN_PLAN_ROTH_457B_FROM", "QPLO_FROM",
+                    "NONSPOUSE_FROM"}
 FORBIDDEN = ("rollsplit.reference", "rollsplit.spec.orders", "rollsplit.spec.parse", "rollsplit.solver")
 
 

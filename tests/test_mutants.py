@@ -93,6 +93,15 @@ CASES = {
     "leftover_cents_in_order": (OLD_RULE_CENTS, "OLD-RULE-PRORATA"),
     "writer_swaps_row_ids": (req(SEED_004), "CONSERVE-ROW"),
     "writer_fixed_regime": (OLD_RULE_CENTS, "REGIME"),
+    # contract 1.2
+    "nonspouse_sixty_day_accepted": (MUTANTS["nonspouse_sixty_day_accepted"].witness, "PARSE"),
+    "recipient_ignored": ({**req([direct("ira", "traditional_ira", 6_000_000), paid(2_000_000)]),
+                           "recipient": "nonspouse_beneficiary"}, "ELIGIBILITY"),
+    "beneficiary_age_code": ({**req(SEED_004), "recipient": "spouse_beneficiary"}, "FORM-1099R"),
+    "event_code_beside_g": ({**req(SEED_004), "participant": {"birth_date": "1950-01-01"}}, "FORM-1099R"),
+    "box11_left_out": ({**req([direct("roth", "roth_ira", 6_000_000), paid(2_000_000)]),
+                        "contract": "designated_roth", "participant": {"first_roth_contribution_year": 2024}},
+                       "FORM-1099R"),
     # a weakened specification: the calculator is right, the rules no longer pin box 7 (see test_solver_prove)
     "form_1099r_box7_unchecked": (req(SEED_004), None),
 }

@@ -18,7 +18,7 @@ def strict_loads(line):
 
 def serve(calculate, name="rollsplit-reference", version="1", features=("core", "sixty_day", "designated_roth",
           "pre1987_basis", "rmd", "regime_2009", "form_1099r", "in_plan_roth",
-          "loan_offset", "withholding_de_minimis")):
+          "loan_offset", "withholding_de_minimis", "recipients", "form_1099r_box7")):
     for line in sys.stdin:
         try:
             msg = strict_loads(line)

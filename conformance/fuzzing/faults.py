@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from rollsplit.conformance.fuzzing._wire import (_BOOL, _PLUS_MINUS_ONE, MAX, _calc, _D, _directs, _paid, _safe,
                                        _set_basis_parts)
 from rollsplit.conformance.fuzzing.api import expected_answer
-from rollsplit.conformance.strategies import valid_requests
-from rollsplit.spec import law
+from rollsplit.conformance.strategies import _facts, safe_destination, valid_requests
+from rollsplit.spec import ages, law
 from rollsplit.spec.errors import ERROR_CODES
 from rollsplit.spec.features import FEATURES, required_features
 
@@ -107,7 +107,8 @@ def _f_zero_amount(draw, req):
 
 # (what the fault changes, how): each moves a valid request to a day before a route of the law existed
 _BEFORE = st.sampled_from(["before_2002", "roth_account_before_2006", "roth_457b_before_2011",
-                           "roth_ira_before_2008", "aftertax_403b_before_2007", "in_plan_roth_before_2010"])
+                           "roth_ira_before_2008", "aftertax_403b_before_2007", "in_plan_roth_before_2010",
+                           "nonspouse_before_2011"])
 
 
 # a destination that opened on a date, by the name of the fault that moves a rollover there the day before
@@ -139,6 +140,10 @@ def _f_before_effective_date(draw, req):
             return None
         rows[draw(st.integers(0, len(rows) - 1))]["to"] = to
         req["date"] = _day_before(route.first)
+    elif how == "nonspouse_before_2011" and req.get("recipient") == ages.NONSPOUSE:
+        # contract 1.2: a nonspouse beneficiary's rollover is modelled from 2011 (the field is `recipient`)
+        req["date"] = _day_before(law.NONSPOUSE_FROM.first)
+        req.pop("participant", None)   # facts dated after the new date would be inconsistent_facts
     elif how == "aftertax_403b_before_2007" and not roth:
         directs = _directs(req)
         if not directs:
@@ -155,8 +160,8 @@ def _f_before_effective_date(draw, req):
 def _f_rmd_not_required(draw, req):
     """A designated Roth account with an RMD after April 1, 2024 (§402A(d)(5))."""
     paid = _paid(req)
-    if paid is None or req.get("hardship"):
-        return None
+    if paid is None or req.get("hardship") or req.get("recipient") in ages.BENEFICIARIES:
+        return None   # a beneficiary's RMD may be due (contract 1.2)
     if req["contract"] != "designated_roth":
         req["contract"] = "designated_roth"
         req.pop("pre1987_basis", None)
@@ -185,9 +190,18 @@ def _f_more_than_one_payment(draw, req):
     return req
 
 
+def _as_spouse(req: dict) -> None:
+    """A fault that adds a 60-day rollover or a row to `_safe` makes a beneficiary who is not the surviving spouse
+    the surviving spouse, who may roll over by either method, to the participant's destinations and the inherited
+    IRAs alike (§402(c)(9)): the fault stays the one thing wrong (contract 1.2)."""
+    if req.get("recipient") == ages.NONSPOUSE:
+        req["recipient"] = ages.SPOUSE
+
+
 def _f_sixty_day_without_payment(draw, req):
     if req.get("hardship"):
         return None
+    _as_spouse(req)
     safe = _safe(req)
     paid = _paid(req)
     if paid is not None:
@@ -201,6 +215,7 @@ def _f_sixty_day_without_payment(draw, req):
 def _f_sixty_day_exceeds_payment(draw, req):
     if req.get("hardship"):
         return None
+    _as_spouse(req)
     paid = _paid(req)
     if paid is None:
         paid = {"id": "cash9", "method": "paid", "amount": 1}
@@ -240,6 +255,11 @@ def _f_ineligible_destination(draw, req):
                                      "to": "traditional_ira" if roth else "designated_roth"})
         return req
     row["to"] = draw(bad)
+    who = req.get("recipient", ages.PARTICIPANT)
+    if who == ages.NONSPOUSE and draw(_BOOL):   # contract 1.2: only inherited IRAs, only by direct rollover
+        row["to"] = draw(_NOT_INHERITED)
+    elif who in (ages.PARTICIPANT, ages.ALTERNATE_PAYEE) and draw(_BOOL):   # an inherited IRA is a beneficiary's
+        row["to"] = draw(_INHERITED)
     row.pop("accepts_aftertax", None)
     if row["to"] in ("qualified_plan", "403b") and row.get("method") == "direct":
         row["accepts_aftertax"] = False
@@ -251,6 +271,8 @@ _BAD_DIRECT_ROTH = st.sampled_from(["qualified_plan", "403b", "457b_gov", "tradi
 _BAD_SIXTY = st.sampled_from(["457b_gov", "qualified_plan", "403b", "designated_roth"])
 _BAD_SIXTY_ROTH = st.sampled_from(["qualified_plan", "403b", "457b_gov", "traditional_ira", "designated_roth",
                                    "in_plan_roth"])
+_INHERITED = st.sampled_from(["inherited_traditional_ira", "inherited_roth_ira"])
+_NOT_INHERITED = st.sampled_from(["traditional_ira", "roth_ira", "qualified_plan", "403b", "457b_gov"])
 
 
 def _f_not_eligible_rollover_distribution(draw, req):
@@ -261,6 +283,7 @@ def _f_not_eligible_rollover_distribution(draw, req):
 
 
 def _f_invalid_election(draw, req):
+    _as_spouse(req)
     directs, sixty = _directs(req), req.get("rollovers_60_day", [])
     kinds = ([("direct", [d["id"] for d in directs])] if directs and req.get("regime") != law.OLD else []) \
         + ([("sixty_day", [x["id"] for x in sixty])] if sixty else [])
@@ -307,6 +330,87 @@ def _f_regime_not_permitted(draw, req):
         req["regime"] = law.NEW if req["date"] < "2014-09-18" else law.OLD
     req.get("elections", {}).pop("direct_pretax_order", None)
     req.get("elections", {}).pop("direct_pretax_amounts", None)
+    req.pop("participant", None)   # facts dated after the new date would be inconsistent_facts
+    return req
+
+
+# ---- contract 1.2 ------------------------------------------------------------------------------------------
+_INHERITED_OF = {"roth_ira": "inherited_roth_ira", "designated_roth": "inherited_roth_ira"}
+
+
+def _f_nonspouse_sixty_day_rollover(draw, req):
+    """A beneficiary who is not the surviving spouse, with a 60-day rollover of the payment (§402(c)(11): "a direct
+    trustee-to-trustee transfer" is such a beneficiary's only rollover). Every direct rollover is moved into the
+    inherited IRA of its kind, so the 60-day rollover is the one fault."""
+    paid = _paid(req)
+    if paid is None or req.get("hardship") or req["date"] < law.NONSPOUSE_FROM.first.isoformat():
+        return None
+    roth = req["contract"] == "designated_roth"
+    req["recipient"] = ages.NONSPOUSE
+    for row in _directs(req):
+        row["to"] = "inherited_roth_ira" if roth else _INHERITED_OF.get(row["to"], "inherited_traditional_ira")
+        row.pop("accepts_aftertax", None)
+    if not req.get("rollovers_60_day"):
+        if paid["amount"] + paid.get("loan_offset", 0) - req.get("rmd", 0) < 1:
+            return None
+        req["rollovers_60_day"] = [{"id": "s9", "amount": 1,
+                                    "to": draw(st.sampled_from(["inherited_traditional_ira", "traditional_ira"]))
+                                    if not roth else "inherited_roth_ira"}]
+        for key in ("sixty_day_pretax_order", "sixty_day_pretax_amounts"):
+            req.get("elections", {}).pop(key, None)
+    elif draw(_BOOL):   # whatever the destination, even an inherited IRA
+        req["rollovers_60_day"][0]["to"] = safe_destination(req["contract"], ages.NONSPOUSE)
+    facts = req.get("participant")
+    if facts is not None and "first_roth_contribution_year" in facts:   # a beneficiary's distribution may qualify
+        decided = ages.qualified_roth(ages.NONSPOUSE, _facts(facts), datetime.date.fromisoformat(req["date"]))
+        if decided is not None:
+            req["qualified_roth"] = decided
+    return req
+
+
+def _f_inconsistent_facts(draw, req):
+    """Participant facts that contradict each other or the request: a birth on or after the distribution's date, a
+    separation from service on or before the birth, a first year of designated Roth contributions for a pre-tax
+    contract or outside 2006 to the distribution's year, or `qualified_roth` contrary to what the facts decide
+    (§402A(d)(2))."""
+    on = datetime.date.fromisoformat(req["date"])
+    facts = dict(req.get("participant", {}))
+    roth = req["contract"] == "designated_roth"
+    how = draw(st.sampled_from(["born_after", "separated_before_birth", "roth_year", "qualified_contrary"]))
+    if how == "born_after":
+        facts["birth_date"] = (on + datetime.timedelta(days=draw(st.sampled_from([0, 0, 1, 366, 9000])))).isoformat()
+    elif how == "separated_before_birth":
+        born = on - datetime.timedelta(days=draw(st.integers(20 * 365, 80 * 365)))
+        facts["birth_date"] = born.isoformat()
+        facts["separation_date"] = (born - datetime.timedelta(days=draw(st.sampled_from([0, 1, 400])))).isoformat()
+    elif how == "roth_year":
+        if roth:
+            facts["first_roth_contribution_year"] = draw(st.sampled_from([ages.FIRST_ROTH_YEAR - 1, on.year + 1,
+                                                                          1999, on.year + 20]))
+        else:
+            facts["first_roth_contribution_year"] = draw(st.integers(ages.FIRST_ROTH_YEAR, on.year))
+    else:
+        if not roth or on.year < ages.FIRST_ROTH_YEAR:
+            return None
+        if draw(_BOOL) or on.year < ages.FIRST_ROTH_YEAR + 5:   # within the 5-taxable-year period: not qualified
+            facts["first_roth_contribution_year"] = draw(st.integers(max(ages.FIRST_ROTH_YEAR, on.year - 4), on.year))
+        else:   # after it, and past 59½ (or disabled): qualified
+            facts["first_roth_contribution_year"] = draw(st.integers(ages.FIRST_ROTH_YEAR, on.year - 5))
+            if draw(_BOOL):
+                facts["disabled"] = True
+            else:
+                facts["birth_date"] = (on - datetime.timedelta(days=draw(st.integers(60 * 365, 90 * 365)))).isoformat()
+                facts.pop("separation_date", None)
+        decided = ages.qualified_roth(req.get("recipient", ages.PARTICIPANT), _facts(facts), on)
+        if decided is None:
+            return None
+        if not decided:
+            req["qualified_roth"] = True
+        elif draw(_BOOL):
+            req["qualified_roth"] = False
+        else:
+            req.pop("qualified_roth", None)
+    req["participant"] = facts
     return req
 
 
@@ -329,6 +433,8 @@ FAULTS: dict[str, Fault] = {
     "zero_amount": _f_zero_amount,
     "before_effective_date": _f_before_effective_date,
     "rmd_not_required": _f_rmd_not_required,
+    "nonspouse_sixty_day_rollover": _f_nonspouse_sixty_day_rollover,
+    "inconsistent_facts": _f_inconsistent_facts,
 }
 assert set(FAULTS) == set(ERROR_CODES), "every error code of the contract has a fault"
 
@@ -340,6 +446,8 @@ _FAULT_FEATURES = {
     "not_eligible_rollover_distribution": {"rmd"},
     "regime_not_permitted": {"regime_2009"},
     "rmd_not_required": {"rmd", "designated_roth"},
+    "nonspouse_sixty_day_rollover": {"recipients", "sixty_day"},
+    "inconsistent_facts": {"form_1099r_box7"},
 }
 
 
