@@ -151,6 +151,13 @@ CONTRACT_FACTS = Citation("rollsplit", "wire contract 1.2, participant",
                           "first year of designated Roth contributions, for a designated Roth account only, from 2006 "
                           "to the distribution's year; qualified_roth as the facts make the distribution, else "
                           "inconsistent_facts")
+IRS_ROLLOVERS_PAGE = Citation("IRS", "Rollovers of retirement plan and IRA distributions (web page, as copied by a "
+                              "practitioner's knowledge base)",
+                              "Jordan, age 42, received a $10,000 eligible rollover distribution from her 401(k) plan. "
+                              "Her employer withheld $2,000 ... If Jordan later decides to roll over the $8,000 ... she "
+                              "will report $2,000 as taxable income, $8,000 as a nontaxable rollover, and $2,000 as "
+                              "taxes paid ... If Jordan decides to roll over the full $10,000, she must contribute "
+                              "$2,000 from other sources", confirmed=False)
 PUB_1220_BOX11 = Citation("IRS", "Publication 1220 (tax year 2019), Form 1099-R, box 11",
                           "Enter the first year a designated Roth contribution was made in YYYY format.", confirmed=True)
 IRC_402A_C4 = Citation("IRC", "§402A(c)(4)(A)-(B)",
