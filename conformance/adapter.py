@@ -302,7 +302,10 @@ class PersistentAdapter:
                        deadline)
 
     def _send_raw(self, data: bytes, deadline: float) -> None:
-        fd = self._proc.stdin.fileno()
+        try:
+            fd = self._proc.stdin.fileno()
+        except (ValueError, AttributeError):   # closed meanwhile (another thread stopped the adapter after a hang)
+            raise _Fault("crash", "the adapter's input is closed (the adapter was stopped)") from None
         view = memoryview(data)
         while view:
             try:
@@ -313,15 +316,23 @@ class PersistentAdapter:
                 pass
             except (BrokenPipeError, ConnectionResetError):
                 raise _Fault("crash", "the adapter closed its input (it has exited or stopped reading)") from None
+            except (ValueError, OSError) as e:   # the descriptor was closed by another thread between two writes
+                raise _Fault("crash", f"the adapter's input is closed ({e})") from None
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise _Fault("hang", f"the adapter did not read its input within {self.timeout:g} s")
-            with selectors.DefaultSelector() as sel:
-                sel.register(fd, selectors.EVENT_WRITE)
-                sel.select(remaining)
+            try:
+                with selectors.DefaultSelector() as sel:
+                    sel.register(fd, selectors.EVENT_WRITE)
+                    sel.select(remaining)
+            except (ValueError, OSError) as e:
+                raise _Fault("crash", f"the adapter's input is closed ({e})") from None
 
     def _read_line(self, deadline: float) -> bytes:
-        fd = self._proc.stdout.fileno()
+        try:
+            fd = self._proc.stdout.fileno()
+        except (ValueError, AttributeError):   # closed meanwhile (another thread stopped the adapter after a hang)
+            raise _Fault("crash", "the adapter's output is closed (the adapter was stopped)") from None
         scanned = 0
         while True:
             i = self._buf.find(b"\n", scanned)
@@ -339,9 +350,12 @@ class PersistentAdapter:
             if remaining <= 0:
                 got = f"; it had written {_snippet(self._buf)} without ending the line" if self._buf else ""
                 raise _Fault("hang", f"no answer within the timeout of {self.timeout:g} s{got}")
-            if not self._sel.select(remaining):
-                continue
-            chunk = os.read(fd, 1 << 20)
+            try:
+                if not self._sel.select(remaining):
+                    continue
+                chunk = os.read(fd, 1 << 20)
+            except (ValueError, OSError) as e:   # closed by another thread that stopped the adapter
+                raise _Fault("crash", f"the adapter's output is closed ({e})") from None
             if not chunk:
                 code = processes.wait_exit(self._proc, 1)
                 partial = f" after a partial line {_snippet(self._buf)}" if self._buf else ""

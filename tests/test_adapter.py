@@ -162,3 +162,18 @@ def test_a_one_shot_program_is_found_on_the_path_it_will_run_with(tmp_path):
         OneShotAdapter([script.name]).start()   # not on this process's PATH
     env = {"PATH": f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}"}
     assert OneShotAdapter([script.name], env=env).start()["features"]
+
+
+def test_an_adapter_whose_pipes_another_thread_closed_gives_a_fault_not_an_exception():
+    """Under load, a pool's worker may stop an adapter (after a hang) while another thread still writes to it or
+    reads from it, or closes the run: the closed pipes are a crash of that adapter, never a ValueError."""
+    for pipe in ("stdin", "stdout"):
+        a = PersistentAdapter(FAKE, timeout=1.0)
+        a.start()
+        try:
+            assert a.allocate(GOOD).status == "result"
+            getattr(a._proc, pipe).close()     # what stopping the adapter in another thread leaves behind
+            answer = a.allocate(GOOD)
+            assert answer.status == "fault", (pipe, answer)
+        finally:
+            a.close()                          # and closing it then raises nothing either
