@@ -153,12 +153,16 @@ def _event(req: Request) -> tuple[str | None, str, str]:
     if f.birth_date is not None:
         half = ages.date_59_half(f.birth_date)
         age = (f"the participant, born {long_date(f.birth_date)}, reaches age 59½ on {long_date(half)} (six calendar "
-               "months after the 59th birthday, the convention payors use)")
+               "months after the 59th birthday, the convention payors use)" if half is not None else
+               f"the participant, born {long_date(f.birth_date)}, reaches age 59½ after the year 9999")
     if code == "4":
         return code, ("4, a payment to a beneficiary after the participant's death, whatever the age"), \
             "IRC §72(t)(2)(A)(ii)"
     if code == "7":
         return code, f"7, a normal distribution: {age}, on or before {long_date(on)}", "IRC §72(t)(2)(A)(i)"
+    if code == "3" and not f.disabled:   # a qualified designated Roth distribution under 59½: on disability
+        return code, (f"3, disability: {age}, after {long_date(on)}, and the distribution is said to be a qualified "
+                      "one, which under 59½ only disability makes it"), "IRC §72(t)(2)(A)(iii); IRC §402A(d)(2)(A)"
     if code == "3":
         return code, f"3, disability: {age}, after {long_date(on)}, and is disabled", "IRC §72(t)(2)(A)(iii), §72(m)(7)"
     if code == "2" and req.recipient == ages.ALTERNATE_PAYEE:

@@ -228,7 +228,7 @@ def flag_shapes() -> list[Shape]:
 
 EVENTS = {   # the box 7 codes for the recipient's age or event each recipient can have (spec.ages.event_code)
     "participant": (None, "1", "2", "3", "7"),
-    "alternate_payee_spouse": (None, "2", "3", "7"),
+    "alternate_payee_spouse": (None, "2", "7"),   # §72(t)(2)(C) comes before disability for an alternate payee
     "spouse_beneficiary": ("4",),
     "nonspouse_beneficiary": ("4",),
 }
@@ -246,7 +246,11 @@ def recipient_shapes() -> list[Shape]:
             dr = live(contract, "direct", recipient)
             sr = [to for to, _ in live(contract, "sixty_day", recipient)]
             for event in events:
-                kinds = [(False, False)] if pta else [(False, False), (False, True), (True, True)]
+                kinds = [(False, False)] if pta else [(False, False), (False, True)]
+                # a qualified distribution under 59½ to a living participant is one on disability (code 3), so a
+                # participant's codes 1 and 2 go with a distribution that is not qualified (spec.ages.event_code)
+                if not pta and (event in (None, "3", "4", "7") or recipient == "alternate_payee_spouse"):
+                    kinds.append((True, True))
                 if not pta and event in ("4", "3", "7"):
                     kinds.append((True, False))
                 for qualified, box11 in kinds:

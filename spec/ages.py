@@ -111,14 +111,19 @@ def add_months(day: _dt.date, months: int) -> _dt.date:
     return _dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def date_59_half(birth: _dt.date) -> _dt.date:
+def date_59_half(birth: _dt.date) -> _dt.date | None:
     """The day a person born on `birth` attains age 59½: six calendar months after the 59th birthday (a February 29
-    birthday falls on February 28 in a common year)."""
+    birthday falls on February 28 in a common year). None past the last year a date can have (9999)."""
+    if birth.year + 60 > _dt.MAXYEAR:
+        return None
     return add_months(add_months(birth, 59 * 12), 6)
 
 
 def attained_59_half(birth: _dt.date, on: _dt.date) -> bool:
-    """§72(t)(2)(A)(i): "made on or after the date on which the employee attains age 59½"."""
+    """§72(t)(2)(A)(i): "made on or after the date on which the employee attains age 59½". (Someone born in 9940 or
+    later attains it after the last day a date of the contract can name: never, here.)"""
+    if birth.year + 60 > _dt.MAXYEAR:
+        return False
     return on >= date_59_half(birth)
 
 
@@ -129,23 +134,26 @@ def separated_in_or_after_year_of_55(plan: str, facts: Participant, on: _dt.date
     return plan in ("401a", "403b") and s is not None and b is not None and s <= on and s.year >= b.year + 55
 
 
-def event_code(recipient: str, plan: str, facts: Participant, on: _dt.date) -> str | None:
+def event_code(recipient: str, plan: str, facts: Participant, on: _dt.date,
+               qualified_roth: bool = False) -> str | None:
     """Box 7's code for the recipient's age or event, for money paid out (a payment, or a beneficiary's rollover):
-    4 for a beneficiary, whatever the age; else 7 from age 59½; else 3 for disability; else 2 when an exception to the
-    §72(t) tax is known (a QDRO alternate payee; separation in or after the year of 55 from a 401(a) or 403(b) plan);
-    else 1 ("you do not know if any of the exceptions ... apply"). None when the birth date is not given (the age is
-    unknown), and for a governmental 457(b) plan under 59½ without another known code: whether its money is
-    attributable to a rollover into the plan (§72(t)(9)) decides between 1 and 2, and a request does not say."""
+    4 for a beneficiary, whatever the age; else 7 from age 59½; else 2 for a QDRO alternate payee (§72(t)(2)(C),
+    whatever else holds); else 3 for disability (a qualified designated Roth distribution under 59½ to a living
+    participant is one on disability: §402A(d)(2)(A) leaves no other way, so it counts as said); else 2 after a
+    separation in or after the year of 55 from a 401(a) or 403(b) plan; else 1 ("you do not know if any of the
+    exceptions ... apply"). None when the birth date is not given (the age is unknown), and for a governmental 457(b)
+    plan under 59½ without another known code: whether its money is attributable to a rollover into the plan
+    (§72(t)(9)) decides between 1 and 2, and a request does not say."""
     if recipient in BENEFICIARIES:
         return "4"
     if facts.birth_date is None:
         return None
     if attained_59_half(facts.birth_date, on):
         return "7"
-    if facts.disabled:
-        return "3"
     if recipient == ALTERNATE_PAYEE:
         return "2"
+    if facts.disabled or (qualified_roth and facts.disabled is None):
+        return "3"
     if separated_in_or_after_year_of_55(plan, facts, on):
         return "2"
     if plan == "457b_gov":
@@ -171,16 +179,16 @@ def event_sources(code: str | None, recipient: str, plan: str, facts: Participan
 def qualified_roth(recipient: str, facts: Participant, on: _dt.date) -> bool | None:
     """§402A(d)(2): is a designated Roth distribution on `on` qualified? It is when made after the 5-taxable-year
     period that begins with the first year of designated Roth contributions (calendar taxable years assumed) and at
-    59½ or later, after death (to a beneficiary) or on disability. None when the facts given do not settle it."""
+    59½ or later, after death (to a beneficiary) or on disability (Treas. Reg. §1.402A-1 Q&A-2(b): "both"). Either
+    half can settle it alone: under 59½, alive and not disabled it is never qualified, whenever contributions began.
+    None when the facts given do not settle it."""
     first = facts.first_roth_contribution_year
-    if first is None:
-        return None
-    if on.year < first + 5:
-        return False          # within the 5-taxable-year period: not qualified, whatever else holds
-    if recipient in BENEFICIARIES or facts.disabled:
-        return True
-    if facts.birth_date is not None and attained_59_half(facts.birth_date, on):
-        return True
-    if facts.birth_date is not None and facts.disabled is False:
-        return False          # under 59½, alive (a participant or alternate payee) and said not to be disabled
+    event = (recipient in BENEFICIARIES or facts.disabled is True
+             or (facts.birth_date is not None and attained_59_half(facts.birth_date, on)))
+    no_event = (recipient not in BENEFICIARIES and facts.disabled is False and facts.birth_date is not None
+                and not attained_59_half(facts.birth_date, on))
+    if no_event or (first is not None and on.year < first + 5):
+        return False          # one half fails: not qualified, whatever else holds
+    if event and first is not None:
+        return True           # both halves hold
     return None

@@ -40,8 +40,8 @@ ERROR_CODES: dict[str, str] = {
     "nonspouse_sixty_day_rollover": "a beneficiary who is not the surviving spouse gives a 60-day rollover: such a "
                                     "beneficiary may roll over only by direct rollover into an inherited IRA "
                                     "(§402(c)(11))",
-    "inconsistent_facts": "the participant's facts contradict each other or the request (a birth or separation "
-                          "date after the distribution, a separation before birth, a first year of designated Roth "
+    "inconsistent_facts": "the participant's facts contradict each other or the request (a birth date on or after "
+                          "the distribution's date, a separation on or before birth, a first year of designated Roth "
                           "contributions outside 2006 to the distribution's year or for a contract without one, "
                           "or qualified_roth contrary to what the facts make the distribution)",
 }

@@ -366,7 +366,7 @@ def parse_request(obj: Any) -> Request:
                    disbursements=tuple(disbursements), pre1987_basis=pre1987, qualified_roth=qualified, rmd=rmd,
                    hardship=hardship, regime=regime, rollovers_60_day=tuple(rollovers),
                    elections=Elections(**elections), other_eligible_this_year=other_eligible,
-                   recipient=recipient, participant=facts, event_code=ages.event_code(recipient, plan, facts, date))
+                   recipient=recipient, participant=facts, event_code=ages.event_code(recipient, plan, facts, date, qualified))
 
 
 def _date(s: _Shape, v: Any, path: str) -> _dt.date:
@@ -412,14 +412,18 @@ def _check_facts(facts: ages.Participant, contract: str, date: _dt.date, qualifi
             raise fail("participant.first_roth_contribution_year", f"The first year of designated Roth "
                        f"contributions is {year}, but it must lie from {ages.FIRST_ROTH_YEAR} (the first year "
                        f"designated Roth contributions could be made) to {date.year}, the distribution's year.")
-        derived = ages.qualified_roth(recipient, facts, date)
-        if derived is not None and derived != qualified:
-            why = (f"within the 5-taxable-year period that began in {year}" if date.year < year + 5 else
-                   "after the 5-taxable-year period and " + ("to a beneficiary after the participant's death"
-                                                             if recipient in ages.BENEFICIARIES else
-                                                             "on disability" if facts.disabled else
-                                                             "at age 59½ or older" if derived else
-                                                             "before age 59½, neither on disability nor after death"))
-            raise fail("qualified_roth", f"qualified_roth is {'true' if qualified else 'false'}, but the facts make "
-                       f"the distribution {'a qualified' if derived else 'not a qualified'} distribution: it is "
-                       f"made {why} (IRC §402A(d)(2)).")
+    if contract != "designated_roth":
+        return
+    derived = ages.qualified_roth(recipient, facts, date)
+    if derived is not None and derived != qualified:
+        if derived:
+            why = ("after the 5-taxable-year period and " + ("to a beneficiary after the participant's death"
+                                                              if recipient in ages.BENEFICIARIES else "on disability"
+                                                              if facts.disabled else "at age 59½ or older"))
+        elif year is not None and date.year < year + 5:
+            why = f"within the 5-taxable-year period that began in {year}"
+        else:
+            why = "before age 59½, to the participant alive and not disabled"
+        raise fail("qualified_roth", f"qualified_roth is {'true' if qualified else 'false'}, but the facts make "
+                   f"the distribution {'a qualified' if derived else 'not a qualified'} distribution: it is "
+                   f"made {why} (IRC §402A(d)(2)).")

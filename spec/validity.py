@@ -149,20 +149,26 @@ def facts_problem(obj: Any, date: _dt.date) -> bool:
         return True
     if birth is not None and separated is not None and separated <= birth:
         return True
-    if year is None:
-        return False
-    if obj.get("contract") != facts.DESIGNATED_ROTH or not FIRST_ROTH_YEAR <= year <= date.year:
+    if year is not None and (obj.get("contract") != facts.DESIGNATED_ROTH or not FIRST_ROTH_YEAR <= year <= date.year):
         return True
-    recipient = obj.get("recipient", "participant")
+    if obj.get("contract") != facts.DESIGNATED_ROTH:
+        return False
+    # Reg. §1.402A-1 Q&A-2(b): qualified when "both" (1) after the 5-taxable-year period and (2) at 59½, after death or
+    # on disability; either half failing settles it
     said = bool(obj.get("qualified_roth", False))
-    if date.year < year + 5:   # within the 5-taxable-year period: never qualified
-        return said
-    beneficiary = recipient in ("spouse_beneficiary", "nonspouse_beneficiary")
-    if beneficiary or p.get("disabled") is True or (birth is not None and date >= _date_59_half(birth)):
-        return not said            # after the period, on death, disability or at 59½: qualified
-    if birth is not None and p.get("disabled") is False:
-        return said                # after the period, but alive, not disabled and under 59½: not qualified
+    beneficiary = obj.get("recipient", "participant") in ("spouse_beneficiary", "nonspouse_beneficiary")
+    of_age = birth is not None and _reached_59_half(birth, date)
+    half_2 = beneficiary or p.get("disabled") is True or of_age
+    not_half_2 = not beneficiary and birth is not None and not of_age and p.get("disabled") is False
+    if not_half_2 or (year is not None and date.year < year + 5):
+        return said                # not qualified, whatever else holds
+    if half_2 and year is not None:
+        return not said            # qualified
     return False                   # the facts given do not settle it
+
+
+def _reached_59_half(birth: _dt.date, on: _dt.date) -> bool:
+    return birth.year + 60 <= _dt.MAXYEAR and on >= _date_59_half(birth)
 
 
 def _date_59_half(birth: _dt.date) -> _dt.date:

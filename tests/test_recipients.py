@@ -236,3 +236,41 @@ def test_rollsplit_allocate_file_in_a_process(tmp_path):
     p = subprocess.run([sys.executable, "-m", "rollsplit", "allocate", "--json", str(path)], capture_output=True,
                        text=True, timeout=120)
     assert json.loads(p.stdout)["disbursements"][0]["form_1099r"]["box7"] == "2"
+
+
+# ---- found in review: either half of §402A(d)(2) settles qualification alone; far dates; QDRO before disability ----
+ROTH_CASH = {"date": "2026-01-02", "plan": "401a", "contract": "designated_roth", "balance": 30 * M,
+             "basis": 24 * M, "disbursements": [{"id": "cash", "method": "paid", "amount": 30 * M}]}
+
+
+def test_under_59_half_alive_and_not_disabled_is_never_qualified_whenever_contributions_began():
+    # Reg. §1.402A-1 Q&A-2(b): qualified only if "both" after the 5-year period and at 59½, death or disability
+    req = {**ROTH_CASH, "qualified_roth": True, "participant": {"birth_date": "1980-01-01", "disabled": False}}
+    assert error(req) == ("inconsistent_facts", "qualified_roth")
+    # the same, not qualified: $6,000 of earnings taxable, 20% withheld, code 1 beside B
+    a = result({**req, "qualified_roth": False})
+    assert form(a, "cash") == box(30 * M, 6 * M, 1_200_00, 24 * M, "1,B")
+
+
+def test_a_qualified_distribution_under_59_half_to_the_participant_is_one_on_disability():
+    # no first year and disability not stated: the request's word stands, and under 59½ only disability can make a
+    # distribution to a living participant qualified: code 3, which Table 1 pairs with no B, so box 7 keeps "B"
+    req = {**ROTH_CASH, "qualified_roth": True, "participant": {"birth_date": "1980-01-01"}}
+    assert form(result(req), "cash") == box(30 * M, 0, 0, 30 * M, "B")
+
+
+def test_a_qdro_alternate_payee_takes_code_2_even_when_the_participant_is_disabled():
+    req = {**seed(), "recipient": QDRO, "participant": {"birth_date": "1980-01-01", "disabled": True}}
+    assert form(result(req), "me")["box7"] == "2"
+
+
+def test_a_birth_in_the_last_years_of_the_calendar_is_an_answer_not_a_traceback(tmp_path, capsys):
+    # someone born in 9950 reaches 59½ after the year 9999, the last a date can name: under 59½, code 1
+    req = {**seed(), "date": "9999-12-31", "participant": {"birth_date": "9950-12-31"}}
+    assert form(result(req), "me")["box7"] == "1"
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(req))
+    for argv in (["allocate", str(path)], ["allocate", "--json", str(path)],
+                 ["allocate", "--json", "--explain", str(path)]):
+        assert main(argv) == 0
+    assert "Traceback" not in capsys.readouterr().err

@@ -388,7 +388,8 @@ def _f_inconsistent_facts(draw, req):
             facts["first_roth_contribution_year"] = draw(st.sampled_from([ages.FIRST_ROTH_YEAR - 1, on.year + 1,
                                                                           1999, on.year + 20]))
         else:
-            facts["first_roth_contribution_year"] = draw(st.integers(ages.FIRST_ROTH_YEAR, on.year))
+            facts["first_roth_contribution_year"] = draw(st.integers(ages.FIRST_ROTH_YEAR,
+                                                                     max(ages.FIRST_ROTH_YEAR, on.year)))
     else:
         if not roth or on.year < ages.FIRST_ROTH_YEAR:
             return None
