@@ -792,6 +792,18 @@ def _seed_to(to: str, recipient: str, **extra: Any) -> dict:
 
 
 SEP_55 = {"separation_date": "2025-05-01"}
+
+
+def _jordan(rolled: int) -> dict:
+    """The IRS's example: Jordan, 42, paid a $10,000 distribution from an all pre-tax 401(k), `rolled` of it rolled
+    over within 60 days to a traditional IRA."""
+    return req(10_000 * 100, 0, [paid(10_000 * 100)], participant={"birth_date": "1983-01-01"},
+               rollovers_60_day=[{"id": "ira", "to": "traditional_ira", "amount": rolled}])
+
+
+# the payment's Form 1099-R either way: $10,000 gross and taxable, $2,000 withheld, code 1 (under 59½)
+JORDAN_FORM = _form(10_000 * 100, 10_000 * 100, 2_000 * 100, 0, "1")
+JORDAN_CITES = ["IRS_ROLLOVERS_PAGE", "IRC_3405", "FORM_1099R_CODES"]
 # (topic, stable key, flags, description, citations, request, check)
 WHO: list[tuple[str, str, list[str], str, list[str], dict, Callable[[dict], None]]] = [
     # -- the IRS's worked example of a 60-day rollover (its figures: a $10,000 distribution, $2,000 withheld) -----
@@ -801,18 +813,12 @@ WHO: list[tuple[str, str, list[str], str, list[str], dict, Callable[[dict], None
      "days: $2,000 taxable, $8,000 a nontaxable rollover, $2,000 of tax paid, and code 1 (under 59½, no known "
      "exception: \"Jordan must also pay the 10% additional tax on early distributions on the $2,000 unless she "
      "qualifies for an exception\"). The account is taken to be all pre-tax and the date June 30, 2025.",
-     ["IRS_ROLLOVERS_PAGE", "IRC_3405", "FORM_1099R_CODES"],
-     req(10_000 * 100, 0, [paid(10_000 * 100)], participant={"birth_date": "1983-01-01"},
-         rollovers_60_day=[{"id": "ira", "to": "traditional_ira", "amount": 8_000 * 100}]),
-     _forms(2_000 * 100, 2_000 * 100, me=_form(10_000 * 100, 10_000 * 100, 2_000 * 100, 0, "1"))),
+     JORDAN_CITES, _jordan(8_000 * 100), _forms(2_000 * 100, 2_000 * 100, me=JORDAN_FORM)),
     ("recipients", "example:irs-rollovers-page-jordan-10000", ["WorkedExample"],
      "The same example, second case: Jordan rolls over the full $10,000 within 60 days, $2,000 of it from other "
      "sources: nothing is taxable, and the $2,000 withheld is tax paid. The payment's Form 1099-R is the same; "
      "the rollover is reported by the IRA, not on it.",
-     ["IRS_ROLLOVERS_PAGE", "IRC_3405", "FORM_1099R_CODES"],
-     req(10_000 * 100, 0, [paid(10_000 * 100)], participant={"birth_date": "1983-01-01"},
-         rollovers_60_day=[{"id": "ira", "to": "traditional_ira", "amount": 10_000 * 100}]),
-     _forms(0, 2_000 * 100, me=_form(10_000 * 100, 10_000 * 100, 2_000 * 100, 0, "1"))),
+     JORDAN_CITES, _jordan(10_000 * 100), _forms(0, 2_000 * 100, me=JORDAN_FORM)),
     # -- box 7 for the participant's age or event --------------------------------------------------------------
     ("recipients", "box7:separation-in-year-of-55", ["Targeted"],
      "IRC §72(t)(2)(A)(v), \"made to an employee after separation from service after attainment of age 55\", in or "
