@@ -19,7 +19,8 @@ from typing import Any, Iterator
 
 from rollsplit.spec import law
 from rollsplit.spec.money import money
-from rollsplit.spec.words import DESTINATION_NAMES, DESTINATION_SHORT, PLAN_NAMES, REGIME_NAMES, long_date
+from rollsplit.spec.words import (DESTINATION_NAMES, DESTINATION_SHORT, PLAN_NAMES, RECIPIENT_NAMES, REGIME_NAMES,
+                                  destination_words, long_date)
 
 LONG_REQUEST = 2_000   # characters of compact request JSON shown in a failure block; the JSON report has it all
 
@@ -58,12 +59,10 @@ DESTINATIONS, SHORT, PLANS, REGIMES = DESTINATION_NAMES, DESTINATION_SHORT, PLAN
 _date = long_date
 
 
-def _row(d) -> str:
+def _row(d, recipient: str = "participant") -> str:
     if d.method == "paid":
-        return f"a payment of {money(d.amount)} to the participant ({d.id})"
-    closed = (" that takes no after-tax money" if d.to in ("qualified_plan", "403b") and not d.accepts_aftertax
-              else "")
-    return f"a direct rollover of {money(d.amount)} to {DESTINATIONS[d.to]}{closed} ({d.id})"
+        return f"a payment of {money(d.amount)} to {RECIPIENT_NAMES[recipient]} ({d.id})"
+    return f"a direct rollover of {money(d.amount)} to {destination_words(d)} ({d.id})"
 
 
 def _and(parts: list[str]) -> str:
@@ -93,7 +92,7 @@ def situation(req) -> str:
         extras.append("a hardship distribution")
     if req.rmd:
         extras.append(f"a required minimum distribution of {money(req.rmd)}")
-    rows = [_row(d) for d in req.disbursements]
+    rows = [_row(d, req.recipient) for d in req.disbursements]
     for d in req.disbursements:
         if d.loan_offset:
             rows.append(f"a {'qualified ' if d.qualified_plan_loan_offset else ''}plan loan offset of "

@@ -29,8 +29,7 @@ from rollsplit.spec.model import Request
 from rollsplit.spec.orders import direct_fill_order, sixty_day_fill_order
 from rollsplit.spec.money import money
 from rollsplit.spec.words import (ACCOUNT_NAMES, DESTINATION_NAMES, DESTINATION_SHORT, PLAN_NAMES, RECIPIENT_NAMES,
-                                  REGIME_NAMES,
-                                  long_date)
+                                  REGIME_NAMES, destination_words, long_date)
 
 _date = long_date
 # who receives the money, for the words of one explanation or table (`explanation` and `tables` set it)
@@ -53,9 +52,7 @@ def _row(d) -> str:
     """A disbursement by its id and what it is: "direct rollover 'ira' to a traditional IRA"."""
     if d.method == "paid":
         return f"payment {d.id!r} to {_WHO.get()}"
-    closed = (" that does not take after-tax money" if d.to in ("qualified_plan", "403b") and not d.accepts_aftertax
-              else "")
-    return f"direct rollover {d.id!r} to {DESTINATION_NAMES[d.to]}{closed}"
+    return f"direct rollover {d.id!r} to {destination_words(d)}"
 
 
 def _short(d) -> str:
@@ -147,7 +144,14 @@ def _rounded(x: int, y: int, z: int) -> str:
 
 
 def _event(req: Request) -> tuple[str | None, str, str]:
-    """(code, why in words, citation) of box 7's code for the recipient's age or event (`spec.ages.event_code`)."""
+    """(code, why in words, citation) of box 7's code for the recipient's age or event (`spec.ages.event_code`); the
+    citation is the sources `spec.ages.event_sources` names, but the instructions' table, which the step cites."""
+    code, why = _event_words(req)
+    sources = ages.event_sources(code, req.recipient, req.plan, req.participant, req.date)
+    return code, why, "; ".join(src.short() for src in sources if src.source != ages.I1099R)
+
+
+def _event_words(req: Request) -> tuple[str | None, str]:
     f, code, on = req.participant, req.event_code, req.date
     plan = PLAN_NAMES[req.plan]
     if f.birth_date is not None:
@@ -156,31 +160,30 @@ def _event(req: Request) -> tuple[str | None, str, str]:
                "months after the 59th birthday, the convention payors use)" if half is not None else
                f"the participant, born {long_date(f.birth_date)}, reaches age 59½ after the year 9999")
     if code == "4":
-        return code, ("4, a payment to a beneficiary after the participant's death, whatever the age"), \
-            "IRC §72(t)(2)(A)(ii)"
+        return code, "4, a payment to a beneficiary after the participant's death, whatever the age"
     if code == "7":
-        return code, f"7, a normal distribution: {age}, on or before {long_date(on)}", "IRC §72(t)(2)(A)(i)"
+        return code, f"7, a normal distribution: {age}, on or before {long_date(on)}"
     if code == "3" and not f.disabled:   # a qualified designated Roth distribution under 59½: on disability
         return code, (f"3, disability: {age}, after {long_date(on)}, and the distribution is said to be a qualified "
-                      "one, which under 59½ only disability makes it"), "IRC §72(t)(2)(A)(iii); IRC §402A(d)(2)(A)"
+                      "one, which under 59½ only disability makes it")
     if code == "3":
-        return code, f"3, disability: {age}, after {long_date(on)}, and is disabled", "IRC §72(t)(2)(A)(iii), §72(m)(7)"
+        return code, f"3, disability: {age}, after {long_date(on)}, and is disabled"
     if code == "2" and req.recipient == ages.ALTERNATE_PAYEE:
         return code, (f"2, an early distribution with an exception: {age}, after {long_date(on)}, and the money "
-                      "goes to an alternate payee under a qualified domestic relations order"), "IRC §72(t)(2)(C)"
+                      "goes to an alternate payee under a qualified domestic relations order")
     if code == "2":
         return code, (f"2, an early distribution with an exception: {age}, after {long_date(on)}, but separated from "
                       f"service on {long_date(f.separation_date)}, in or after the year of age 55, and this is a "
-                      f"distribution from {plan}"), "IRC §72(t)(2)(A)(v); Notice 87-13 Q&A-20"
+                      f"distribution from {plan}")
     if code == "1":
         return code, (f"1, an early distribution with no known exception: {age}, after {long_date(on)}, and the "
-                      "facts given show no exception"), "IRC §72(t)(1)-(2)"
+                      "facts given show no exception")
     if f.birth_date is not None:   # a governmental 457(b) plan under 59½
         return None, (f"no code for the age or event: {age}, after {long_date(on)}; a governmental 457(b) plan's "
                       "distribution then takes code 2, but code 1 for money rolled into the plan from another kind "
-                      "of plan, which the request does not tell apart: the payor adds it"), "IRC §72(t)(9)"
+                      "of plan, which the request does not tell apart: the payor adds it")
     return None, ("the code for the participant's age or event (1, 2, 3, 7), which the payor adds: the request gives "
-                  "no birth date"), ""
+                  "no birth date")
 
 
 @_receiving

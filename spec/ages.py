@@ -78,6 +78,8 @@ GOV_457B = Source("IRC", "§72(t)(9)", "a distribution from an eligible deferred
                   "treated as a distribution from a qualified retirement plan ... to the extent that such distribution "
                   "is attributable to an amount transferred to an eligible deferred compensation plan from a qualified "
                   "retirement plan", "26 U.S.C., as in force 2022")
+AT_59_HALF = Source("IRC", "§72(t)(2)(A)(i)", "made on or after the date on which the employee attains age 59½",
+                    "26 U.S.C., as in force 2022")
 AGE_59_HALF = Source("former Treas. Reg.", "§1.401(a)(9)-2 Q&A-3 (for 70½, applied to 59½ by payors)",
                      "six calendar months after the 70th anniversary of birth", "T.D. 8987, 2002, as quoted",
                      primary=False)
@@ -166,13 +168,13 @@ def event_sources(code: str | None, recipient: str, plan: str, facts: Participan
     if code == "4":
         return (CODE_4, DEATH)
     if code == "7":
-        return (CODE_7, AGE_59_HALF)
-    if code == "3":
-        return (CODE_3, DISABLED)
+        return (CODE_7, AT_59_HALF, AGE_59_HALF)
+    if code == "3":   # disability said, or a qualified distribution under 59½ to a living participant
+        return (CODE_3, DISABLED) if facts.disabled else (CODE_3, DISABLED, QUALIFIED_ROTH)
     if code == "2":
         return (CODE_2, QDRO) if recipient == ALTERNATE_PAYEE else (CODE_2, AGE_55, NOTICE_87_13)
     if code == "1":
-        return (CODE_1, AGE_59_HALF)
+        return (CODE_1, AT_59_HALF, AGE_59_HALF)
     return (GOV_457B,) if plan == "457b_gov" and facts.birth_date is not None else ()
 
 

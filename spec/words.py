@@ -39,3 +39,10 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 def long_date(d: datetime.date) -> str:
     """June 30, 2025."""
     return f"{_MONTHS[d.month - 1]} {d.day}, {d.year}"
+
+
+def destination_words(d) -> str:
+    """Where a direct rollover goes, as the object of "to": "a qualified plan that does not take after-tax money"
+    for a plan or 403(b) that refuses it (`accepts_aftertax` false), else the destination's name."""
+    closed = " that does not take after-tax money" if d.to in ("qualified_plan", "403b") and not d.accepts_aftertax else ""
+    return DESTINATION_NAMES[d.to] + closed

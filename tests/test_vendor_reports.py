@@ -387,3 +387,15 @@ def test_the_records_bar_draws_a_line_at_each_tenth_off_a_terminal():
     assert len(lines) == 11 and lines[-1].startswith("[" + "#" * 30 + "] 100%  20/20 records, 2 failed")
     assert lines[0].startswith("[#" + "." * 29 + "]   5%  1/20 records, 0 failed")
     assert " 50%  10/20 records, 1 failed" in lines[5]
+
+
+def test_a_situation_names_who_is_paid_and_a_plan_that_refuses_after_tax_money():
+    from rollsplit.spec.parse import parse_request
+    req = parse_request({"date": "2025-06-30", "plan": "401a", "contract": "pretax_aftertax", "balance": 10_000_000,
+                         "basis": 2_000_000, "recipient": "spouse_beneficiary", "disbursements": [
+                             {"id": "plan", "method": "direct", "to": "qualified_plan", "accepts_aftertax": False,
+                              "amount": 6_000_000},
+                             {"id": "me", "method": "paid", "amount": 2_000_000}]})
+    text = describe.situation(req)
+    assert "a payment of $20,000.00 to the surviving spouse (me)" in text
+    assert "a direct rollover of $60,000.00 to a qualified plan that does not take after-tax money (plan)" in text
