@@ -249,9 +249,6 @@ def who(req: Request) -> tuple:
     return (req.recipient, req.event_code, box11_year(req) is not None)
 
 
-DEFAULT_WHO = ("participant", None, False)   # a request without contract 1.2's fields (spec.fast reads only those)
-
-
 def box11_year(req: Request):
     """The year box 11 copies, or None: a designated Roth account's first year of contributions, when given."""
     return req.participant.first_roth_contribution_year if req.contract == "designated_roth" else None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import z3
 
 from rollsplit.spec import law
-from rollsplit.spec.ages import Participant
+from rollsplit.spec.ages import FIRST_ROTH_YEAR, Participant
 from rollsplit.spec.model import (Disbursement, DisbursementResult, Elections, Form1099R, Request, Result,
                         Rollover60, Rollover60Result)
 
@@ -175,7 +175,7 @@ class Shape:
         """The first years of designated Roth contributions consistent with the shape's qualified_roth (§402A(d)(2):
         a qualified distribution comes after the 5-taxable-year period; one within it is not qualified)."""
         on = self.date()
-        return (2006, on.year - 5) if self.qualified_roth else (on.year - 4, on.year)
+        return (FIRST_ROTH_YEAR, on.year - 5) if self.qualified_roth else (on.year - 4, on.year)
 
     def date(self) -> _dt.date:
         """A date on which this shape's regime is permitted for its contract (and, for a designated Roth

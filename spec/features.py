@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rollsplit.spec import law
+
 FEATURES: dict[str, str] = {
     "core": "one pretax_aftertax contract, direct rollovers and one payment, new regime, elections",
     "sixty_day": "60-day rollovers out of the payment (rollovers_60_day, sixty_day_pretax_* elections)",
@@ -36,7 +38,6 @@ FEATURES: dict[str, str] = {
                        "first_roth_contribution_year): box 7's code for the age or event (1, 2, 3, 7), box 11, "
                        "inconsistent_facts and the qualified_roth they decide",
 }
-INHERITED_DESTINATIONS = ("inherited_traditional_ira", "inherited_roth_ira")
 CORE = "core"
 
 
@@ -64,7 +65,7 @@ def required_features(request: Any) -> set[str]:
         need.add("loan_offset")
     if "other_eligible_this_year" in request:
         need.add("withholding_de_minimis")
-    if "recipient" in request or any(r.get("to") in INHERITED_DESTINATIONS for r in rows):
+    if "recipient" in request or any(r.get("to") in law.INHERITED for r in rows):
         need.add("recipients")
     if "participant" in request:
         need.add("form_1099r_box7")

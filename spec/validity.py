@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from rollsplit.spec import facts
+from rollsplit.spec import ages, facts
 from rollsplit.spec.arith import Arith, Cond, total
 from rollsplit.spec.model import Request, Result
 
@@ -50,11 +50,6 @@ def money_in_range(A: Arith, req: Request) -> Cond:
     return A.and_(*conds, *year_rules(A, req))
 
 
-# "the first year for which the individual made a designated Roth contribution" (§402A(d)(2)(B)): contributions
-# began with taxable years after December 31, 2005 (EGTRRA §617(f)); calendar taxable years
-FIRST_ROTH_YEAR = 2006
-
-
 def year_rules(A: Arith, req: Request) -> list:
     """Contract 1.2, inconsistent_facts, for the year box 11 copies (a number, like money, in the proofs): it lies from
     2006 to the distribution's year, and agrees with qualified_roth: a qualified distribution comes after the
@@ -64,7 +59,7 @@ def year_rules(A: Arith, req: Request) -> list:
     if year is None or req.contract != facts.DESIGNATED_ROTH:
         return []
     last = req.date.year
-    out = [A.le(FIRST_ROTH_YEAR, year), A.le(year, last)]
+    out = [A.le(ages.FIRST_ROTH_YEAR, year), A.le(year, last)]
     if req.qualified_roth:
         out.append(A.le(year + 5, last))
     elif req.event_code in ("3", "4", "7") or req.participant.disabled:
@@ -149,7 +144,8 @@ def facts_problem(obj: Any, date: _dt.date) -> bool:
         return True
     if birth is not None and separated is not None and separated <= birth:
         return True
-    if year is not None and (obj.get("contract") != facts.DESIGNATED_ROTH or not FIRST_ROTH_YEAR <= year <= date.year):
+    if year is not None and (obj.get("contract") != facts.DESIGNATED_ROTH
+                             or not ages.FIRST_ROTH_YEAR <= year <= date.year):
         return True
     if obj.get("contract") != facts.DESIGNATED_ROTH:
         return False
@@ -157,7 +153,7 @@ def facts_problem(obj: Any, date: _dt.date) -> bool:
     # on disability; either half failing settles it
     said = bool(obj.get("qualified_roth", False))
     beneficiary = obj.get("recipient", "participant") in ("spouse_beneficiary", "nonspouse_beneficiary")
-    of_age = birth is not None and _reached_59_half(birth, date)
+    of_age = birth is not None and ages.attained_59_half(birth, date)
     half_2 = beneficiary or p.get("disabled") is True or of_age
     not_half_2 = not beneficiary and birth is not None and not of_age and p.get("disabled") is False
     if not_half_2 or (year is not None and date.year < year + 5):
@@ -165,20 +161,6 @@ def facts_problem(obj: Any, date: _dt.date) -> bool:
     if half_2 and year is not None:
         return not said            # qualified
     return False                   # the facts given do not settle it
-
-
-def _reached_59_half(birth: _dt.date, on: _dt.date) -> bool:
-    return birth.year + 60 <= _dt.MAXYEAR and on >= _date_59_half(birth)
-
-
-def _date_59_half(birth: _dt.date) -> _dt.date:
-    """Six calendar months after the 59th birthday (a February 29 birthday on February 28 of a common year), each
-    day clamped to its month's end: the payors' convention."""
-    def months_later(day: _dt.date, n: int) -> _dt.date:
-        year, month = day.year + (day.month - 1 + n) // 12, (day.month - 1 + n) % 12 + 1
-        last = (_dt.date(year + (month == 12), month % 12 + 1, 1) - _dt.timedelta(days=1)).day
-        return _dt.date(year, month, min(day.day, last))
-    return months_later(months_later(birth, 59 * 12), 6)
 
 
 # ---- structure ---------------------------------------------------------------------------------------
