@@ -74,21 +74,17 @@ def generic_answer(req: Request, key: tuple | None) -> dict:
         wire = compute(req).to_wire()
     except RequestError as e:
         return e.to_wire()
-    if not compiled.covered(key):
-        from rollsplit.spec.invariants import violated
-        broken = violated(req, result_from_wire(wire))
-        if broken:
-            return fault(broken)
-    return wire
+    broken = assurance(req, wire, key)[1]
+    return fault(broken) if broken else wire
 
 
-def assurance(req: Request, result: Result) -> tuple[bool, list]:
-    """(proved, broken): whether the proofs cover the request's shape; if not, the rules the written answer breaks
-    when it is checked (empty for a right answer)."""
-    if compiled.covered(compiled.shape_key(req)):
+def assurance(req: Request, wire: dict, key: tuple | None = None) -> tuple[bool, list]:
+    """(proved, broken): whether the proofs cover the request's shape (`key`, by default its shape key); if not, the
+    rules the written answer `wire` breaks when it is checked (empty for a right answer)."""
+    if compiled.covered(compiled.shape_key(req) if key is None else key):
         return True, []
     from rollsplit.spec.invariants import violated
-    return False, violated(req, result_from_wire(result.to_wire()))
+    return False, violated(req, result_from_wire(wire))
 
 
 def assurance_text(proved: bool) -> str:

@@ -126,7 +126,7 @@ def allocate_command(args: argparse.Namespace) -> int:
             _write_text(error_report(e))
         return EXIT_REJECTED
     from rollsplit.reference import assurance, assurance_text, fault
-    proved, broken = assurance(req, outcome.result)
+    proved, broken = assurance(req, outcome.result.to_wire())
     if broken:   # beyond the proofs, and the check of the answer failed: it is withheld
         wire = fault(broken)
         if args.json:
